@@ -1,0 +1,24 @@
+-- grain: one identifier; key: (id_type, id_value)
+-- A customer is a connected component; its id is a hash of the component's smallest identifier of
+-- the highest-priority type ($id_types lists types, highest priority first), so unrelated data
+-- never renumbers customers.
+with labelled as (
+    select n.id_type, n.id_value, l.label
+    from identity_nodes as n
+    join identity_labels as l using (node_id)
+),
+
+named as (
+    select
+        label,
+        arg_min(id_type || ':' || id_value, (list_position($id_types, id_type), id_value)) as anchor
+    from labelled
+    group by label
+)
+
+select
+    l.id_type,
+    l.id_value,
+    'cu_' || left(sha256(n.anchor), 16) as customer_id
+from labelled as l
+join named as n using (label)

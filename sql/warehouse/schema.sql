@@ -1,0 +1,53 @@
+-- The warehouse's persistent tables. Idempotent: run at every connect.
+create schema if not exists ingest;
+create schema if not exists core;
+create schema if not exists marts;
+
+-- grain: one file (or table) read by one run; key: (source, path, content_sha256)
+create table if not exists ingest.manifest (
+    run_id varchar not null,
+    source varchar not null,
+    path varchar not null,
+    size_bytes bigint,
+    content_sha256 varchar not null,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_deduplicated bigint not null,
+    rows_quarantined bigint not null,
+    loaded_at timestamptz not null
+);
+
+-- grain: one rejected row; key: (source, path, line, run_id)
+create table if not exists ingest.quarantine (
+    run_id varchar not null,
+    source varchar not null,
+    path varchar not null,
+    line bigint not null,
+    reason varchar not null,
+    detail varchar,
+    raw_record varchar
+);
+
+-- grain: one source event; key: (source, event_id)
+create table if not exists core.events (
+    event_id varchar not null,
+    source varchar not null,
+    source_kind varchar not null,
+    source_priority integer not null,
+    event_name varchar not null,
+    occurred_at timestamptz not null,
+    channel varchar,
+    properties json,
+    row_md5 varchar not null,
+    run_id varchar not null,
+    loaded_at timestamptz not null,
+    primary key (source, event_id)
+);
+
+-- grain: one identifier seen on one event; key: (source, event_id, id_type, id_value)
+create table if not exists core.event_identifiers (
+    source varchar not null,
+    event_id varchar not null,
+    id_type varchar not null,
+    id_value varchar not null
+);

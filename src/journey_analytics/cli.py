@@ -1,0 +1,65 @@
+"""`journey` — the command line.
+
+    journey run [--config PATH] [--as-of TIME]    the nightly job (a Prefect flow run)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from journey_analytics.config import ConfigError, load_config
+from journey_analytics.runs import parse_time
+from journey_analytics.sources.readers import SourceError
+from journey_analytics.warehouse import WarehouseBusy
+
+
+def _prefect_defaults(base_dir: Path) -> None:
+    """A project-local Prefect home and a quiet, offline ephemeral server unless the operator set them."""
+    os.environ.setdefault("PREFECT_HOME", str(base_dir / ".prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)  # fail fast, before Prefect starts
+    _prefect_defaults(config.base_dir)
+    from pipelines.nightly import nightly  # Prefect is imported only for the run itself
+
+    summary = nightly(config_path=str(args.config), as_of=args.as_of)
+    print()
+    print(f"{'source':<12}{'file':<44}{'read':>10}{'loaded':>10}{'dedup':>8}{'quarant.':>10}")
+    for f in summary.files:
+        note = "  (unchanged)" if f.skipped else ""
+        print(f"{f.source:<12}{f.path[-43:]:<44}{f.rows_read:>10,}{f.rows_loaded:>10,}"
+              f"{f.rows_deduplicated:>8,}{f.rows_quarantined:>10,}{note}")
+    for name, why in summary.failed_sources.items():
+        print(f"{name:<12}FAILED: {why}")
+    if not summary.ok:
+        return 1
+    print(f"\n{summary.identity.customers:,} customers, {summary.journeys.touchpoints:,} touchpoints.")
+    print(f"Report: {summary.report}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="journey", description="Customer journeys from touchpoint logs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="ingest every source, rebuild journeys and metrics, write the report")
+    run.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
+    run.add_argument("--as-of", type=parse_time, default=None,
+                     help="ISO time the run is as of (default: now; no offset means UTC)")
+    run.set_defaults(handler=_run)
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ConfigError, SourceError, WarehouseBusy) as exc:
+        print(f"journey: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

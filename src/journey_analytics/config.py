@@ -1,0 +1,288 @@
+"""Load and validate `journey.yaml`.
+
+The models are strict (unknown keys are errors) so a typo fails loudly at load time, and every
+error names the file, the key, what was expected and what was found. Paths in the file are
+relative to the file's folder, so a run works from any working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+NAME = r"^[a-z][a-z0-9_]*$"
+SOURCE_KINDS = ("clickstream", "crm", "service")
+FORMATS = ("csv", "jsonl", "parquet", "postgres")
+
+
+class ConfigError(ValueError):
+    """A problem in journey.yaml, phrased for the person who has to fix it."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(_Model):
+    """One test on a value; exactly one operator. A bare scalar in YAML means `equals`."""
+
+    equals: str | None = None
+    in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    like: str | None = None
+    regex: str | None = None
+    glob: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scalar_is_equals(cls, value: Any) -> Any:
+        if isinstance(value, (str, int, float, bool)):
+            return {"equals": str(value)}
+        if isinstance(value, list):
+            return {"in": [str(v) for v in value]}
+        if isinstance(value, dict) and "in" in value and isinstance(value["in"], list):
+            return {**value, "in": [str(v) for v in value["in"]]}
+        return value
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> Condition:
+        given = [k for k in ("equals", "in_", "like", "regex", "glob") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of equals, in, like, regex, glob")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {self.regex!r}: {exc}") from exc
+        return self
+
+    @property
+    def op(self) -> tuple[str, Any]:
+        for key in ("equals", "in_", "like", "regex", "glob"):
+            value = getattr(self, key)
+            if value is not None:
+                return key.rstrip("_"), value
+        raise AssertionError("unreachable")
+
+
+class ColumnRef(_Model):
+    column: str
+
+
+class DeriveCase(_Model):
+    """`{when: {column: condition, ...}, then: constant | {column: name}}`; no `when` = otherwise."""
+
+    when: dict[str, Condition] = Field(default_factory=dict)
+    then: str | ColumnRef
+
+
+class SourceColumns(_Model):
+    event_id: str | None = None  # None: a stable hash of the row's content is the id
+    occurred_at: str
+    event_name: str
+
+
+class Source(_Model):
+    name: Annotated[str, Field(pattern=NAME)]
+    kind: Literal["clickstream", "crm", "service"]
+    format: Literal["csv", "jsonl", "parquet", "postgres"]
+    path: str | None = None
+    timezone: str | None = None
+    priority: int | None = None
+    columns: SourceColumns
+    identifiers: dict[str, str]
+    derive: dict[Literal["channel"], tuple[DeriveCase, ...]] = Field(default_factory=dict)
+    properties: tuple[str, ...] = ()
+    on_bad_row: Literal["quarantine", "fail"] = "quarantine"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError("expected an IANA time zone name like Europe/Berlin") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _has_location(self) -> Source:
+        if self.format != "postgres" and not self.path:
+            raise ValueError(f"a {self.format} source needs `path` (a file or a glob)")
+        if not self.identifiers:
+            raise ValueError("declare at least one identifier column, e.g. identifiers: {anonymous_id: cookie}")
+        return self
+
+
+class IdentityType(_Model):
+    name: Annotated[str, Field(pattern=NAME)]
+    pii: Literal["email", "phone"] | None = None
+
+
+class Identity(_Model):
+    max_links: int = Field(default=25, ge=1)
+    types: tuple[IdentityType, ...]
+
+
+class StageRule(_Model):
+    source: Condition | None = None
+    source_kind: Condition | None = None
+    event_name: Condition | None = None
+    properties: dict[str, Condition] = Field(default_factory=dict)
+
+
+class Stage(_Model):
+    name: Annotated[str, Field(pattern=NAME)]
+    rules: tuple[StageRule, ...] = ()
+
+
+class Inference(_Model):
+    min_share: float = Field(default=0.6, gt=0, le=1)
+    min_customers: int = Field(default=20, ge=1)
+
+
+class Sessions(_Model):
+    timeout_minutes: float = Field(default=30, gt=0)
+    max_hours: float = Field(default=24, gt=0)
+
+
+class Funnel(_Model):
+    steps: tuple[str, ...] | None = None
+    window_days: float = Field(default=30, gt=0)
+    breakdown: str = "channel"
+    top_n: int = Field(default=8, ge=1)
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=self.window_days)
+
+
+class Paths(_Model):
+    max_steps: int = Field(default=6, ge=1)
+    top_n: int = Field(default=20, ge=1)
+    nodes_per_step: int = Field(default=8, ge=1)
+    goal_stage: str = "purchase"
+
+
+class Report(_Model):
+    title: str = "Customer journeys"
+    timezone: str = "UTC"
+
+    _zone = field_validator("timezone")(Source._known_zone.__func__)  # type: ignore[attr-defined]
+
+
+class Privacy(_Model):
+    salt: str = Field(min_length=8)
+
+
+class Config(_Model):
+    warehouse: str = "data/warehouse.duckdb"
+    reports_dir: str = "reports"
+    privacy: Privacy
+    identity: Identity
+    sources: tuple[Source, ...]
+    stages: tuple[Stage, ...]
+    inference: Inference = Inference()
+    sessions: Sessions = Sessions()
+    funnel: Funnel = Funnel()
+    paths: Paths = Paths()
+    report: Report = Report()
+    base_dir: Path = Path(".")
+
+    def problems(self) -> list[str]:
+        """Cross-reference problems (keys that name other keys), each as `key: what is wrong`."""
+        id_types = {t.name for t in self.identity.types}
+        stage_names = [s.name for s in self.stages]
+        problems = [f"{key}: declare at least one" for key in ("sources", "stages") if not getattr(self, key)]
+        for i, source in enumerate(self.sources):
+            for id_type in source.identifiers:
+                if id_type not in id_types:
+                    problems.append(
+                        f"sources[{i}].identifiers.{id_type}: unknown identifier type; "
+                        f"declare it under identity.types (known: {', '.join(sorted(id_types))})"
+                    )
+        names = [s.name for s in self.sources]
+        for dup in {n for n in names if names.count(n) > 1}:
+            problems.append(f"sources: the name {dup!r} is used twice; source names must be unique")
+        if len(set(stage_names)) != len(stage_names):
+            problems.append("stages: stage names must be unique")
+        for step in self.funnel.steps or ():
+            if step not in stage_names:
+                problems.append(f"funnel.steps: {step!r} is not a stage (stages: {', '.join(stage_names)})")
+        if self.paths.goal_stage not in stage_names:
+            problems.append(f"paths.goal_stage: {self.paths.goal_stage!r} is not a stage ({', '.join(stage_names)})")
+        return problems
+
+    # -- derived views used across layers -------------------------------------------------
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages)
+
+    @property
+    def funnel_steps(self) -> tuple[str, ...]:
+        return self.funnel.steps or self.stage_names
+
+    @property
+    def hash_salt(self) -> str:
+        return os.environ.get("JOURNEY_HASH_SALT") or self.privacy.salt
+
+    def source_priority(self, source: Source) -> int:
+        """Explicit priority, else the position in the file (earlier = higher priority = smaller number)."""
+        return source.priority if source.priority is not None else self.sources.index(source) + 1
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.warehouse)
+
+    @property
+    def reports_path(self) -> Path:
+        return self.resolve(self.reports_dir)
+
+
+def _format_error(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: {exc.error_count()} problem(s) in the configuration"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        key = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", key) or "(top level)"
+        found = err.get("input")
+        if err["type"] == "missing":
+            lines.append(f"  - {key}: required, but missing")
+            continue
+        found_text = f"a mapping with keys {sorted(found)}" if isinstance(found, dict) else repr(found)
+        msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling)"
+        lines.append(f"  - {key}: {msg}; found {found_text}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | os.PathLike[str] = "journey.yaml") -> Config:
+    """Read and validate a journey.yaml; raise ConfigError with a readable message on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror}); pass --config PATH") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level; found {type(raw).__name__}")
+    try:
+        config = Config.model_validate({**raw, "base_dir": path.resolve().parent})
+    except ValidationError as exc:
+        raise ConfigError(_format_error(path, exc)) from None
+    if problems := config.problems():
+        raise ConfigError("\n".join([f"{path}: {len(problems)} problem(s) in the configuration"] + [f"  - {p}" for p in problems]))
+    return config

@@ -1,0 +1,36 @@
+"""What identifies one run, and the run history it leaves behind."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import duckdb
+
+from journey_analytics import sqlfiles
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    run_at: datetime  # wall-clock start, UTC
+    as_of: datetime  # events after this instant are not part of the run
+
+    @classmethod
+    def start(cls, as_of: datetime | None = None) -> Run:
+        run_at = datetime.now(timezone.utc).replace(microsecond=0)
+        as_of = (as_of or run_at).astimezone(timezone.utc)
+        return cls(f"{run_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}", run_at, as_of)
+
+
+def parse_time(text: str) -> datetime:
+    """ISO-8601 date or time; without an offset it is taken as UTC."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def record_history(con: duckdb.DuckDBPyConnection, run: Run) -> int:
+    """Append this run's headline numbers to marts.run_history (replacing a rerun of the same run_id)."""
+    sqlfiles.run_script(con, "marts/run_history", run_id=run.run_id, run_at=run.run_at, as_of=run.as_of)
+    return con.execute("select count(*) from marts.run_history where run_id = ?", [run.run_id]).fetchall()[0][0]

@@ -1,0 +1,60 @@
+"""Load the SQL models in `sql/` and build tables from them.
+
+A model file holds one SELECT (dbt style); its path names the table it builds:
+`sql/marts/funnel_steps.sql` builds `marts.funnel_steps`. Values reach SQL only as bound
+parameters (`$as_of`), never as text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+_PACKAGED = Path(__file__).parent / "sql"  # inside a built wheel
+_SOURCE_TREE = Path(__file__).resolve().parents[2] / "sql"  # in a checkout / editable install
+SQL_DIR = _PACKAGED if _PACKAGED.is_dir() else _SOURCE_TREE
+
+
+@cache
+def load(name: str) -> str:
+    """Return the text of `sql/<name>.sql`, e.g. `load("marts/funnel_steps")`."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"SQL model {name!r} not found at {path}")
+    return path.read_text(encoding="utf-8")
+
+
+def used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    # DuckDB rejects named parameters the statement does not use.
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+
+
+def query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.DuckDBPyConnection:
+    """Run the SELECT in `sql/<name>.sql` with bound parameters; returns the cursor."""
+    sql = load(name)
+    return con.execute(sql, used(sql, params))
+
+
+def build(con: duckdb.DuckDBPyConnection, name: str, *, temp: bool = False, **params: Any) -> int:
+    """Create or replace the table `<layer>.<model>` from `sql/<layer>/<model>.sql`; return its row count.
+
+    With `temp=True` the result is the session-local temp table `<model>` instead.
+    """
+    schema, model = name.split("/")
+    sql = load(name).strip().rstrip(";")
+    table = model if temp else f"{schema}.{model}"
+    if not temp:
+        con.execute(f"create schema if not exists {schema}")
+    con.execute(f"create or replace {'temp ' if temp else ''}table {table} as {sql}", used(sql, params))
+    return con.execute(f"select count(*) from {table}").fetchall()[0][0]
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
+    """Run every statement of `sql/<name>.sql` in order (statements end with `;` at a line end)."""
+    for statement in load(name).split(";\n"):
+        if statement.strip() and not all(l.strip().startswith("--") or not l.strip() for l in statement.splitlines()):
+            con.execute(statement, used(statement, params))

@@ -1,0 +1,165 @@
+"""Ingest against small hand-written files whose every outcome is known line by line."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from journey_analytics.ingest import ingest_source
+from journey_analytics.sources.mapping import pii_hash
+from journey_analytics.sources.readers import SourceError
+from journey_analytics.warehouse import connect
+from tests.helpers import source_paths, write_config
+
+NOW = datetime(2026, 9, 1, tzinfo=timezone.utc)
+RAW_EMAIL = "Bob.Raw@Example.com"
+
+WEB_LINES = [
+    # line 1: loaded (cpc → paid_search)
+    {"event_id": "c-1", "timestamp": "2026-08-03T10:15:02.123Z", "anonymous_id": "a-1", "event": "ad_click", "utm_medium": "cpc"},
+    # line 2: loaded; +02:00 offset is the same instant as 10:15:02Z; email is hashed
+    {"event_id": "c-2", "timestamp": "2026-08-03T12:15:02+02:00", "anonymous_id": "a-1", "user_id": "u-1",
+     "email": f"  {RAW_EMAIL} ", "event": "signup", "referrer": "https://www.google.com/"},
+    None,  # line 3: not JSON → malformed_record
+    {"event_id": "c-3", "timestamp": "yesterday", "anonymous_id": "a-1", "event": "pricing_view"},  # line 4
+    {"event_id": "c-4", "timestamp": "2026-08-03T10:15:02Z", "event": "pricing_view"},  # line 5: no identifier
+    # line 6: exact repeat of line 2 → deduplicated
+    {"event_id": "c-2", "timestamp": "2026-08-03T12:15:02+02:00", "anonymous_id": "a-1", "user_id": "u-1",
+     "email": f"  {RAW_EMAIL} ", "event": "signup", "referrer": "https://www.google.com/"},
+    # line 7: event_id c-2 again with another time → duplicate_event_id
+    {"event_id": "c-2", "timestamp": "2026-08-03T12:15:03+02:00", "anonymous_id": "a-1", "event": "signup"},
+    {"event_id": "c-5", "timestamp": "2099-08-03T10:15:02Z", "anonymous_id": "a-1", "event": "pricing_view"},  # line 8
+    {"event_id": "c-6", "timestamp": "", "anonymous_id": "a-1", "event": "pricing_view"},  # line 9
+    {"event_id": "c-7", "timestamp": "2026-08-03T10:15:02Z", "anonymous_id": "a-1", "event": " "},  # line 10
+]
+EXPECTED_WEB = {
+    3: "malformed_record", 4: "unparsable_timestamp", 5: "missing_identifier", 7: "duplicate_event_id",
+    8: "timestamp_in_future", 9: "missing_required_field", 10: "missing_required_field",
+}
+
+CRM_CSV = """activity_id,occurred_at,activity,contact_id,email,lead_source,segment,amount
+k1,2026-08-03 12:15:02,lead_created,ct-1,bob.raw@example.com,webinar,smb,
+k2,2026-01-15 09:00:00,order_placed,ct-1,,,smb,100
+k3,not a time,order_placed,ct-1,,,smb,100
+"""
+
+
+def _write_web(folder: Path, lines) -> Path:
+    path = folder / "web.jsonl"
+    path.write_text("".join((json.dumps(l) if l else "{bad json " + RAW_EMAIL) + "\n" for l in lines))
+    return path
+
+
+@pytest.fixture
+def setup(tmp_path):
+    _write_web(tmp_path, WEB_LINES)
+    (tmp_path / "crm.csv").write_text(CRM_CSV)
+    config = write_config(tmp_path, sources=source_paths(tmp_path, web="web.jsonl", crm="crm.csv"))
+    con = connect(config.warehouse_path)
+    yield config, con
+    con.close()
+
+
+def _ingest_all(config, con, run_id="r1"):
+    return [r for s in config.sources for r in ingest_source(con, config, s, run_id=run_id, now=NOW)]
+
+
+def test_every_row_is_loaded_deduplicated_or_quarantined_with_its_reason(setup):
+    config, con = setup
+    web, crm = _ingest_all(config, con)
+    assert (web.rows_read, web.rows_loaded, web.rows_deduplicated, web.rows_quarantined) == (10, 2, 1, 7)
+    assert (crm.rows_read, crm.rows_loaded, crm.rows_deduplicated, crm.rows_quarantined) == (3, 2, 0, 1)
+    quarantined = dict(con.execute("select line, reason from ingest.quarantine where source = 'web'").fetchall())
+    assert quarantined == EXPECTED_WEB
+    assert con.execute("select line, reason from ingest.quarantine where source = 'crm'").fetchall() == [
+        (4, "unparsable_timestamp")]
+    manifest = con.execute("select source, rows_read, rows_loaded, rows_deduplicated, rows_quarantined "
+                           "from ingest.manifest order by source").fetchall()
+    assert manifest == [("crm", 3, 2, 0, 1), ("web", 10, 2, 1, 7)]
+
+
+def test_times_are_utc_and_naive_times_use_the_declared_zone(setup):
+    config, con = setup
+    _ingest_all(config, con)
+    rows = dict(con.execute("select event_id, occurred_at from core.events").fetchall())
+    assert rows["c-1"] == datetime(2026, 8, 3, 10, 15, 2, 123000, tzinfo=timezone.utc)
+    assert rows["c-2"] == datetime(2026, 8, 3, 10, 15, 2, tzinfo=timezone.utc)
+    assert rows["k1"] == datetime(2026, 8, 3, 10, 15, 2, tzinfo=timezone.utc)  # Berlin summer: UTC+2
+    assert rows["k2"] == datetime(2026, 1, 15, 8, 0, 0, tzinfo=timezone.utc)  # Berlin winter: UTC+1
+
+
+def test_channel_is_derived_from_the_declared_cases(setup):
+    config, con = setup
+    _ingest_all(config, con)
+    channels = dict(con.execute("select event_id, channel from core.events").fetchall())
+    assert channels == {"c-1": "paid_search", "c-2": "organic_search", "k1": "webinar", "k2": "crm"}
+
+
+def test_emails_are_normalised_and_hashed_and_never_stored_raw(setup):
+    config, con = setup
+    _ingest_all(config, con)
+    emails = {r[0] for r in con.execute("select id_value from core.event_identifiers where id_type = 'email'").fetchall()}
+    assert emails == {pii_hash("bob.raw@example.com", "email", config.hash_salt)}
+    con.execute(f"export database '{config.base_dir / 'dump'}' (format csv)")
+    dumped = "".join(p.read_text() for p in (config.base_dir / "dump").glob("*.csv")).lower()
+    assert "bob.raw" not in dumped and "example.com" not in dumped
+
+
+def test_reading_the_same_files_again_adds_nothing(setup):
+    config, con = setup
+    _ingest_all(config, con)
+    before = con.execute("select * from core.events order by all").fetchall()
+    again = _ingest_all(config, con, run_id="r2")
+    assert all(r.skipped for r in again)
+    assert con.execute("select * from core.events order by all").fetchall() == before
+
+
+def test_a_changed_file_loads_only_its_new_rows(setup, tmp_path):
+    config, con = setup
+    _ingest_all(config, con)
+    extra = {"event_id": "c-9", "timestamp": "2026-08-04T10:00:00Z", "anonymous_id": "a-2", "event": "blog_view"}
+    _write_web(tmp_path, WEB_LINES + [extra])
+    (web,) = ingest_source(con, config, config.sources[0], run_id="r2", now=NOW)
+    assert (web.rows_read, web.rows_loaded) == (11, 1)
+    assert web.rows_deduplicated == 3  # lines 1, 2 were loaded before; line 6 repeats line 2
+    assert web.rows_quarantined == 7  # the same bad lines again
+    assert con.execute("select count(*) from core.events").fetchall()[0][0] == 5
+
+
+def test_a_missing_required_column_fails_the_source_and_loads_nothing(tmp_path):
+    (tmp_path / "crm.csv").write_text("activity_id,occurred_at,contact_id\nk1,2026-08-03 12:15:02,ct-1\n")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
+    con = connect(config.warehouse_path)
+    with pytest.raises(SourceError, match=r"crm.csv: required column\(s\) activity, email not found"):
+        ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+    assert con.execute("select count(*) from ingest.manifest").fetchall()[0][0] == 0
+
+
+def test_naive_timestamps_without_a_declared_zone_are_a_spec_error(tmp_path):
+    (tmp_path / "crm.csv").write_text(CRM_CSV)
+    sources = source_paths(tmp_path, crm="crm.csv")
+    del sources[0]["timezone"]
+    config = write_config(tmp_path, sources=sources)
+    con = connect(config.warehouse_path)
+    with pytest.raises(SourceError, match=r"no UTC offset \(first at line 2\).*Add `timezone:"):
+        ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+    assert con.execute("select count(*) from core.events").fetchall()[0][0] == 0
+
+
+def test_a_path_matching_no_file_is_a_clear_error(tmp_path):
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="nowhere/*.csv"))
+    with connect(config.warehouse_path) as con, pytest.raises(SourceError, match="no file matches 'nowhere/\\*.csv'"):
+        ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+
+
+def test_the_quarantine_keeps_the_raw_record_with_personal_data_hashed(setup):
+    config, con = setup
+    _ingest_all(config, con)
+    records = [r[0] for r in con.execute("select raw_record from ingest.quarantine").fetchall()]
+    assert all(RAW_EMAIL.lower() not in r.lower() for r in records)
+    malformed = con.execute("select raw_record from ingest.quarantine where reason = 'malformed_record'").fetchall()
+    assert malformed == [("{bad json <redacted email>",)]

@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from journey_analytics.config import ConfigError, load_config
+from tests.helpers import ROOT, sample_config_dict
+
+
+def test_sample_config_loads_with_paths_relative_to_the_file():
+    config = load_config(ROOT / "journey.yaml")
+    assert config.stage_names == ("awareness", "consideration", "purchase", "post_purchase", "advocacy")
+    assert config.funnel_steps == config.stage_names
+    assert config.warehouse_path == ROOT / "data" / "warehouse.duckdb"
+    assert [config.source_priority(s) for s in config.sources] == [1, 2, 3]
+
+
+def _broken(tmp_path: Path, mutate) -> str:
+    raw = sample_config_dict()
+    mutate(raw)
+    path = tmp_path / "journey.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert message.startswith(str(path))
+    return message
+
+
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda r: r["sources"][0].update(kind="clicks"), "sources[0].kind: expected 'clickstream', 'crm' or 'service'; found 'clicks'"),
+        (lambda r: r["sources"][1].update(timezone="Mars/Base"), "sources[1].timezone: expected an IANA time zone name like Europe/Berlin; found 'Mars/Base'"),
+        (lambda r: r["sources"][2]["columns"].pop("event_name"), "sources[2].columns.event_name: required, but missing"),
+        (lambda r: r["sources"][2].update(colour="red"), "sources[2].colour: unknown key (check the spelling); found 'red'"),
+        (lambda r: r["funnel"].update(window_days=0), "funnel.window_days: expected greater than 0; found 0"),
+        (lambda r: r["sources"][2].update(identifiers={"mail": "x"}), "sources[2].identifiers.mail: unknown identifier type"),
+        (lambda r: r["paths"].update(goal_stage="buy"), "paths.goal_stage: 'buy' is not a stage"),
+        (lambda r: r["stages"][0]["rules"][0].update(event_name={"regex": "("}), "invalid regex '('"),
+        (lambda r: r["sources"][0]["derive"]["channel"][0]["when"].update(utm_medium={"equals": "a", "like": "b"}), "exactly one of equals, in, like, regex, glob"),
+    ],
+)
+def test_errors_name_the_key_what_was_expected_and_what_was_found(tmp_path, mutate, expected):
+    assert expected in _broken(tmp_path, mutate)
+
+
+def test_unreadable_and_non_mapping_files(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read the configuration"):
+        load_config(tmp_path / "missing.yaml")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="expected a mapping at the top level; found list"):
+        load_config(tmp_path / "list.yaml")
+
+
+def test_salt_comes_from_the_environment_when_set(monkeypatch):
+    config = load_config(ROOT / "journey.yaml")
+    monkeypatch.setenv("JOURNEY_HASH_SALT", "from-the-environment")
+    assert config.hash_salt == "from-the-environment"
