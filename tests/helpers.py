@@ -27,3 +27,20 @@ def write_config(folder: Path, **overrides: Any) -> Config:
 def source_paths(folder: Path, **paths: str) -> list[dict[str, Any]]:
     """The sample's source specs with `path` replaced per source name (sources not named are dropped)."""
     return [s | {"path": paths[s["name"]]} for s in sample_config_dict()["sources"] if s["name"] in paths]
+
+
+def insert_events(con, events, *, source_priority: dict[str, int] | None = None) -> None:
+    """Insert hand-made events straight into core.events / core.event_identifiers.
+
+    `events`: iterable of (source, event_id, occurred_at, event_name, {id_type: id_value}[, properties]).
+    """
+    priority = source_priority or {}
+    for source, event_id, occurred_at, event_name, identifiers, *rest in events:
+        properties = rest[0] if rest else "{}"
+        con.execute(
+            "insert into core.events values (?, ?, ?, ?, ?, ?, null, ?::json, 'md5', 'test', ?)",
+            [event_id, source, {"web": "clickstream"}.get(source, source), priority.get(source, 1), event_name,
+             occurred_at, properties, occurred_at],
+        )
+        for id_type, id_value in identifiers.items():
+            con.execute("insert into core.event_identifiers values (?, ?, ?, ?)", [source, event_id, id_type, id_value])
