@@ -14,7 +14,8 @@ create table if not exists ingest.manifest (
     rows_loaded bigint not null,
     rows_deduplicated bigint not null,
     rows_quarantined bigint not null,
-    loaded_at timestamptz not null
+    loaded_at timestamptz not null,
+    note varchar  -- e.g. extra columns that were ignored
 );
 
 -- grain: one rejected row; key: (source, path, line, run_id)

@@ -93,6 +93,9 @@ class Source(_Model):
     kind: Literal["clickstream", "crm", "service"]
     format: Literal["csv", "jsonl", "parquet", "postgres"]
     path: str | None = None
+    uri: str | None = None  # postgres: `postgresql://user@host/db`; `${VAR}` reads the environment
+    table: str | None = None  # postgres: `schema.table`
+    query: str | None = None  # postgres: a SELECT, instead of `table`
     timezone: str | None = None
     priority: int | None = None
     columns: SourceColumns
@@ -115,6 +118,8 @@ class Source(_Model):
     def _has_location(self) -> Source:
         if self.format != "postgres" and not self.path:
             raise ValueError(f"a {self.format} source needs `path` (a file or a glob)")
+        if self.format == "postgres" and not (self.uri and bool(self.table) != bool(self.query)):
+            raise ValueError("a postgres source needs `uri` and exactly one of `table` or `query`")
         if not self.identifiers:
             raise ValueError("declare at least one identifier column, e.g. identifiers: {anonymous_id: cookie}")
         return self

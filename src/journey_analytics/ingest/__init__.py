@@ -1,14 +1,17 @@
 """Layer 1: read each configured source into `core.events`, safely and incrementally.
 
-Per file: read as text → map to the canonical batch (PII hashed) → validate and classify in SQL
-→ append events, identifiers, quarantined rows and the manifest row in one transaction.
-A file whose (path, content hash) is already in the manifest is skipped, so rereading the same
-data adds nothing; a changed file is read again and its known rows deduplicate.
+Per unit (a file, or a database table/query), batch by batch: read as text → map to the
+canonical batch (PII hashed) → validate and classify in SQL → append events, identifiers and
+quarantined rows; the manifest row is written in the same transaction, so a unit is loaded whole
+or not at all. A file whose (path, content hash) is in the manifest is skipped, so rereading the
+same data adds nothing; a changed file is read again and its known rows deduplicate.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,8 +20,9 @@ import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
-from journey_analytics.sources.mapping import referenced_columns, to_batch
-from journey_analytics.sources.readers import READERS, SourceError, expand
+from journey_analytics.sources.mapping import referenced_columns, required_columns, to_batch
+from journey_analytics.sources.postgres import describe, open_postgres
+from journey_analytics.sources.readers import BATCH_ROWS, Opened, SourceError, expand, open_file
 
 OUTCOMES = ("loaded", "deduplicated")
 
@@ -32,6 +36,18 @@ class FileResult:
     rows_deduplicated: int
     rows_quarantined: int
     skipped: bool = False  # already ingested with the same content
+    note: str = ""  # e.g. extra columns that were ignored
+    reasons: tuple[tuple[str, int], ...] = ()  # quarantine reason → rows
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One file, or one table/query of a database source."""
+
+    shown: str
+    size_bytes: int | None
+    fingerprint: str | None  # content hash known before reading (files); None: always read
+    open: Callable[[], Opened]
 
 
 def _sha256(path: Path) -> str:
@@ -42,58 +58,94 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _display(path: Path, config: Config) -> str:
-    try:
-        return str(path.resolve().relative_to(config.base_dir))
-    except ValueError:
-        return str(path)
+def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Iterator[Unit]:
+    """The units a source names; raises SourceError when a file source matches no file."""
+    if source.format == "postgres":
+        yield Unit(describe(source), None, None, lambda: open_postgres(source, batch_rows))
+        return
+    files = expand(config.resolve(source.path))
+    if not files:
+        raise SourceError(
+            f"source {source.name!r}: no file matches {source.path!r} (relative to {config.base_dir}). "
+            "Fix `path` in the config or add the files."
+        )
+    columns = referenced_columns(source)
+    for f in files:
+        try:
+            shown = str(f.resolve().relative_to(config.base_dir))
+        except ValueError:
+            shown = str(f)
+        try:
+            fingerprint = _sha256(f)
+        except OSError as exc:
+            raise SourceError(f"{shown}: cannot be read ({exc.strerror}). Check the file's permissions.") from exc
+        yield Unit(shown, f.stat().st_size, fingerprint,
+                   lambda f=f: open_file(f, source.format, columns, batch_rows))
 
 
-def ingest_file(
-    con: duckdb.DuckDBPyConnection, config: Config, source: Source, path: Path, *, run_id: str, now: datetime
+def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
+    """Fail on a missing required column; return a note naming extra columns that are ignored."""
+    if opened.columns is None or not opened.columns:
+        return ""
+    missing = [c for c in required_columns(source) if c not in opened.columns]
+    if missing:
+        raise SourceError(
+            f"{unit.shown}: required column(s) {', '.join(missing)} not found (found: {', '.join(opened.columns)}). "
+            f"Fix the source's `columns`/`identifiers` in the config, or the data."
+        )
+    extra = [c for c in opened.columns if c not in referenced_columns(source)]
+    return f"ignored column(s) not in the spec: {', '.join(extra)}" if extra else ""
+
+
+def ingest_unit(
+    con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit, *, run_id: str, now: datetime
 ) -> FileResult:
-    """Ingest one file of `source`; returns its counts (rows_read = loaded + deduplicated + quarantined)."""
-    shown = _display(path, config)
-    content_sha256 = _sha256(path)
-    seen = con.execute(
+    """Ingest one unit of `source`; returns its counts (rows_read = loaded + deduplicated + quarantined)."""
+    if unit.fingerprint and con.execute(
         "select 1 from ingest.manifest where source = ? and path = ? and content_sha256 = ?",
-        [source.name, shown, content_sha256],
-    ).fetchall()
-    if seen:
-        return FileResult(source.name, shown, 0, 0, 0, 0, skipped=True)
+        [source.name, unit.shown, unit.fingerprint],
+    ).fetchall():
+        return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True)
 
-    frame = READERS[source.format](path, referenced_columns(source))
-    batch = to_batch(frame, source, config, shown).to_arrow()
     params = dict(
         source=source.name, source_kind=source.kind, source_priority=config.source_priority(source),
-        run_id=run_id, now=now, path=shown, timezone=source.timezone,
+        run_id=run_id, now=now, path=unit.shown, timezone=source.timezone,
         has_event_id=source.columns.event_id is not None,
     )
+    opened = unit.open()
+    note = _check_columns(unit, source, opened)
+    counts: Counter[str] = Counter()
+    digest = hashlib.sha256()
     con.execute("begin transaction")
     try:
-        con.register("batch", batch)
-        sqlfiles.build(con, "ingest/classified", temp=True, **params)
-        con.unregister("batch")
-        counts = dict(con.execute("select outcome, count(*) from classified group by all").fetchall())
-        without_zone = counts.get("timestamp_without_zone", 0)
-        if without_zone:
-            line = con.execute("select min(line) from classified where outcome = 'timestamp_without_zone'").fetchall()[0][0]
-            raise SourceError(
-                f"{shown}: {without_zone} timestamp(s) carry no UTC offset (first at line {line}) and source "
-                f"{source.name!r} declares no timezone. Add `timezone: <IANA zone>` to the source in the config."
-            )
-        sqlfiles.run_script(con, "ingest/append", **params)
+        for frame in opened.batches:
+            if unit.fingerprint is None:
+                digest.update(frame.hash_rows().to_arrow().buffers()[1])
+            con.register("batch", to_batch(frame, source, config).to_arrow())
+            sqlfiles.build(con, "ingest/classified", temp=True, **params)
+            con.unregister("batch")
+            batch_counts = dict(con.execute("select outcome, count(*) from classified group by all").fetchall())
+            if batch_counts.get("timestamp_without_zone"):
+                line = con.execute("select min(line) from classified where outcome = 'timestamp_without_zone'"
+                                   ).fetchall()[0][0]
+                raise SourceError(
+                    f"{unit.shown}: timestamps carry no UTC offset (first at line {line}) and source "
+                    f"{source.name!r} declares no timezone. Add `timezone: <IANA zone>` to the source in the config."
+                )
+            sqlfiles.run_script(con, "ingest/append", **params)
+            counts.update(batch_counts)
+        reasons = tuple(sorted((k, n) for k, n in counts.items() if k not in OUTCOMES))
         result = FileResult(
-            source.name, shown, rows_read=batch.num_rows, rows_loaded=counts.get("loaded", 0),
-            rows_deduplicated=counts.get("deduplicated", 0),
-            rows_quarantined=sum(n for k, n in counts.items() if k not in OUTCOMES),
+            source.name, unit.shown, rows_read=sum(counts.values()), rows_loaded=counts["loaded"],
+            rows_deduplicated=counts["deduplicated"], rows_quarantined=sum(n for _, n in reasons),
+            note=note, reasons=reasons,
         )
         con.execute(
-            "insert into ingest.manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, source.name, shown, path.stat().st_size, content_sha256, result.rows_read,
-             result.rows_loaded, result.rows_deduplicated, result.rows_quarantined, now],
+            "insert into ingest.manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, source.name, unit.shown, unit.size_bytes, unit.fingerprint or digest.hexdigest(),
+             result.rows_read, result.rows_loaded, result.rows_deduplicated, result.rows_quarantined, now, note],
         )
-        con.execute("drop table classified")
+        con.execute("drop table if exists classified")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -102,13 +154,8 @@ def ingest_file(
 
 
 def ingest_source(
-    con: duckdb.DuckDBPyConnection, config: Config, source: Source, *, run_id: str, now: datetime
+    con: duckdb.DuckDBPyConnection, config: Config, source: Source, *, run_id: str, now: datetime,
+    batch_rows: int = BATCH_ROWS,
 ) -> list[FileResult]:
-    """Ingest every file the source's path names; raises SourceError when none exists."""
-    files = expand(config.resolve(source.path))
-    if not files:
-        raise SourceError(
-            f"source {source.name!r}: no file matches {source.path!r} (relative to {config.base_dir}). "
-            "Fix `path` in the config or add the files."
-        )
-    return [ingest_file(con, config, source, f, run_id=run_id, now=now) for f in files]
+    """Ingest every new or changed unit of a source."""
+    return [ingest_unit(con, config, source, u, run_id=run_id, now=now) for u in units(config, source, batch_rows)]

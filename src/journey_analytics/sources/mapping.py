@@ -13,7 +13,7 @@ import re
 import polars as pl
 
 from journey_analytics.config import Condition, Config, Source
-from journey_analytics.sources.readers import LINE, MALFORMED, RAW, SourceError
+from journey_analytics.sources.readers import LINE, MALFORMED, RAW
 
 
 def referenced_columns(source: Source) -> list[str]:
@@ -103,14 +103,8 @@ def _blank_to_null(name: str) -> pl.Expr:
     return pl.when(col == "").then(None).otherwise(col).alias(name)
 
 
-def to_batch(frame: pl.DataFrame, source: Source, config: Config, path: str) -> pl.DataFrame:
-    """The canonical batch for one file; raises SourceError when a required column is absent."""
-    missing = [c for c in required_columns(source) if c not in frame.columns]
-    if missing and frame.height:
-        raise SourceError(
-            f"{path}: required column(s) {', '.join(missing)} not found (found: {', '.join(c for c in frame.columns if not c.startswith('__'))}). "
-            f"Fix the source's `columns`/`identifiers` in the config or the file's header."
-        )
+def to_batch(frame: pl.DataFrame, source: Source, config: Config) -> pl.DataFrame:
+    """The canonical batch for one batch of raw rows (columns the spec reads but the rows lack are null)."""
     for col in referenced_columns(source):
         if col not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(col))

@@ -1,14 +1,17 @@
-"""Read one source file into a frame of strings with its physical line numbers.
+"""Read a source in batches of text rows, each with its physical line (or row) number.
 
 Everything is read as text: types are decided later, in SQL, so a bad value becomes a
-quarantined row with a reason instead of a failed file or a silent NULL.
+quarantined row with a reason instead of a failed file or a silent NULL. Files are streamed in
+batches (Polars' streaming scans; `.gz` is read transparently), so no file is held whole.
 """
 
 from __future__ import annotations
 
 import glob
-import gzip
-import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -17,10 +20,19 @@ LINE = "__line"
 MALFORMED = "__malformed"
 RAW = "__raw"  # the text of a malformed line, emails redacted: kept for the quarantine
 EMAIL_LIKE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+BATCH_ROWS = 500_000
 
 
 class SourceError(RuntimeError):
     """A source cannot be read as declared; the message says which file and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A readable unit of a source: its columns (None when rows may differ, as in JSON lines) and batches."""
+
+    columns: list[str] | None
+    batches: Iterator[pl.DataFrame]
 
 
 def expand(pattern: Path) -> list[Path]:
@@ -28,52 +40,92 @@ def expand(pattern: Path) -> list[Path]:
     return sorted(Path(p) for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file())
 
 
-def _bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    return gzip.decompress(data) if path.suffix == ".gz" else data
+def _unreadable(path: Path, fmt: str, exc: Exception) -> SourceError:
+    return SourceError(f"{path}: cannot be read as {fmt} ({str(exc).splitlines()[0]}). "
+                       "Check the file's format, compression and encoding, or the source's `format`.")
 
 
-def read_csv(path: Path, columns: list[str]) -> pl.DataFrame:
+def _flagged(batches: Iterator[pl.DataFrame], path: Path, fmt: str) -> Iterator[pl.DataFrame]:
+    try:
+        for batch in batches:
+            yield batch.with_columns(pl.col(LINE).cast(pl.Int64), pl.lit(False).alias(MALFORMED))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise _unreadable(path, fmt, exc) from exc
+
+
+def open_csv(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
     """All columns as strings; empty fields are null; line 1 is the header."""
+    if os.access(path, os.R_OK) and path.stat().st_size == 0:
+        return Opened([], iter(()))
     try:
-        frame = pl.read_csv(io.BytesIO(_bytes(path)), infer_schema=False)
-    except pl.exceptions.NoDataError:
-        return pl.DataFrame({LINE: [], MALFORMED: [], **{c: [] for c in columns}},
-                            schema={LINE: pl.Int64, MALFORMED: pl.Boolean, **{c: pl.String for c in columns}})
-    except (pl.exceptions.ComputeError, OSError) as exc:
-        raise SourceError(f"{path}: cannot be read as CSV ({exc}). Check the file's format and encoding.") from exc
-    return frame.with_columns(
-        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE), pl.lit(False).alias(MALFORMED)
-    )
+        scan = pl.scan_csv(path, infer_schema=False, row_index_name=LINE, row_index_offset=2)
+        columns = [c for c in scan.collect_schema().names() if c != LINE]
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise _unreadable(path, "CSV", exc) from exc
+    return Opened(columns, _flagged(scan.collect_batches(chunk_size=batch_rows), path, "CSV"))
 
 
-def read_jsonl(path: Path, columns: list[str]) -> pl.DataFrame:
+def open_parquet(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
+    try:
+        scan = pl.scan_parquet(path, row_index_name=LINE, row_index_offset=1)
+        columns = [c for c in scan.collect_schema().names() if c != LINE]
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise _unreadable(path, "Parquet", exc) from exc
+    batches = (as_text(b) for b in scan.collect_batches(chunk_size=batch_rows))
+    return Opened(columns, _flagged(batches, path, "Parquet"))
+
+
+def open_jsonl(path: Path, columns: list[str], batch_rows: int = BATCH_ROWS) -> Opened:
     """One JSON object per line; the declared keys are extracted as text; a line that is not JSON is malformed."""
-    try:
-        text = _bytes(path).decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path}: cannot be read as UTF-8 JSON lines ({exc}).") from exc
-    lines = pl.Series("raw", text.splitlines(), dtype=pl.String)
-    frame = pl.DataFrame({LINE: pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True), "raw": lines})
-    frame = frame.filter(pl.col("raw").str.strip_chars() != "")
-    raw = pl.col("raw")
+    raw = pl.col("line")
     malformed = raw.str.json_path_match("$").is_null()
-    return frame.select(
-        LINE,
-        malformed.alias(MALFORMED),
-        pl.when(malformed).then(raw.str.replace_all(EMAIL_LIKE, "<redacted email>")).alias(RAW),
-        *[raw.str.json_path_match(f"$['{c}']").alias(c) for c in columns],
+    scan = (
+        pl.scan_lines(path, row_index_name=LINE, row_index_offset=1)
+        .filter(raw.str.strip_chars() != "")
+        .select(
+            pl.col(LINE).cast(pl.Int64),
+            malformed.alias(MALFORMED),
+            pl.when(malformed).then(raw.str.replace_all(EMAIL_LIKE, "<redacted email>")).alias(RAW),
+            *[raw.str.json_path_match(f"$['{c}']").alias(c) for c in columns],
+        )
     )
 
+    def batches() -> Iterator[pl.DataFrame]:
+        try:
+            yield from scan.collect_batches(chunk_size=batch_rows)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise _unreadable(path, "JSON lines", exc) from exc
 
-def read_parquet(path: Path, columns: list[str]) -> pl.DataFrame:
-    try:
-        frame = pl.read_parquet(path)
-    except (pl.exceptions.ComputeError, OSError) as exc:
-        raise SourceError(f"{path}: cannot be read as Parquet ({exc}).") from exc
-    return frame.select(pl.all().cast(pl.String)).with_columns(
-        pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(LINE), pl.lit(False).alias(MALFORMED)
-    )
+    return Opened(None, batches())
 
 
-READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
+def open_file(path: Path, fmt: str, columns: list[str], batch_rows: int = BATCH_ROWS) -> Opened:
+    if not os.access(path, os.R_OK):
+        raise SourceError(f"{path}: permission denied. Make the file readable by the user running journey.")
+    if fmt == "csv":
+        return open_csv(path, batch_rows)
+    if fmt == "parquet":
+        return open_parquet(path, batch_rows)
+    return open_jsonl(path, columns, batch_rows)
+
+
+def quote_identifier(name: str) -> str:
+    """A SQL identifier in double quotes, `schema.table` split on dots; quotes inside are doubled."""
+    if not re.fullmatch(r"[^\x00]+", name):
+        raise SourceError(f"invalid table name {name!r}")
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+
+
+def as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as text; times as ISO-8601 (with the offset when the type carries a zone)."""
+    out = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if name in (LINE, MALFORMED):
+            out.append(col)
+        elif isinstance(dtype, pl.Datetime):
+            fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
+            out.append(col.dt.to_string(fmt).alias(name))
+        else:
+            out.append(col.cast(pl.String))
+    return frame.select(out)

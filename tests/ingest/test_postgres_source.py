@@ -1,0 +1,89 @@
+"""A PostgreSQL source end to end against a real server on loopback."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from journey_analytics.ingest import ingest_source
+from journey_analytics.sources.mapping import pii_hash
+from journey_analytics.sources.readers import SourceError
+from journey_analytics.warehouse import connect
+from tests.helpers import write_config
+from tests.postgres import binaries, postgres_server
+
+pytestmark = pytest.mark.skipif(binaries() is None, reason="PostgreSQL binaries not installed (apt-get install postgresql)")
+NOW = datetime(2026, 9, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def pg_uri():
+    import adbc_driver_postgresql.dbapi as pg
+
+    with postgres_server() as uri:
+        with pg.connect(uri) as conn, conn.cursor() as cur:
+            cur.execute('create schema "crm app"')
+            cur.execute('create table "crm app".activities (activity_id text, occurred_at timestamptz, '
+                        'activity text, contact_id text, email text, lead_source text, amount numeric, extra int)')
+            cur.execute("""insert into "crm app".activities values
+                ('k1', '2026-08-03 12:15:02+02', 'lead_created', 'ct-1', ' Ann@Example.com', 'webinar', null, 1),
+                ('k2', '2026-08-05 09:00:00+00', 'order_placed', 'ct-1', null, null, 120.50, 2),
+                ('k3', null, 'order_placed', 'ct-2', null, null, 10, 3),
+                ('k4', '2026-08-06 09:00:00+00', 'order_placed', null, null, null, 10, 4)""")
+            conn.commit()
+        yield uri
+
+
+def _config(tmp_path, monkeypatch, uri, **spec):
+    monkeypatch.setenv("CRM_TEST_DATABASE_URL", uri)
+    source = {
+        "name": "crm_db", "kind": "crm", "format": "postgres", "uri": "${CRM_TEST_DATABASE_URL}",
+        "table": "crm app.activities",
+        "columns": {"event_id": "activity_id", "occurred_at": "occurred_at", "event_name": "activity"},
+        "identifiers": {"contact_id": "contact_id", "email": "email"},
+        "derive": {"channel": [{"when": {"lead_source": {"regex": "."}}, "then": {"column": "lead_source"}},
+                               {"then": "crm"}]},
+        "properties": ["amount"],
+    } | spec
+    return write_config(tmp_path, sources=[source])
+
+
+def test_a_table_is_ingested_with_types_zones_and_hashing(tmp_path, monkeypatch, pg_uri):
+    config = _config(tmp_path, monkeypatch, pg_uri)
+    with connect(config.warehouse_path) as con:
+        (result,) = ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 2, 2)
+        assert result.path == "postgres:crm app.activities"
+        assert "extra" in result.note
+        assert dict(result.reasons) == {"missing_required_field": 1, "missing_identifier": 1}
+        events = con.execute("select event_id, occurred_at, channel, properties->>'amount' from core.events "
+                             "order by event_id").fetchall()
+        assert events == [
+            ("k1", datetime(2026, 8, 3, 10, 15, 2, tzinfo=timezone.utc), "webinar", None),
+            ("k2", datetime(2026, 8, 5, 9, 0, tzinfo=timezone.utc), "crm", "120.50"),
+        ]
+        emails = con.execute("select id_value from core.event_identifiers where id_type = 'email'").fetchall()
+        assert emails == [(pii_hash("ann@example.com", "email", config.hash_salt),)]
+        # reading the table again loads nothing new
+        (again,) = ingest_source(con, config, config.sources[0], run_id="r2", now=NOW)
+        assert (again.rows_loaded, again.rows_deduplicated) == (0, 2)
+        assert con.execute("select count(*) from core.events").fetchall() == [(2,)]
+
+
+def test_a_query_source_reads_only_what_it_selects(tmp_path, monkeypatch, pg_uri):
+    config = _config(tmp_path, monkeypatch, pg_uri, table=None,
+                     query="select * from \"crm app\".activities where activity = 'lead_created'")
+    with connect(config.warehouse_path) as con:
+        (result,) = ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        assert (result.rows_read, result.rows_loaded, result.path) == (1, 1, "postgres:query")
+
+
+def test_a_missing_table_or_unset_variable_is_a_clear_error(tmp_path, monkeypatch, pg_uri):
+    config = _config(tmp_path, monkeypatch, pg_uri, table="nope")
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError, match=r"postgres:nope \(crm_db\): .*nope"):
+            ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        monkeypatch.delenv("CRM_TEST_DATABASE_URL")
+        with pytest.raises(SourceError, match=r"\$\{CRM_TEST_DATABASE_URL\} but the environment has no"):
+            ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
