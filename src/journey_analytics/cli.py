@@ -1,6 +1,7 @@
 """`journey` — the command line.
 
     journey run [--config PATH] [--as-of TIME]    the nightly job (a Prefect flow run)
+    journey sources check [NAME] [--config PATH]  what a source would load, without writing
 """
 
 from __future__ import annotations
@@ -45,6 +46,39 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sources_check(args: argparse.Namespace) -> int:
+    from journey_analytics.ingest.check import check_source
+
+    config = load_config(args.config)
+    chosen = [s for s in config.sources if args.name in (None, s.name)]
+    if not chosen:
+        raise ConfigError(f"{args.config}: no source named {args.name!r} "
+                          f"(sources: {', '.join(s.name for s in config.sources)})")
+    failed = False
+    for source in chosen:
+        result = check_source(config, source)
+        where = source.path or (f"table {source.table}" if source.table else "query")
+        print(f"source {source.name} ({source.kind}, {source.format}) — {where}")
+        if result.error:
+            failed = True
+            print(f"  ERROR: {result.error}\n")
+            continue
+        print(f"  {'file':<40}{'read':>10}{'would load':>12}{'dedup':>8}{'quarantine':>12}")
+        for f in result.files:
+            print(f"  {f.path[-39:]:<40}{f.rows_read:>10,}{f.rows_loaded:>12,}{f.rows_deduplicated:>8,}"
+                  f"{f.rows_quarantined:>12,}")
+            if f.reasons:
+                print("    quarantined by reason: " + ", ".join(f"{k} {n:,}" for k, n in f.reasons))
+            if f.note:
+                print(f"    note: {f.note}")
+        if result.preview:
+            print("  preview of mapped rows:")
+            for row in result.preview:
+                print("    " + "  ".join(f"{k}={v}" for k, v in row.items()))
+        print()
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="journey", description="Customer journeys from touchpoint logs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--as-of", type=parse_time, default=None,
                      help="ISO time the run is as of (default: now; no offset means UTC)")
     run.set_defaults(handler=_run)
+    sources = sub.add_parser("sources", help="work with source specs").add_subparsers(dest="action", required=True)
+    check = sources.add_parser("check", help="validate a source spec against its data without writing anything")
+    check.add_argument("name", nargs="?", help="source name (default: every source)")
+    check.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
+    check.set_defaults(handler=_sources_check)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
