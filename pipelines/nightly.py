@@ -82,9 +82,10 @@ def render_report(con: duckdb.DuckDBPyConnection, config: Config, run: Run) -> P
 def nightly(
     config_path: str = "journey.yaml",
     as_of: datetime | None = None,
-    progress: Callable[[str], None] = print,
+    progress: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Ingest every source, then rebuild identities, journeys, marts and the report in one transaction."""
+    progress = progress or print
     config = load_config(config_path)
     run = Run.start(as_of)
     summary = RunSummary(run)
