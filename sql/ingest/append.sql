@@ -1,4 +1,4 @@
--- Appends one classified batch (temp table `classified`) to the warehouse. Runs inside the
+-- Appends one classified batch (temp tables `classified` and `rejected`) to the warehouse. Runs inside the
 -- caller's transaction together with the manifest row, so a file is loaded whole or not at all.
 insert into core.events
 select
@@ -12,6 +12,7 @@ select distinct $source, event_id, i.id_type, i.id_value
 from (select event_id, unnest(identifiers) as i from classified where outcome = 'loaded');
 
 insert into ingest.quarantine
-select $run_id, $source, $path, line, outcome, detail, raw_record
-from classified
-where outcome not in ('loaded', 'deduplicated');
+select $run_id, $source, $path, c.line, c.outcome, c.detail, r.raw_record
+from classified as c
+join rejected as r using (line)
+where c.outcome not in ('loaded', 'deduplicated');

@@ -41,8 +41,9 @@ create table if not exists core.events (
     properties json,
     row_md5 varchar not null,
     run_id varchar not null,
-    loaded_at timestamptz not null,
-    primary key (source, event_id)
+    loaded_at timestamptz not null
+    -- unique on (source, event_id): ingest classifies every repeat as deduplicated or quarantined
+    -- (no PRIMARY KEY index: it would slow every append; sql/audits/events_unique.sql checks it)
 );
 
 -- grain: one identifier seen on one event; key: (source, event_id, id_type, id_value)

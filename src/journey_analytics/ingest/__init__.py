@@ -20,7 +20,7 @@ import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
-from journey_analytics.sources.mapping import referenced_columns, required_columns, to_batch
+from journey_analytics.sources.mapping import compile_mapping, referenced_columns, required_columns
 from journey_analytics.sources.postgres import describe, open_postgres
 from journey_analytics.sources.readers import BATCH_ROWS, Opened, SourceError, expand, open_file
 
@@ -69,7 +69,6 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
             f"source {source.name!r}: no file matches {source.path!r} (relative to {config.base_dir}). "
             "Fix `path` in the config or add the files."
         )
-    columns = referenced_columns(source)
     for f in files:
         try:
             shown = str(f.resolve().relative_to(config.base_dir))
@@ -80,7 +79,7 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
         except OSError as exc:
             raise SourceError(f"{shown}: cannot be read ({exc.strerror}). Check the file's permissions.") from exc
         yield Unit(shown, f.stat().st_size, fingerprint,
-                   lambda f=f: open_file(f, source.format, columns, batch_rows))
+                   lambda f=f: open_file(f, source.format, batch_rows))
 
 
 def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
@@ -114,6 +113,7 @@ def ingest_unit(
     )
     opened = unit.open()
     note = _check_columns(unit, source, opened)
+    mapping = compile_mapping(source, config, opened.columns)
     counts: Counter[str] = Counter()
     digest = hashlib.sha256()
     con.execute("begin transaction")
@@ -121,9 +121,11 @@ def ingest_unit(
         for frame in opened.batches:
             if unit.fingerprint is None:
                 digest.update(frame.hash_rows().to_arrow().buffers()[1])
-            con.register("batch", to_batch(frame, source, config).to_arrow())
+            con.register("raw", frame.to_arrow())
+            con.execute(f"create or replace temp table batch as {mapping.batch}", mapping.bind(mapping.batch))
             sqlfiles.build(con, "ingest/classified", temp=True, **params)
-            con.unregister("batch")
+            con.execute(f"create or replace temp table rejected as {mapping.records}", mapping.bind(mapping.records))
+            con.unregister("raw")
             batch_counts = dict(con.execute("select outcome, count(*) from classified group by all").fetchall())
             if batch_counts.get("timestamp_without_zone"):
                 line = con.execute("select min(line) from classified where outcome = 'timestamp_without_zone'"
@@ -145,7 +147,8 @@ def ingest_unit(
             [run_id, source.name, unit.shown, unit.size_bytes, unit.fingerprint or digest.hexdigest(),
              result.rows_read, result.rows_loaded, result.rows_deduplicated, result.rows_quarantined, now, note],
         )
-        con.execute("drop table if exists classified")
+        for table in ("batch", "classified", "rejected"):
+            con.execute(f"drop table if exists {table}")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -1,25 +1,30 @@
-"""Map a raw frame of one source onto the canonical batch the ingest SQL reads.
+"""Compile a source spec into the SELECT that maps its raw rows onto the canonical batch.
 
 The canonical batch has a fixed schema whatever the source looks like:
-`line, malformed, event_id, occurred_at_raw, event_name, channel, identifiers, properties, raw_record`.
-Personal identifiers are normalised and hashed here, so raw values never reach the warehouse.
+`line, malformed, event_id, occurred_at_raw, event_name, channel, identifiers, properties`; the raw
+record of a rejected row is rebuilt only for the few rows the quarantine keeps.
+DuckDB evaluates it vectorised over each Arrow batch the readers produce, which is what makes
+ingest fast. This is the one place where SQL text follows the configuration, so it is built under
+two rules: every column name is a quoted identifier, and every value (salt, constants, patterns,
+JSON keys) is a bound parameter — nothing from journey.yaml is ever spliced into the text.
+Personal identifiers are normalised and hashed here, so raw values never reach a table.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-
-import polars as pl
+from dataclasses import dataclass
+from typing import Any
 
 from journey_analytics.config import Condition, Config, Source
-from journey_analytics.sources.readers import LINE, MALFORMED, RAW
+
+EMAIL_LIKE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 
 
 def referenced_columns(source: Source) -> list[str]:
     """Every source column the spec reads, in a stable order."""
-    cols = [c for c in (source.columns.event_id, source.columns.occurred_at, source.columns.event_name) if c]
-    cols += list(source.identifiers.values())
+    cols = required_columns(source)
     for cases in source.derive.values():
         for case in cases:
             cols += list(case.when)
@@ -31,11 +36,11 @@ def referenced_columns(source: Source) -> list[str]:
 
 def required_columns(source: Source) -> list[str]:
     cols = [c for c in (source.columns.event_id, source.columns.occurred_at, source.columns.event_name) if c]
-    return cols + list(source.identifiers.values())
+    return list(dict.fromkeys(cols + list(source.identifiers.values())))
 
 
 def normalise(value: str, kind: str) -> str:
-    """Emails: trimmed, lower case. Phones: digits with an optional leading +."""
+    """Emails: trimmed, lower case. Phones: digits with an optional leading +. (Same as the SQL below.)"""
     value = value.strip()
     if kind == "email":
         return value.lower()
@@ -44,95 +49,153 @@ def normalise(value: str, kind: str) -> str:
 
 
 def pii_hash(value: str, kind: str, salt: str) -> str:
-    """Salted SHA-256 of the normalised value, hex."""
+    """Salted SHA-256 of the normalised value, hex: `sha256(salt + ":" + normalised)`."""
     return hashlib.sha256(f"{salt}:{normalise(value, kind)}".encode()).hexdigest()
 
 
-def _hash_column(col: pl.Series, kind: str, salt: str) -> pl.Series:
-    # Hash each distinct value once: far fewer distinct emails than rows.
-    uniques = col.drop_nulls().unique()
-    mapping = {v: pii_hash(v, kind, salt) for v in uniques.to_list() if v.strip()}
-    return col.replace_strict(mapping, default=None, return_dtype=pl.String)
+def quote(name: str) -> str:
+    """A SQL identifier: double-quoted, inner quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
 
 
-def like_to_regex(pattern: str) -> str:
-    out = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
-    return f"^{out}$"
+class _Compiler:
+    def __init__(self, source: Source, config: Config, file_columns: list[str] | None):
+        self.source, self.config = source, config
+        self.params: dict[str, Any] = {}
+        self.jsonl = source.format == "jsonl"
+        self.columns = referenced_columns(source)
+        self.file_columns = file_columns if file_columns is not None else self.columns
+        self.pii = {t.name: t.pii for t in config.identity.types if t.pii}
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"${name}"
+
+    def col(self, name: str) -> str:
+        if self.jsonl:
+            return f"fields[{self.columns.index(name) + 1}]"  # position computed here, not configured
+        return quote(name) if name in self.file_columns else "null::varchar"
+
+    def text(self, name: str) -> str:
+        return f"nullif(trim({self.col(name)}), '')"
+
+    def hashed(self, name: str, kind: str) -> str:
+        value = f"trim({self.col(name)})"
+        normal = (f"lower({value})" if kind == "email" else
+                  f"(case when starts_with({value}, '+') then '+' else '' end || regexp_replace({value}, '[^0-9]', '', 'g'))")
+        return f"case when {self.text(name)} is not null then sha256({self.bind(self.config.hash_salt)} || ':' || {normal}) end"
+
+    def value(self, name: str) -> str:
+        """A column as stored: hashed when it feeds a PII identifier type."""
+        for id_type, col in self.source.identifiers.items():
+            if col == name and id_type in self.pii:
+                return self.hashed(name, self.pii[id_type])
+        return self.col(name)
+
+    def condition(self, name: str, cond: Condition) -> str:
+        op, value = cond.op
+        col = self.col(name)
+        match op:
+            case "equals":
+                return f"{col} = {self.bind(value)}"
+            case "in":
+                return f"list_contains({self.bind(list(value))}, {col})"
+            case "like":
+                return f"{col} like {self.bind(value)}"
+            case "glob":
+                return f"{col} glob {self.bind(value)}"
+            case "regex":
+                return f"regexp_matches({col}, {self.bind(value)})"
+        raise AssertionError(op)
+
+    def derived(self, field: str) -> str:
+        cases = self.source.derive.get(field, ())
+        whens, otherwise = [], "null::varchar"
+        for case in cases:
+            then = self.bind(case.then) if isinstance(case.then, str) else self.col(case.then.column)
+            if not case.when:
+                otherwise = then
+                break
+            test = " and ".join(f"coalesce({self.condition(c, k)}, false)" for c, k in case.when.items())
+            whens.append(f"when {test} then {then}")
+        return f"case {' '.join(whens)} else {otherwise} end" if whens else otherwise
+
+    def identifiers(self) -> str:
+        items = []
+        for id_type, col in self.source.identifiers.items():
+            value = self.hashed(col, self.pii[id_type]) if id_type in self.pii else self.text(col)
+            items.append(f"{{'id_type': {self.bind(id_type)}::varchar, 'id_value': {value}}}")
+        return f"list_filter([{', '.join(items)}], lambda x: x.id_value is not null)"
+
+    def json_object(self, names: list[str], value) -> str:
+        if not names:
+            return "'{}'"
+        return "json_object(" + ", ".join(f"{self.bind(n)}::varchar, {value(n)}" for n in names) + ")::varchar"
+
+    def rows(self) -> str:
+        """The WITH clause exposing `rows`: the raw batch plus `malformed` (and, for JSON lines, `fields`)."""
+        if not self.jsonl:
+            return "with rows as (select *, false as malformed from raw)\n"
+        paths = self.bind(["$." + json_key(k) for k in self.columns])
+        return (
+            "with raw_rows as (select __line, __text as text, coalesce(json_type(case when json_valid(__text) "
+            "then __text else 'null' end) <> 'OBJECT', true) as malformed from raw),\n"
+            # a malformed line is read as an empty object: every field null, the line kept for the quarantine
+            f"rows as (select __line, text, malformed, json_extract_string(case when malformed then '{{}}' "
+            f"else text end, {paths}) as fields from raw_rows)\n"
+        )
+
+    def batch(self) -> str:
+        c = self.source.columns
+        return (
+            self.rows()
+            + "select\n"
+            "    __line as line,\n    malformed,\n"
+            f"    {self.text(c.event_id) if c.event_id else 'null::varchar'} as event_id,\n"
+            f"    {self.text(c.occurred_at)} as occurred_at_raw,\n"
+            f"    {self.text(c.event_name)} as event_name,\n"
+            f"    {self.derived('channel')} as channel,\n"
+            f"    {self.identifiers()} as identifiers,\n"
+            f"    {self.json_object(list(self.source.properties), self.col)} as properties\n"
+            "from rows"
+        )
+
+    def records(self) -> str:
+        """Raw records (PII hashed; a malformed line redacted) of the rows `classified` rejected."""
+        record = self.json_object(self.columns if self.jsonl else self.file_columns, self.value)
+        if self.jsonl:
+            record = (f"case when malformed then regexp_replace(text, {self.bind(EMAIL_LIKE)}, '<redacted email>', 'g') "
+                      f"else {record} end")
+        return (
+            self.rows()
+            + f"select __line as line, {record} as raw_record from rows\n"
+            "where __line in (select line from classified where outcome not in ('loaded', 'deduplicated'))"
+        )
 
 
-def glob_to_regex(pattern: str) -> str:
-    out = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return f"^{out}$"
+def json_key(key: str) -> str:
+    """A JSONPath member for any key: `"my key"` with quotes and backslashes escaped."""
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def condition_expr(column: str, cond: Condition) -> pl.Expr:
-    op, value = cond.op
-    col = pl.col(column)
-    match op:
-        case "equals":
-            return col == value
-        case "in":
-            return col.is_in(list(value))
-        case "like":
-            return col.str.contains(like_to_regex(value))
-        case "glob":
-            return col.str.contains(glob_to_regex(value))
-        case "regex":
-            return col.str.contains(value)
-    raise AssertionError(op)
+@dataclass(frozen=True)
+class Mapping:
+    """The compiled SELECTs over the registered raw batch `raw`, and their parameters.
+
+    `raw` holds `__line` plus either the file's text columns (CSV, Parquet, PostgreSQL) or, for JSON
+    lines, one `__text` column with the whole line.
+    """
+
+    batch: str  # → the canonical batch
+    records: str  # → (line, raw_record) of the rows the classification rejected
+    params: dict[str, Any]
+
+    def bind(self, sql: str) -> dict[str, Any]:
+        return {k: v for k, v in self.params.items() if re.search(rf"\${k}\b", sql)}
 
 
-def _derived(source: Source, field: str) -> pl.Expr:
-    cases = source.derive.get(field)
-    if not cases:
-        return pl.lit(None, dtype=pl.String)
-    expr: pl.Expr | None = None
-    otherwise: pl.Expr = pl.lit(None, dtype=pl.String)
-    for case in cases:
-        value = pl.lit(case.then) if isinstance(case.then, str) else pl.col(case.then.column)
-        if not case.when:
-            otherwise = value
-            break
-        cond = pl.all_horizontal([condition_expr(c, k).fill_null(False) for c, k in case.when.items()])
-        expr = pl.when(cond).then(value) if expr is None else expr.when(cond).then(value)
-    return otherwise if expr is None else expr.otherwise(otherwise)
-
-
-def _blank_to_null(name: str) -> pl.Expr:
-    col = pl.col(name).str.strip_chars()
-    return pl.when(col == "").then(None).otherwise(col).alias(name)
-
-
-def to_batch(frame: pl.DataFrame, source: Source, config: Config) -> pl.DataFrame:
-    """The canonical batch for one batch of raw rows (columns the spec reads but the rows lack are null)."""
-    for col in referenced_columns(source):
-        if col not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(col))
-    frame = frame.with_columns(_blank_to_null(c) for c in frame.columns if frame[c].dtype == pl.String)
-
-    pii = {t.name: t.pii for t in config.identity.types if t.pii}
-    for id_type, col in source.identifiers.items():
-        if id_type in pii:
-            frame = frame.with_columns(_hash_column(frame[col], pii[id_type], config.hash_salt).alias(col))
-
-    data_cols = [c for c in frame.columns if not c.startswith("__")]
-    identifiers = pl.concat_list(
-        pl.struct(pl.lit(id_type).alias("id_type"), pl.col(col).alias("id_value"))
-        for id_type, col in source.identifiers.items()
-    ).list.eval(pl.element().filter(pl.element().struct.field("id_value").is_not_null()))
-    raw_record = pl.struct(data_cols).struct.json_encode() if data_cols else pl.lit("{}")
-    if RAW in frame.columns:
-        raw_record = pl.coalesce(pl.col(RAW), raw_record)
-    properties = pl.struct(list(source.properties)).struct.json_encode() if source.properties else pl.lit("{}")
-    cols = source.columns
-    return frame.select(
-        pl.col(LINE).alias("line"),
-        pl.col(MALFORMED).alias("malformed"),
-        (pl.col(cols.event_id) if cols.event_id else pl.lit(None, dtype=pl.String)).alias("event_id"),
-        pl.col(cols.occurred_at).alias("occurred_at_raw"),
-        pl.col(cols.event_name).alias("event_name"),
-        _derived(source, "channel").alias("channel"),
-        identifiers.alias("identifiers"),
-        properties.alias("properties"),
-        raw_record.alias("raw_record"),
-    )
+def compile_mapping(source: Source, config: Config, file_columns: list[str] | None) -> Mapping:
+    compiler = _Compiler(source, config, file_columns)
+    batch, records = compiler.batch(), compiler.records()
+    return Mapping(batch, records, compiler.params)

@@ -63,7 +63,7 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
                 frame = as_text(pl.from_arrow(_storage(record_batch)))
                 frame = frame.with_columns(pl.int_range(offset, offset + frame.height, dtype=pl.Int64).alias(LINE))
                 offset += frame.height
-                yield frame.with_columns(pl.lit(False).alias("__malformed"))
+                yield frame
         finally:
             cursor.close()
             conn.close()

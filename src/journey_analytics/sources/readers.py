@@ -17,9 +17,7 @@ from pathlib import Path
 import polars as pl
 
 LINE = "__line"
-MALFORMED = "__malformed"
-RAW = "__raw"  # the text of a malformed line, emails redacted: kept for the quarantine
-EMAIL_LIKE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+TEXT = "__text"  # JSON lines: the whole line; fields are extracted in SQL
 BATCH_ROWS = 500_000
 
 
@@ -45,10 +43,10 @@ def _unreadable(path: Path, fmt: str, exc: Exception) -> SourceError:
                        "Check the file's format, compression and encoding, or the source's `format`.")
 
 
-def _flagged(batches: Iterator[pl.DataFrame], path: Path, fmt: str) -> Iterator[pl.DataFrame]:
+def _checked(batches: Iterator[pl.DataFrame], path: Path, fmt: str) -> Iterator[pl.DataFrame]:
     try:
         for batch in batches:
-            yield batch.with_columns(pl.col(LINE).cast(pl.Int64), pl.lit(False).alias(MALFORMED))
+            yield batch.with_columns(pl.col(LINE).cast(pl.Int64))
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, fmt, exc) from exc
 
@@ -62,7 +60,7 @@ def open_csv(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
         columns = [c for c in scan.collect_schema().names() if c != LINE]
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, "CSV", exc) from exc
-    return Opened(columns, _flagged(scan.collect_batches(chunk_size=batch_rows), path, "CSV"))
+    return Opened(columns, _checked(scan.collect_batches(chunk_size=batch_rows), path, "CSV"))
 
 
 def open_parquet(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
@@ -72,41 +70,26 @@ def open_parquet(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, "Parquet", exc) from exc
     batches = (as_text(b) for b in scan.collect_batches(chunk_size=batch_rows))
-    return Opened(columns, _flagged(batches, path, "Parquet"))
+    return Opened(columns, _checked(batches, path, "Parquet"))
 
 
-def open_jsonl(path: Path, columns: list[str], batch_rows: int = BATCH_ROWS) -> Opened:
-    """One JSON object per line; the declared keys are extracted as text; a line that is not JSON is malformed."""
-    raw = pl.col("line")
-    malformed = raw.str.json_path_match("$").is_null()
+def open_jsonl(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
+    """One JSON object per line, as text: the mapping SQL extracts the fields and flags malformed lines."""
     scan = (
-        pl.scan_lines(path, row_index_name=LINE, row_index_offset=1)
-        .filter(raw.str.strip_chars() != "")
-        .select(
-            pl.col(LINE).cast(pl.Int64),
-            malformed.alias(MALFORMED),
-            pl.when(malformed).then(raw.str.replace_all(EMAIL_LIKE, "<redacted email>")).alias(RAW),
-            *[raw.str.json_path_match(f"$['{c}']").alias(c) for c in columns],
-        )
+        pl.scan_lines(path, name=TEXT, row_index_name=LINE, row_index_offset=1)
+        .filter(pl.col(TEXT).str.strip_chars() != "")
     )
-
-    def batches() -> Iterator[pl.DataFrame]:
-        try:
-            yield from scan.collect_batches(chunk_size=batch_rows)
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            raise _unreadable(path, "JSON lines", exc) from exc
-
-    return Opened(None, batches())
+    return Opened(None, _checked(scan.collect_batches(chunk_size=batch_rows), path, "JSON lines"))
 
 
-def open_file(path: Path, fmt: str, columns: list[str], batch_rows: int = BATCH_ROWS) -> Opened:
+def open_file(path: Path, fmt: str, batch_rows: int = BATCH_ROWS) -> Opened:
     if not os.access(path, os.R_OK):
         raise SourceError(f"{path}: permission denied. Make the file readable by the user running journey.")
     if fmt == "csv":
         return open_csv(path, batch_rows)
     if fmt == "parquet":
         return open_parquet(path, batch_rows)
-    return open_jsonl(path, columns, batch_rows)
+    return open_jsonl(path, batch_rows)
 
 
 def quote_identifier(name: str) -> str:
@@ -121,7 +104,7 @@ def as_text(frame: pl.DataFrame) -> pl.DataFrame:
     out = []
     for name, dtype in frame.schema.items():
         col = pl.col(name)
-        if name in (LINE, MALFORMED):
+        if name == LINE:
             out.append(col)
         elif isinstance(dtype, pl.Datetime):
             fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
