@@ -1,0 +1,159 @@
+"""Read what a report shows from the warehouse, as small Polars frames.
+
+The report only reads published tables (`marts.*`, `ingest.*`), so it sees one complete run.
+A table that is absent (an older warehouse, a layer that has not run yet) becomes `None` and
+its section says so; a table that exists but lacks a contract column is an error, because a
+half-understood table would draw wrong numbers. The SQL here is fixed text; the only value
+bound into it is the run id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+# The contract columns each section reads (docs/architecture.md, "Tables").
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "marts.funnel_steps": (
+        "step", "stage", "reached", "in_progress", "dropped", "conversion_from_start",
+        "conversion_from_previous", "median_s_to_convert", "p90_s_to_convert",
+    ),
+    "marts.funnel_breakdown": (
+        "breakdown_value", "step", "stage", "reached", "in_progress", "dropped",
+        "conversion_from_start",
+    ),
+    "marts.time_in_stage": (
+        "stage", "visits", "customers", "completed", "open", "median_s", "p75_s", "p90_s",
+        "km_median_s",
+    ),
+    "marts.path_frequencies": ("rank", "path", "customers", "share"),
+    "marts.sankey_links": ("step", "source_label", "target_label", "customers"),
+    "marts.run_history": ("run_id", "run_at", "as_of", "metric", "value"),
+    "ingest.manifest": (
+        "run_id", "source", "rows_read", "rows_loaded", "rows_deduplicated", "rows_quarantined",
+    ),
+    "ingest.quarantine": ("run_id", "source", "path", "line", "reason", "detail", "raw_record"),
+}
+
+_ORDER = {
+    "marts.funnel_steps": "step",
+    "marts.funnel_breakdown": "breakdown_value, step",
+    "marts.time_in_stage": "stage",
+    "marts.path_frequencies": "rank",
+    "marts.sankey_links": "step, source_label, target_label",
+    "marts.run_history": "run_at, run_id, metric",
+}
+
+_MANIFEST_BY_SOURCE = """
+select source,
+       count(*) filter (where run_id = $run_id)                       as files_run,
+       coalesce(sum(rows_read) filter (where run_id = $run_id), 0)         as read_run,
+       coalesce(sum(rows_loaded) filter (where run_id = $run_id), 0)       as loaded_run,
+       coalesce(sum(rows_deduplicated) filter (where run_id = $run_id), 0) as deduplicated_run,
+       coalesce(sum(rows_quarantined) filter (where run_id = $run_id), 0)  as quarantined_run,
+       count(*)                                                       as files_total,
+       coalesce(sum(rows_read), 0)                                    as read_total,
+       coalesce(sum(rows_loaded), 0)                                  as loaded_total,
+       coalesce(sum(rows_deduplicated), 0)                            as deduplicated_total,
+       coalesce(sum(rows_quarantined), 0)                             as quarantined_total
+from ingest.manifest
+group by source
+order by source
+"""
+
+_QUARANTINE_BY_REASON = """
+select source, reason,
+       count(*) filter (where run_id = $run_id) as rows_run,
+       count(*)                                 as rows_total
+from ingest.quarantine
+group by source, reason
+order by source, rows_total desc, reason
+"""
+
+# This run's rejects first; if it had none, the latest earlier ones (run ids start with their UTC time).
+_QUARANTINE_EXAMPLES = """
+select run_id, source, path, line, reason, detail, raw_record
+from (
+    select *,
+           row_number() over (
+               partition by source order by (run_id = $run_id) desc, run_id desc, path, line
+           ) as n
+    from ingest.quarantine
+)
+where n <= 5
+order by source, n
+"""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything one run's report draws; `None` means the table does not exist."""
+
+    funnel_steps: pl.DataFrame | None
+    funnel_breakdown: pl.DataFrame | None
+    time_in_stage: pl.DataFrame | None
+    path_frequencies: pl.DataFrame | None
+    sankey_links: pl.DataFrame | None
+    run_history: pl.DataFrame | None
+    manifest_by_source: pl.DataFrame | None
+    quarantine_by_reason: pl.DataFrame | None
+    quarantine_examples: pl.DataFrame | None
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str] | None:
+    schema, name = table.split(".")
+    rows = con.execute(
+        "select column_name from information_schema.columns"
+        " where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()
+    return {r[0] for r in rows} or None
+
+
+def _present(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """True if the table exists with its contract columns; raise if it exists without them."""
+    found = _columns(con, table)
+    if found is None:
+        return False
+    missing = [c for c in COLUMNS[table] if c not in found]
+    if missing:
+        raise ValueError(
+            f"{table} is missing column(s) {', '.join(missing)}; the report reads "
+            f"{', '.join(COLUMNS[table])} (see docs/architecture.md)"
+        )
+    return True
+
+
+def _select(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame | None:
+    if not _present(con, table):
+        return None
+    sql = f"select {', '.join(COLUMNS[table])} from {table} order by {_ORDER[table]}"
+    return con.sql(sql).pl()
+
+
+def _query(con, table: str, sql: str, run_id: str) -> pl.DataFrame | None:
+    if not _present(con, table):
+        return None
+    return con.sql(sql, params={"run_id": run_id}).pl()
+
+
+def read_run_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
+    """`marts.run_history` in run order, or None if no run has recorded history yet."""
+    return _select(con, "marts.run_history")
+
+
+def load_report_data(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportData:
+    """Read every table the run report draws from."""
+    return ReportData(
+        funnel_steps=_select(con, "marts.funnel_steps"),
+        funnel_breakdown=_select(con, "marts.funnel_breakdown"),
+        time_in_stage=_select(con, "marts.time_in_stage"),
+        path_frequencies=_select(con, "marts.path_frequencies"),
+        sankey_links=_select(con, "marts.sankey_links"),
+        run_history=read_run_history(con),
+        manifest_by_source=_query(con, "ingest.manifest", _MANIFEST_BY_SOURCE, run_id),
+        quarantine_by_reason=_query(con, "ingest.quarantine", _QUARANTINE_BY_REASON, run_id),
+        quarantine_examples=_query(con, "ingest.quarantine", _QUARANTINE_EXAMPLES, run_id),
+    )

@@ -1,0 +1,248 @@
+"""One function per chart: Polars frame in, plotly Figure out.
+
+Every data string that reaches a figure goes through `esc_label` first (stage names, channel
+values, labels), because plotly.js interprets a subset of HTML in labels and hover text. Each
+stage keeps its colour from `palette.stage_colours` on every chart.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+
+from .palette import DROPPED, GRID, TEXT, colour_for
+from .text import duration_unit, esc_label, fmt_duration, fmt_int, fmt_pct
+
+FONT = {
+    "family": "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
+    "size": 13,
+    "color": TEXT,
+}
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def style(fig: go.Figure, height: int, **layout) -> go.Figure:
+    """Shared look: white background, system font, legend on top, no clipped text."""
+    defaults = {
+        "template": "plotly_white",
+        "height": height,
+        "autosize": True,
+        "font": FONT,
+        "margin": {"l": 64, "r": 24, "t": 40, "b": 64},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "hoverlabel": {"font": {"size": 13}, "align": "left"},
+        "uniformtext": {"minsize": 10, "mode": "hide"},
+    }
+    fig.update_layout(**{**defaults, **layout})
+    fig.update_xaxes(gridcolor=GRID, zerolinecolor=GRID)
+    fig.update_yaxes(gridcolor=GRID, zerolinecolor=GRID)
+    return fig
+
+
+def in_stage_order(labels: list[str], stages: list[str]) -> list[str]:
+    """Configured stages first, in config order; anything else after, as found."""
+    known = [s for s in stages if s in labels]
+    return known + [s for s in dict.fromkeys(labels) if s not in stages]
+
+
+def wrapped(label: str, width: int = 18) -> str:
+    """Escape a label and break it onto lines of about `width` characters (at spaces)."""
+    return "<br>".join(esc_label(part) for part in textwrap.wrap(label, width) or [""])
+
+
+def _two_lines(stage: str, detail: str) -> str:
+    return f"<b>{esc_label(stage)}</b><br><span style='font-size:11px'>{detail}</span>"
+
+
+def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
+    """Stacked bars per step: reached (stage colour), still in progress (hatched), dropped (grey).
+
+    Row k of `marts.funnel_steps` holds the customers who reached step k and, of those who
+    reached step k-1 but not k, how many are still inside their window (`in_progress`) and how
+    many dropped off. So each bar's full height is reached(k-1): the drop-off is visible where
+    it happens. The tick label shows the time from the previous step (median, p90).
+    """
+    rows = steps.sort("step").to_dicts()
+    x = [
+        _two_lines(
+            r["stage"],
+            "start of the funnel" if i == 0 else
+            f"median {fmt_duration(r['median_s_to_convert'])} · p90 {fmt_duration(r['p90_s_to_convert'])}",
+        )
+        for i, r in enumerate(rows)
+    ]
+    col = [colour_for(r["stage"], colours) for r in rows]
+    names = [esc_label(r["stage"]) for r in rows]
+    reached_text = [f"{fmt_int(r['reached'])} · {fmt_pct(r['conversion_from_start'])}" for r in rows]
+    reached_hover = [
+        f"<b>{n}</b><br>started the funnel: {fmt_int(r['reached'])}" if i == 0 else
+        f"<b>{n}</b><br>reached: {fmt_int(r['reached'])}<br>"
+        f"{fmt_pct(r['conversion_from_start'])} of the customers who started, "
+        f"{fmt_pct(r['conversion_from_previous'])} of the previous step<br>"
+        f"time from previous step: median {fmt_duration(r['median_s_to_convert'])}, "
+        f"p90 {fmt_duration(r['p90_s_to_convert'])}"
+        for i, (n, r) in enumerate(zip(names, rows))
+    ]
+    fig = go.Figure()
+    fig.add_bar(
+        name="Reached this stage", x=x, y=[r["reached"] for r in rows],
+        marker={"color": col, "line": {"width": 0}}, text=reached_text,
+        textposition="inside", insidetextanchor="end",
+        hovertext=reached_hover, hoverinfo="text",
+    )
+    fig.add_bar(
+        name="Still in progress (window still open)", x=x, y=[r["in_progress"] or 0 for r in rows],
+        marker={"color": "rgba(255,255,255,0)", "line": {"color": col, "width": 1.5},
+                "pattern": {"shape": "/", "fgcolor": col, "size": 7, "solidity": 0.45}},
+        hovertext=[f"<b>{n}</b><br>still in progress: {fmt_int(r['in_progress'])}<br>"
+                   "reached the previous step; their window is still open" for n, r in zip(names, rows)],
+        hoverinfo="text",
+    )
+    fig.add_bar(
+        name="Dropped off before this stage", x=x, y=[r["dropped"] or 0 for r in rows],
+        marker={"color": DROPPED, "line": {"width": 0}},
+        text=[f"{fmt_int(r['dropped'])} dropped" if r["dropped"] else "" for r in rows],
+        textposition="inside", textfont={"color": TEXT},
+        hovertext=[f"<b>{n}</b><br>dropped off: {fmt_int(r['dropped'])}<br>"
+                   "reached the previous step but not this one, window closed" for n, r in zip(names, rows)],
+        hoverinfo="text",
+    )
+    style(fig, 440, barmode="stack", bargap=0.25, legend={"orientation": "h", "x": 0, "y": 1.02,
+                                                           "yanchor": "bottom", "traceorder": "normal"})
+    fig.update_yaxes(title_text="customers", separatethousands=True)
+    return fig
+
+
+def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str, str]) -> go.Figure:
+    """Median / p75 / p90 of completed visits per stage, plus the Kaplan–Meier median.
+
+    KM also counts visits still open at as_of, so when it sits far above the plain median,
+    many customers are stalled in that stage right now.
+    """
+    by_stage = {r["stage"]: r for r in tis.to_dicts()}
+    order = in_stage_order(list(by_stage), stages)
+    rows = [by_stage[s] for s in order]
+    top = max((v for r in rows for v in (r["p90_s"], r["km_median_s"]) if v is not None), default=None)
+    unit, per = duration_unit(top)
+    x = [_two_lines(r["stage"], f"{fmt_int(r['visits'])} visits · {fmt_int(r['open'])} still open")
+         for r in rows]
+    col = [colour_for(r["stage"], colours) for r in rows]
+    names = [esc_label(r["stage"]) for r in rows]
+
+    def scaled(key: str) -> list[float | None]:
+        return [None if r[key] is None else r[key] / per for r in rows]
+
+    fig = go.Figure()
+    # Median solid; p75 and p90 hatched in the stage colour (dense, then sparse), so the three
+    # read apart without relying on colour. (A hatched bar with a per-bar colour array must keep a
+    # single transparent marker colour, or plotly.js logs a colour warning when drawing its legend.)
+    stats = [("median_s", "Median", None), ("p75_s", "75th percentile", 0.55), ("p90_s", "90th percentile", 0.25)]
+    for key, label, solidity in stats:
+        marker = ({"color": col} if solidity is None else
+                  {"color": "rgba(255,255,255,0)", "line": {"color": col, "width": 1.5},
+                   "pattern": {"shape": "/", "fgcolor": col, "size": 7, "solidity": solidity}})
+        fig.add_bar(
+            name=label, x=x, y=scaled(key), marker=marker,
+            text=[fmt_duration(r[key]) for r in rows], textposition="outside", cliponaxis=False,
+            hovertext=[f"<b>{n}</b><br>{label.lower()}: {fmt_duration(r[key])}<br>"
+                       f"{fmt_int(r['completed'])} completed visits by {fmt_int(r['customers'])} customers"
+                       for n, r in zip(names, rows)],
+            hoverinfo="text",
+        )
+    fig.add_scatter(
+        name="Median incl. open visits (Kaplan–Meier)", x=x, y=scaled("km_median_s"), mode="markers",
+        marker={"symbol": "diamond", "size": 13, "color": TEXT, "line": {"color": "#FFFFFF", "width": 1.5}},
+        hovertext=[f"<b>{n}</b><br>median incl. {fmt_int(r['open'])} open visits: "
+                   f"{fmt_duration(r['km_median_s'])}" for n, r in zip(names, rows)],
+        hoverinfo="text",
+    )
+    for x_i, r in zip(x, rows):
+        if r["median_s"] is None:
+            fig.add_annotation(x=x_i, y=0, yanchor="bottom", showarrow=False, font={"color": "#57606A"},
+                               text="no completed visit yet")
+    style(fig, 440, barmode="group", bargap=0.3, bargroupgap=0.05)
+    fig.update_yaxes(title_text=f"time in stage ({unit})", rangemode="tozero")
+    return fig
+
+
+def breakdown_figure(bd: pl.DataFrame) -> go.Figure:
+    """Heatmap of conversion from the first step, one row per channel, one column per step.
+
+    Rows are sorted by how many customers started, `Other` last, so the big channels lead.
+    """
+    steps = bd.select("step", "stage").unique().sort("step").to_dicts()
+    bd = bd.with_columns(pl.col("breakdown_value").fill_null("(unknown)"))
+    starts = (bd.filter(pl.col("step") == steps[0]["step"]).select("breakdown_value", "reached")
+              if steps else pl.DataFrame({"breakdown_value": [], "reached": []}))
+    size = dict(zip(starts["breakdown_value"].to_list(), starts["reached"].to_list()))
+    values = sorted(bd["breakdown_value"].unique().to_list(),
+                    key=lambda v: (v == "Other", -(size.get(v) or 0), v))
+    cell = {(r["breakdown_value"], r["step"]): r for r in bd.to_dicts()}
+    ylab = [f"{esc_label(v)} · {fmt_int(size.get(v))} started" for v in values]
+    xlab = [f"<b>{wrapped(s['stage'])}</b>" for s in steps]
+    z, text, hover = [], [], []
+    for v in values:
+        row = [cell.get((v, s["step"])) for s in steps]
+        z.append([None if c is None else c["conversion_from_start"] for c in row])
+        text.append(["" if c is None else fmt_pct(c["conversion_from_start"], 0) for c in row])
+        hover.append([
+            "no data" if c is None else
+            f"<b>{esc_label(v)}</b> → <b>{esc_label(s['stage'])}</b><br>reached: {fmt_int(c['reached'])} "
+            f"({fmt_pct(c['conversion_from_start'])} of those who started)<br>"
+            f"still in progress: {fmt_int(c['in_progress'])} · dropped: {fmt_int(c['dropped'])}"
+            for c, s in zip(row, steps)
+        ])
+    fig = go.Figure(go.Heatmap(
+        x=xlab, y=ylab, z=z, text=text, texttemplate="%{text}", hovertext=hover, hoverinfo="text",
+        zmin=0, zmax=1, colorscale="Cividis", xgap=2, ygap=2,
+        colorbar={"title": {"text": "reached"}, "tickformat": ".0%", "thickness": 14, "len": 1.0},
+    ))
+    style(fig, 130 + 44 * max(len(values), 4), margin={"l": 24, "r": 24, "t": 24, "b": 24})
+    fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True)
+    fig.update_xaxes(side="top", showgrid=False, tickangle=0, automargin=True)
+    return fig
+
+
+def trends_figure(history: pl.DataFrame, stages: list[str], colours: dict[str, str], tz: str) -> go.Figure:
+    """Headline numbers across runs: customers, events, quarantined rows, conversion per stage.
+
+    Run times are shown in the report's time zone `tz` (plotly.js has no time zones of its own).
+    """
+    wide = (
+        history.with_columns(pl.col("run_at").dt.convert_time_zone(tz).dt.replace_time_zone(None))
+        .pivot(on="metric", index=["run_id", "run_at"], values="value", aggregate_function="first")
+        .sort("run_at")
+    )
+    when = wide["run_at"].to_list()
+    fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.16, subplot_titles=(
+        "Customers", "Events", "Quarantined rows", "Conversion from the first stage"))
+
+    def line(metric: str, name: str, colour: str, row: int, col: int, pct: bool = False) -> None:
+        if metric not in wide.columns:
+            return
+        fmt = "%{y:.1%}" if pct else "%{y:,.0f}"
+        fig.add_scatter(
+            x=when, y=wide[metric].to_list(), name=name, mode="lines+markers", row=row, col=col,
+            line={"color": colour, "width": 2.5}, marker={"size": 7}, showlegend=pct,
+            hovertemplate=f"%{{fullData.name}}: {fmt}<br>run at %{{x|%d %b %Y %H:%M}}<extra></extra>",
+        )
+
+    line("customers", "customers", TEXT, 1, 1)
+    line("events", "events", TEXT, 1, 2)
+    line("rows_quarantined", "quarantined rows", "#8C8C8C", 2, 1)
+    for stage in stages[1:]:
+        line(f"conversion_from_start:{stage}", esc_label(stage), colour_for(stage, colours), 2, 2, True)
+    style(fig, 600, margin={"l": 64, "r": 24, "t": 40, "b": 24},
+          legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": -0.1, "yanchor": "top",
+                  "title": {"text": "reached: "}})
+    fig.update_yaxes(rangemode="tozero", separatethousands=True)
+    fig.update_yaxes(tickformat=".0%", row=2, col=2)
+    return fig

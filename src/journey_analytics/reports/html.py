@@ -1,0 +1,190 @@
+"""Page assembly: the HTML shell, the header, and the sections that are tables, not charts.
+
+Every value from data passes through `esc_html` here; the figures arrive as ready-made
+`<div>`s from `fig.to_html(full_html=False, include_plotlyjs=False)`. The page forbids all
+network access in its Content-Security-Policy, so even a mistake cannot make it phone home:
+it opens from disk with a double click and works offline.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from .figures import PLOTLY_CONFIG
+from .palette import colour_for
+from .text import esc_html, fmt_int, fmt_pct
+
+CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+       "img-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'")
+
+CSS = """
+:root { --text:#1F2328; --muted:#57606A; --line:#D0D7DE; --bg:#F6F8FA; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--text);
+  font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif; }
+main { max-width:1200px; margin:0 auto; padding:24px 24px 48px; }
+h1 { font-size:26px; margin:0 0 4px; } h2 { font-size:20px; margin:0 0 4px; }
+h3 { font-size:16px; margin:20px 0 8px; }
+.meta, .intro, .note { color:var(--muted); margin:0 0 12px; }
+nav { margin:12px 0 20px; display:flex; flex-wrap:wrap; gap:6px 16px; }
+nav a { color:#0969DA; text-decoration:none; } nav a:hover { text-decoration:underline; }
+.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(180px,1fr)); gap:12px; margin:16px 0; }
+.card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px 16px; }
+.card .n { font-size:26px; font-weight:600; font-variant-numeric:tabular-nums; }
+.card .l { color:var(--muted); font-size:13px; }
+.change { background:#fff; border-left:4px solid #0072B2; padding:10px 14px; margin:0 0 16px; }
+section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:20px 24px; margin:0 0 20px; }
+table { border-collapse:collapse; width:100%; font-size:14px; }
+th, td { padding:6px 10px; border-bottom:1px solid var(--line); text-align:left; vertical-align:middle; }
+th { background:var(--bg); font-weight:600; overflow-wrap:break-word; }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+td.num, td.when { white-space:nowrap; }
+tr.other td { font-style:italic; color:var(--muted); }
+.chip { display:inline-block; padding:1px 8px; margin:2px 0; border-radius:4px; background:var(--bg);
+  border-left:5px solid var(--c,#A6A6A6); white-space:nowrap; }
+.arrow { color:var(--muted); margin:0 4px; }
+.share { position:relative; min-width:110px; }
+.share .bar { position:absolute; left:0; top:5px; bottom:5px; background:#56B4E9; opacity:.35; border-radius:2px; }
+.share span.v { position:relative; }
+code { font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; word-break:break-all; }
+.empty { color:var(--muted); font-style:italic; }
+td.path { min-width:16em; } td.time { min-width:11em; }
+.figure { width:100%; }
+.scroll { overflow-x:auto; }
+th.group { text-align:center; border-bottom:2px solid var(--line); }
+td.first, th.first { border-left:2px solid var(--line); }
+"""
+
+
+def page(title: str, body: str, head: str = "") -> str:
+    """The HTML shell; `title` is plain text, `body` and `head` are already-safe HTML."""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>{esc_html(title)}</title>\n<style>{CSS}</style>\n{head}</head>\n"
+        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def ready_script(n_figures: int) -> str:
+    """Sets `window.journeyReport.readyAt` (ms since navigation) when every figure has drawn."""
+    return (
+        "<script>(function(){var expected=%d,done=0;"
+        "var r=window.journeyReport={expected:expected,readyAt:null};"
+        "function ready(){r.readyAt=performance.now();"
+        "document.documentElement.setAttribute('data-plotly-ready','true');}"
+        "r.figureDone=function(){done+=1;if(done===expected){ready();}};"
+        "if(expected===0){document.addEventListener('DOMContentLoaded',ready);}})();</script>\n"
+    ) % n_figures
+
+
+def figure_html(fig: go.Figure, div_id: str) -> str:
+    """A figure as a `<div>` that uses the page's single copy of plotly.js."""
+    return fig.to_html(
+        full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG,
+        post_script="window.journeyReport.figureDone('{plot_id}');",
+    )
+
+
+def section(anchor: str, title: str, intro: str, body: str) -> str:
+    """A titled card; `title` and `intro` are our own words, `body` is safe HTML."""
+    return (f"<section id=\"{anchor}\">\n<h2>{title}</h2>\n<p class=\"intro\">{intro}</p>\n"
+            f"{body}\n</section>")
+
+
+def missing(table: str) -> str:
+    return f"<p class=\"empty\">Not available: <code>{esc_html(table)}</code> is not in this warehouse.</p>"
+
+
+def cards(items: list[tuple[str, str]]) -> str:
+    """Big numbers with a label each; values are pre-formatted plain text."""
+    inner = "".join(f"<div class=\"card\"><div class=\"n\">{esc_html(v)}</div>"
+                    f"<div class=\"l\">{esc_html(label)}</div></div>" for label, v in items)
+    return f"<div class=\"cards\">{inner}</div>"
+
+
+def table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset(),
+          row_class: list[str] | None = None, col_class: dict[int, str] | None = None,
+          groups: list[tuple[str, int]] | None = None) -> str:
+    """An HTML table from already-escaped cells; `numeric` columns align right.
+
+    `groups` adds a header row above `head`: (label, number of columns it spans).
+    """
+    classes = {**{i: "num" for i in numeric}, **(col_class or {})}
+
+    def cls(i: int) -> str:
+        return f" class=\"{classes[i]}\"" if i in classes else ""
+
+    top = ("<tr>" + "".join(f"<th colspan=\"{n}\" class=\"group\">{g}</th>" for g, n in groups) + "</tr>"
+           if groups else "")
+    th = "".join(f"<th{cls(i)}>{h}</th>" for i, h in enumerate(head))
+    body = []
+    for n, row in enumerate(rows):
+        rc = f" class=\"{row_class[n]}\"" if row_class and row_class[n] else ""
+        body.append(f"<tr{rc}>" + "".join(f"<td{cls(i)}>{c}</td>" for i, c in enumerate(row)) + "</tr>")
+    return (f"<div class=\"scroll\"><table>\n<thead>{top}<tr>{th}</tr></thead>\n<tbody>\n"
+            + "\n".join(body) + "\n</tbody>\n</table></div>")
+
+
+def _chip(label: str, colours: dict[str, str]) -> str:
+    return f"<span class=\"chip\" style=\"--c:{colour_for(label, colours)}\">{esc_html(label)}</span>"
+
+
+def paths_table(paths: pl.DataFrame, colours: dict[str, str]) -> str:
+    """Top paths, one chip per node in its stage colour, with a share bar."""
+    rows, classes = [], []
+    for r in paths.sort("rank").to_dicts():
+        is_other = r["path"] == "other paths"
+        nodes = [r["path"]] if is_other else (r["path"] or "").split(" > ")
+        shown = "<span class=\"arrow\">→</span>".join(_chip(n, colours) for n in nodes)
+        width = min(max((r["share"] or 0) * 100, 0), 100)
+        share = (f"<span class=\"bar\" style=\"width:{width:.1f}%\"></span>"
+                 f"<span class=\"v\">{fmt_pct(r['share'])}</span>")
+        rows.append(["" if is_other else fmt_int(r["rank"]), shown, fmt_int(r["customers"]), share])
+        classes.append("other" if is_other else "")
+    return table(["#", "Path", "Customers", "Share of customers"], rows, {0, 2}, classes, {3: "share"})
+
+
+def data_quality_html(by_source: pl.DataFrame | None, reasons: pl.DataFrame | None,
+                      examples: pl.DataFrame | None, run_id: str) -> str:
+    """Rows read/loaded/deduplicated/quarantined per source, reasons, and example rejects."""
+    if by_source is None:
+        return missing("ingest.manifest")
+    parts = ["<h3>Rows per source</h3>"]
+    rows = [[esc_html(r["source"]), fmt_int(r["files_run"]), fmt_int(r["read_run"]), fmt_int(r["loaded_run"]),
+             fmt_int(r["deduplicated_run"]), fmt_int(r["quarantined_run"]), fmt_int(r["read_total"]),
+             fmt_int(r["loaded_total"]), fmt_int(r["deduplicated_total"]), fmt_int(r["quarantined_total"])]
+            for r in by_source.to_dicts()]
+    head = ["Source", "Files", "Read", "Loaded", "Duplicates skipped", "Quarantined",
+            "Read", "Loaded", "Duplicates skipped", "Quarantined"]
+    groups = [("", 1), ("This run", 5), ("All runs", 4)]
+    parts.append(table(head, rows, set(range(1, 10)), col_class={6: "num first"}, groups=groups)
+                 if rows else "<p class=\"empty\">No files read yet.</p>")
+    parts.append("<h3>Why rows were quarantined</h3>")
+    if reasons is None:
+        parts.append(missing("ingest.quarantine"))
+    elif reasons.is_empty():
+        parts.append("<p class=\"empty\">No row has been quarantined.</p>")
+    else:
+        parts.append(table(["Source", "Reason", "This run", "All runs"], [
+            [esc_html(r["source"]), esc_html(r["reason"]), fmt_int(r["rows_run"]), fmt_int(r["rows_total"])]
+            for r in reasons.to_dicts()], {2, 3}))
+    parts.append("<h3>Examples of rejected rows (up to 5 per source, this run's first)</h3>")
+    if examples is None or examples.is_empty():
+        parts.append("<p class=\"empty\">No row has been quarantined.</p>")
+    else:
+        head = ["Source", "Run", "File and line", "Reason", "Detail", "Row as read (identifiers hashed)"]
+        parts.append(table(head, [
+            [esc_html(r["source"]),
+             "this run" if r["run_id"] == run_id else f"<span title=\"{esc_html(r['run_id'])}\">earlier run</span>",
+             f"<code>{esc_html(r['path'])}:{esc_html(r['line'])}</code>", esc_html(r["reason"]),
+             esc_html(r["detail"]), f"<code>{esc_html(_clip(r['raw_record']))}</code>"]
+            for r in examples.to_dicts()], col_class={1: "when", 2: "path"}))
+    return "\n".join(parts)
+
+
+def _clip(text: str | None, limit: int = 300) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,92 @@
+"""`reports/index.html`: every run folder, newest first, with its headline numbers.
+
+The list is the folders on disk (what an analyst can actually open), the numbers come from
+`marts.run_history`. A folder without history still gets a row, ordered by its file time. The
+page is plain HTML: no plotly, no script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from . import html
+from .summary import run_metrics, run_times
+from .text import DASH, as_utc, esc_html, fmt_int, fmt_pct, fmt_time
+
+LATEST = "latest"
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One run folder and what history says about it (empty metrics if nothing)."""
+
+    run_id: str
+    run_at: datetime | None
+    as_of: datetime | None
+    sort_at: datetime
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def list_runs(out_dir: Path, history: pl.DataFrame | None,
+              known: dict[str, tuple[datetime, datetime]] | None = None) -> list[RunEntry]:
+    """Run folders under `out_dir` (each with an index.html), newest first.
+
+    Run and data times come from history, else from `known` ({run_id: (run_at, as_of)}, for the
+    run being rendered), else the folder is placed by its file time and shows no times.
+    """
+    times = {r["run_id"]: (r["run_at"], r["as_of"]) for r in run_times(history).to_dicts()}
+    times = {**(known or {}), **times}
+    folders = sorted(p for p in Path(out_dir).iterdir() if p.is_dir()) if Path(out_dir).is_dir() else []
+    entries = []
+    for folder in folders:
+        report = folder / "index.html"
+        if folder.name == LATEST or not report.is_file():
+            continue
+        run_at, as_of = times.get(folder.name, (None, None))
+        fallback = datetime.fromtimestamp(report.stat().st_mtime, tz=dt_timezone.utc)
+        entries.append(RunEntry(
+            run_id=folder.name, run_at=run_at, as_of=as_of, sort_at=as_utc(run_at) if run_at else fallback,
+            metrics=run_metrics(history, folder.name),
+        ))
+    return sorted(entries, key=lambda e: (e.sort_at, e.run_id), reverse=True)
+
+
+def _reached(metrics: dict[str, float], stage: str) -> str:
+    pct = metrics.get(f"conversion_from_start:{stage}")
+    n = metrics.get(f"reached:{stage}")
+    if pct is None and n is None:
+        return DASH
+    return f"{fmt_pct(pct)}<br><span class=\"muted\">{fmt_int(n)}</span>"
+
+
+def runs_index_html(entries: list[RunEntry], *, title: str, stages: list[str], tz: ZoneInfo) -> str:
+    """The index page; links are relative so the folder can be moved or zipped whole."""
+    head = ["Run", "Run at", "Events", "Customers", "Quarantined rows"] + [
+        f"Reached {esc_html(s)}" for s in stages[1:]]
+    rows = [
+        [f"<a href=\"{esc_html(quote(e.run_id))}/index.html\">{esc_html(e.run_id)}</a>",
+         f"{esc_html(fmt_time(e.run_at, tz))}<br><span class=\"muted\">data up to "
+         f"{esc_html(fmt_time(e.as_of, tz))}</span>",
+         fmt_int(e.metrics.get("events")), fmt_int(e.metrics.get("customers")),
+         fmt_int(e.metrics.get("rows_quarantined"))] + [_reached(e.metrics, s) for s in stages[1:]]
+        for e in entries
+    ]
+    body = [f"<header>\n<h1>{esc_html(title)}</h1>\n<p class=\"meta\">{len(entries)} run report(s), newest "
+            f"first. Times in {esc_html(str(tz))}. “Reached” is the share of customers who started the "
+            "funnel (and how many).</p>"]
+    if entries:
+        body.append(f"<nav><a href=\"{LATEST}/index.html\">Open the latest report</a></nav>")
+    body.append("</header>\n<section id=\"runs\">")
+    body.append(html.table(head, rows, set(range(2, len(head))), col_class={0: "when", 1: "time"})
+                if rows
+                else "<p class=\"empty\">No run reports yet.</p>")
+    body.append("</section>")
+    css = "<style>.muted{color:var(--muted);font-size:13px}</style>\n"
+    return html.page(f"{title} — all runs", "\n".join(body), css)

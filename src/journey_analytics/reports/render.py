@@ -1,0 +1,85 @@
+"""Write a run's report, refresh `latest/`, and rebuild the index of runs.
+
+Each file is written to a temporary name and then renamed over the old one, so someone who
+opens a report mid-run sees the previous complete page or the new one, never half a page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from .data import load_report_data, read_run_history
+from .index_page import LATEST, list_runs, runs_index_html
+from .run_page import RunInfo, run_report_html
+
+_SAFE_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def check_run_id(run_id: str) -> None:
+    """A run id becomes a folder name: no path separators, no '..', not 'latest'."""
+    if not _SAFE_RUN_ID.match(run_id) or ".." in run_id or run_id == LATEST:
+        raise ValueError(
+            f"run_id {run_id!r} cannot be a report folder name; use letters, digits, '.', '_' or '-' "
+            f"(e.g. 20250312T020000Z-1a2b), and not {LATEST!r}"
+        )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def render_runs_index(con: duckdb.DuckDBPyConnection, out_dir: Path, *, title: str, stages: list[str],
+                      timezone: str) -> Path:
+    """Rewrite `out_dir/index.html` and point `latest/` at the newest run; return the index path."""
+    return _write_index(con, Path(out_dir), title=title, stages=stages, timezone=timezone, known={})
+
+
+def _write_index(con, out_dir: Path, *, title: str, stages: list[str], timezone: str,
+                 known: dict[str, tuple[datetime, datetime]]) -> Path:
+    entries = list_runs(out_dir, read_run_history(con), known)
+    # `latest` follows the newest run with a known time, so a folder copied in by hand never takes it over.
+    newest = next((e for e in entries if e.run_at is not None), entries[0] if entries else None)
+    if newest is not None:
+        page = (out_dir / newest.run_id / "index.html").read_text(encoding="utf-8")
+        write_atomic(out_dir / LATEST / "index.html", page)
+    index = out_dir / "index.html"
+    write_atomic(index, runs_index_html(entries, title=title, stages=stages, tz=ZoneInfo(timezone)))
+    return index
+
+
+def render_run_report(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    *,
+    run_id: str,
+    run_at: datetime,
+    as_of: datetime,
+    title: str,
+    stages: list[str],
+    timezone: str,
+) -> Path:
+    """Render the report of run `run_id` from the marts in `con`; return `out_dir/<run_id>/index.html`.
+
+    Also copies the newest run's report (normally this one; not when re-rendering an older run)
+    to `out_dir/latest/index.html` and rewrites `out_dir/index.html`. `stages` are the configured
+    stages in order (they fix the colours); `timezone` is `report.timezone`.
+    """
+    check_run_id(run_id)
+    ZoneInfo(timezone)  # fail before writing anything if the zone is unknown
+    out_dir = Path(out_dir)
+    info = RunInfo(run_id=run_id, run_at=run_at, as_of=as_of, title=title, stages=list(stages),
+                   timezone=timezone)
+    report = out_dir / run_id / "index.html"
+    write_atomic(report, run_report_html(load_report_data(con, run_id), info))
+    _write_index(con, out_dir, title=title, stages=info.stages, timezone=timezone, known={run_id: (run_at, as_of)})
+    return report

@@ -1,0 +1,158 @@
+"""The report of one run: header, funnel, paths, time in stage, channels, data quality, trends.
+
+The page embeds plotly.js once, in the head, and every figure uses it. Sections whose table is
+absent or empty say so in words instead of drawing an empty chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from zoneinfo import ZoneInfo
+
+import plotly.graph_objects as go
+import polars as pl
+from plotly.offline import get_plotlyjs
+
+from . import figures, html
+from .data import ReportData
+from .palette import stage_colours
+from .sankey import sankey_figure
+from .summary import change_sentence, run_metrics
+from .text import as_utc, esc_html, fmt_int, fmt_time
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the report says about the run itself (not read from the marts)."""
+
+    run_id: str
+    run_at: datetime
+    as_of: datetime
+    title: str
+    stages: list[str]
+    timezone: str
+
+
+INTROS = {
+    "funnel": (
+        "How many customers reached each stage, in order. The coloured part of a bar counts customers "
+        "who reached the stage; the hatched part, customers who reached the previous stage and whose "
+        "window is still open (not lost yet); the grey part, customers who dropped off. Under each stage: "
+        "time from the previous step, median and p90 (9 in 10 customers were faster)."
+    ),
+    "sankey": (
+        "How customers move from stage to stage. Each column is one step of the journey and the width of a "
+        "band is the number of customers. <b>converted</b>: the journey reached the goal stage; "
+        "<b>(end)</b>: it stopped there; <b>Other</b>: less common stages at that step. Hover for numbers."
+    ),
+    "paths": (
+        "The most common journeys from start to finish (a stage repeated in a row counts once). The last "
+        "row groups every other path, so the rows add up to all customers."
+    ),
+    "time": (
+        "How long one visit to a stage lasts. Bars use completed visits (median, 75th and 90th percentile); "
+        "the diamond is the median including visits still open (Kaplan–Meier). A diamond well above its "
+        "bars means customers are stalling in that stage right now."
+    ),
+    "channel": (
+        "Share of the customers who started the funnel that reached each stage, per channel, with how many "
+        "customers started. Darker means fewer got that far."
+    ),
+    "quality": (
+        "What happened to every row read from the sources. Quarantined rows were rejected and kept aside "
+        "with the reason; duplicates were already loaded and were skipped."
+    ),
+    "trends": ("The headline numbers of every recorded run, so a change stands out against the usual range. "
+               "Run times in {tz}."),
+}
+
+
+def _headline(data: ReportData, run_id: str) -> list[tuple[str, str]]:
+    """Events, customers, quarantined rows; from run history, else from the marts themselves."""
+    m = run_metrics(data.run_history, run_id)
+    customers = m.get("customers")
+    if customers is None and data.path_frequencies is not None:
+        customers = data.path_frequencies["customers"].sum()
+    quarantined = m.get("rows_quarantined")
+    if quarantined is None and data.manifest_by_source is not None:
+        quarantined = data.manifest_by_source["quarantined_run"].sum()
+    return [("events", fmt_int(m.get("events"))), ("customers", fmt_int(customers)),
+            ("rows quarantined in this run", fmt_int(quarantined))]
+
+
+def _up_to(history: pl.DataFrame | None, run_at: datetime) -> pl.DataFrame | None:
+    """Runs up to this one: re-rendering an old run (a backfill) must not show later runs."""
+    if history is None:
+        return None
+    return history.filter(pl.col("run_at").dt.convert_time_zone("UTC") <= as_utc(run_at).astimezone(dt_timezone.utc))
+
+
+def _paths(paths: pl.DataFrame | None, colours: dict[str, str]) -> str:
+    if paths is None:
+        return html.missing("marts.path_frequencies")
+    if paths.is_empty():
+        return "<p class=\"empty\">No journeys in this period.</p>"
+    return html.paths_table(paths, colours)
+
+
+class _Figures:
+    """Collects figure divs so the page knows how many to wait for."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, frame: pl.DataFrame | None, table: str, build: Callable[[pl.DataFrame], go.Figure],
+            div_id: str, empty: str) -> str:
+        if frame is None:
+            return html.missing(table)
+        if frame.is_empty():
+            return f"<p class=\"empty\">{empty}</p>"
+        self.count += 1
+        return f"<div class=\"figure\">{html.figure_html(build(frame), div_id)}</div>"
+
+
+def run_report_html(data: ReportData, info: RunInfo) -> str:
+    """The whole self-contained page for one run."""
+    tz = ZoneInfo(info.timezone)
+    colours = stage_colours(info.stages)
+    figs = _Figures()
+    sentence = change_sentence(data.run_history, info.run_id, info.stages, tz)
+    change = (f"<p class=\"change\" id=\"change\">{esc_html(sentence)}</p>" if sentence else
+              "<p class=\"note\" id=\"change\">No previous run recorded, so there is nothing to compare yet.</p>")
+    sections = [
+        html.section("funnel", "Funnel", INTROS["funnel"], figs.add(
+            data.funnel_steps, "marts.funnel_steps", lambda f: figures.funnel_figure(f, colours),
+            "fig-funnel", "No customer started the funnel in this period.")),
+        html.section("sankey", "Journeys between stages", INTROS["sankey"], figs.add(
+            data.sankey_links, "marts.sankey_links", lambda f: sankey_figure(f, info.stages, colours),
+            "fig-sankey", "No journeys in this period.")),
+        html.section("paths", "Most common journeys", INTROS["paths"], _paths(data.path_frequencies, colours)),
+        html.section("time", "Time in stage", INTROS["time"], figs.add(
+            data.time_in_stage, "marts.time_in_stage",
+            lambda f: figures.time_in_stage_figure(f, info.stages, colours),
+            "fig-time-in-stage", "No stage visits in this period.")),
+        html.section("channel", "Funnel by channel", INTROS["channel"], figs.add(
+            data.funnel_breakdown, "marts.funnel_breakdown", figures.breakdown_figure,
+            "fig-channel", "No breakdown in this period.")),
+        html.section("quality", "Data quality", INTROS["quality"], html.data_quality_html(
+            data.manifest_by_source, data.quarantine_by_reason, data.quarantine_examples, info.run_id)),
+        html.section("trends", "Trends across runs", INTROS["trends"].format(tz=esc_html(info.timezone)), figs.add(
+            _up_to(data.run_history, info.run_at), "marts.run_history",
+            lambda f: figures.trends_figure(f, info.stages, colours, info.timezone),
+            "fig-trends", "No run has been recorded yet.")),
+    ]
+    nav = "".join(f"<a href=\"#{a}\">{t}</a>" for a, t in (
+        ("funnel", "Funnel"), ("sankey", "Journeys"), ("paths", "Top paths"), ("time", "Time in stage"),
+        ("channel", "By channel"), ("quality", "Data quality"), ("trends", "Trends")))
+    header = (
+        f"<header>\n<h1>{esc_html(info.title)}</h1>\n"
+        f"<p class=\"meta\">Run <code>{esc_html(info.run_id)}</code> · run at {esc_html(fmt_time(info.run_at, tz))}"
+        f" · data up to {esc_html(fmt_time(info.as_of, tz))} · times in {esc_html(info.timezone)}</p>\n"
+        f"{html.cards(_headline(data, info.run_id))}\n{change}\n<nav>{nav}</nav>\n</header>"
+    )
+    head = (html.ready_script(figs.count) + "<script>window.PlotlyConfig={MathJaxConfig:'local'};</script>\n"
+            f"<script>{get_plotlyjs()}</script>\n")
+    return html.page(f"{info.title} — {info.run_id}", header + "\n" + "\n".join(sections), head)

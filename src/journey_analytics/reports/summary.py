@@ -1,0 +1,85 @@
+"""Headline numbers of a run and the plain-words change since the previous run.
+
+Analysts read "purchase conversion −3.2 pts since the previous run", not two tables to compare.
+All numbers come from `marts.run_history` (one row per run and metric). Conversions are
+fractions of 1, so their change is said in percentage points; counts change by a number and a
+percentage. The sentence is plain text: the caller escapes it for HTML.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from .text import fmt_int, fmt_pts, fmt_time, signed
+
+COUNTS = (("customers", "customers"), ("events", "events"), ("rows_quarantined", "quarantined rows"))
+
+
+def run_metrics(history: pl.DataFrame | None, run_id: str) -> dict[str, float]:
+    """{metric: value} of one run; empty if the run recorded no history."""
+    if history is None:
+        return {}
+    rows = history.filter(pl.col("run_id") == run_id)
+    return dict(zip(rows["metric"].to_list(), rows["value"].to_list()))
+
+
+def run_times(history: pl.DataFrame | None) -> pl.DataFrame:
+    """One row per run: run_id, run_at, as_of (latest recorded), oldest first."""
+    if history is None or history.is_empty():
+        return pl.DataFrame(schema={"run_id": pl.String, "run_at": pl.Datetime("us", "UTC"),
+                                    "as_of": pl.Datetime("us", "UTC")})
+    return (history.group_by("run_id").agg(pl.col("run_at").max(), pl.col("as_of").max())
+            .sort("run_at", "run_id"))
+
+
+def previous_run(history: pl.DataFrame | None, run_id: str) -> tuple[str, datetime] | None:
+    """The run recorded just before `run_id` (by run time), or None if it is the first."""
+    runs = run_times(history)
+    mine = runs.filter(pl.col("run_id") == run_id)
+    if mine.is_empty():
+        return None
+    at = mine["run_at"][0]
+    earlier = runs.filter((pl.col("run_at") < at) | ((pl.col("run_at") == at) & (pl.col("run_id") < run_id)))
+    if earlier.is_empty():
+        return None
+    last = earlier.row(-1, named=True)
+    return last["run_id"], last["run_at"]
+
+
+def _count_change(name: str, now: float, before: float) -> str:
+    delta = now - before
+    if round(delta) == 0:
+        return f"{name} unchanged"
+    text = f"{name} {signed(delta, fmt_int(abs(delta)))}"
+    if before:
+        pct = delta / before * 100
+        text += f" ({signed(pct, f'{abs(pct):.1f}%')})"
+    return text
+
+
+def change_sentence(history: pl.DataFrame | None, run_id: str, stages: list[str], tz: ZoneInfo) -> str | None:
+    """'Since the previous run (…): purchase conversion −3.2 pts; customers +120 (+4.1%).'
+
+    None when there is no previous run or nothing in common to compare.
+    """
+    prev = previous_run(history, run_id)
+    if prev is None:
+        return None
+    now, before = run_metrics(history, run_id), run_metrics(history, prev[0])
+
+    def both(metric: str) -> bool:
+        return now.get(metric) is not None and before.get(metric) is not None
+
+    conversions = [
+        f"{stage} conversion {fmt_pts(now[key] - before[key])}"
+        for stage in stages[1:]
+        if both(key := f"conversion_from_start:{stage}")
+    ]
+    counts = [_count_change(name, now[m], before[m]) for m, name in COUNTS if both(m)]
+    parts = [p for p in (", ".join(conversions), ", ".join(counts)) if p]
+    if not parts:
+        return None
+    return f"Since the previous run ({fmt_time(prev[1], tz)}): {'; '.join(parts)}."

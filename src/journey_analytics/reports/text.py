@@ -1,0 +1,96 @@
+"""Escaping and plain-words formatting shared by the figures and the HTML pages.
+
+Two escapers, because there are two places data strings end up:
+
+* `esc_html` for the page itself (tables, headings, attributes): `html.escape`.
+* `esc_label` for anything plotly.js draws (axis ticks, node labels, legend names, hover
+  text). plotly.js renders labels as SVG text but understands a subset of HTML tags
+  (`<b>`, `<br>`, `<a href>`, `<span style>`); escaping `&`, `<`, `>` makes it show the
+  string literally. plotly.js decodes the entities back when it draws, so `&lt;img&gt;`
+  appears as `<img>` on screen and never becomes markup.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from zoneinfo import ZoneInfo
+
+MINUS = "\u2212"  # a real minus sign reads better than a hyphen in "−3.2 pts"
+DASH = "\u2014"  # shown where a number is unknown
+
+
+def esc_html(value: object) -> str:
+    """Escape a data value for HTML text or a quoted attribute."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def esc_label(value: object) -> str:
+    """Escape a data value for a plotly.js label so its HTML subset is shown as text."""
+    text = "" if value is None else str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _missing(value: float | int | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_int(value: float | int | None) -> str:
+    """12345 -> '12,345'; unknown -> '—'."""
+    return DASH if _missing(value) else f"{round(value):,}"
+
+
+def fmt_pct(fraction: float | None, digits: int = 1) -> str:
+    """0.4213 -> '42.1%'. Shares and conversions are stored as fractions of 1."""
+    return DASH if _missing(fraction) else f"{fraction * 100:.{digits}f}%"
+
+
+def signed(value: float, text: str) -> str:
+    """Prefix an already formatted magnitude with + or a real minus sign."""
+    return f"{MINUS if value < 0 else '+'}{text}"
+
+
+def fmt_pts(delta_fraction: float) -> str:
+    """Change of a fraction in percentage points: -0.032 -> '−3.2 pts'."""
+    pts = delta_fraction * 100
+    if round(pts, 1) == 0:
+        return "unchanged"
+    return signed(pts, f"{abs(pts):.1f} pts")
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """Seconds in the unit an analyst would say: '45 s', '12 min', '5.2 h', '3.4 d'."""
+    if _missing(seconds):
+        return DASH
+    s = float(seconds)
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 90 * 60:
+        return f"{s / 60:.0f} min"
+    if s < 36 * 3600:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} d"
+
+
+def duration_unit(max_seconds: float | None) -> tuple[str, float]:
+    """Pick one axis unit for a set of durations: (name, seconds per unit)."""
+    if _missing(max_seconds) or max_seconds < 90 * 60:
+        return ("minutes", 60.0)
+    if max_seconds < 72 * 3600:
+        return ("hours", 3600.0)
+    return ("days", 86400.0)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Naive datetimes are taken to be UTC, as everything in the warehouse is."""
+    return moment.replace(tzinfo=dt_timezone.utc) if moment.tzinfo is None else moment
+
+
+def fmt_time(moment: datetime | None, tz: ZoneInfo) -> str:
+    """A moment in the report's time zone: '12 Mar 2025, 03:00 CET'."""
+    if moment is None:
+        return DASH
+    local = as_utc(moment).astimezone(tz)
+    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname() or ''}".strip()
