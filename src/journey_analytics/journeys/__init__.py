@@ -1,4 +1,4 @@
-"""Layer 3: give every event its customer, its place in the customer's order and its stage."""
+"""Layer 3: give every event its customer, its place in the customer's order, its stage and its session."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import polars as pl
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config
@@ -16,27 +17,37 @@ from journey_analytics.journeys.rules import property_paths, rule_tables
 class JourneyResult:
     touchpoints: int
     customers: int
-    unmapped: int
+    unmapped: int  # left unmapped after inference
+    inferred: int  # touchpoints whose stage was inferred
+    sessions: int
 
 
 def write_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """Store the configured stage rules as the tables the stage SQL joins against."""
+    """Store the configured stages and their rules as the tables the stage SQL joins against."""
     rules, conditions = rule_tables(config)
-    for name, frame in (("stage_rules", rules), ("stage_rule_conditions", conditions)):
+    stages = pl.DataFrame({"stage_index": range(1, len(config.stages) + 1), "stage": list(config.stage_names)},
+                          schema={"stage_index": pl.Int32, "stage": pl.String})
+    for name, frame in (("stages", stages), ("stage_rules", rules), ("stage_rule_conditions", conditions)):
         con.register("frame", frame.to_arrow())
         con.execute(f"create or replace table core.{name} as select * from frame")
         con.unregister("frame")
 
 
 def build_touchpoints(con: duckdb.DuckDBPyConnection, config: Config, *, as_of: datetime) -> JourneyResult:
-    """Build core.touchpoints from core.events, core.identity_map and the stage rules."""
+    """Build core.touchpoints (rules, then inference), marts.stage_inference and core.sessions."""
     write_rules(con, config)
     params = dict(as_of=as_of, property_paths=property_paths(config),
                   id_types=[t.name for t in config.identity.types])
     sqlfiles.build(con, "intermediate/event_stages", temp=True, **params)
     n = sqlfiles.build(con, "core/touchpoints", **params)
     con.execute("drop table event_stages")
-    customers, unmapped = con.execute(
-        "select count(distinct customer_id), count(*) filter (where stage = 'unmapped') from core.touchpoints"
+    sqlfiles.build(con, "marts/stage_inference", min_share=config.inference.min_share,
+                   min_customers=config.inference.min_customers)
+    sqlfiles.run_script(con, "core/touchpoints_inferred")
+    sessions = sqlfiles.build(con, "core/sessions", timeout_s=config.sessions.timeout_minutes * 60,
+                              max_s=config.sessions.max_hours * 3600)
+    customers, unmapped, inferred = con.execute(
+        "select count(distinct customer_id), count(*) filter (where stage = 'unmapped'), "
+        "count(*) filter (where stage_source = 'inferred') from core.touchpoints"
     ).fetchall()[0]
-    return JourneyResult(touchpoints=n, customers=customers, unmapped=unmapped)
+    return JourneyResult(n, customers, unmapped, inferred, sessions)
