@@ -2,6 +2,8 @@
 
     journey run [--config PATH] [--as-of TIME]    the nightly job (a Prefect flow run)
     journey sources check [NAME] [--config PATH]  what a source would load, without writing
+    journey explain customer [ID] [--email E | --anonymous-id A | --id TYPE=VALUE]
+    journey stages suggest                        inferred stages as journey.yaml rules
 """
 
 from __future__ import annotations
@@ -79,6 +81,57 @@ def _sources_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _open_warehouse(config_path: Path):
+    from journey_analytics.warehouse import connect
+
+    config = load_config(config_path)
+    if not config.warehouse_path.exists():
+        raise ConfigError(f"{config.warehouse_path} does not exist yet: run `journey run` first")
+    return config, connect(config.warehouse_path, read_only=True)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from journey_analytics.journeys.explain import NotFound, explain, find_customer
+
+    config, con = _open_warehouse(args.config)
+    lookups = [(t, v) for t, v in (("email", args.email), ("anonymous_id", args.anonymous_id)) if v]
+    lookups += [tuple(x.split("=", 1)) for x in args.id or [] if "=" in x]
+    try:
+        customer = args.customer_id or (find_customer(con, config, *lookups[0]) if lookups else None)
+        if customer is None:
+            raise NotFound("give a customer id, or an identifier: --email, --anonymous-id or --id TYPE=VALUE")
+        found = explain(con, customer)
+    except NotFound as exc:
+        print(f"journey: {exc}", file=sys.stderr)
+        return 1
+    print(f"customer {found.customer_id}\n\nidentifiers:")
+    for i in found.identifiers:
+        flag = "  (super-node: not used for linking)" if i["is_super_node"] else ""
+        print(f"  {i['id_type']:<14}{i['id_value']:<66}{i['n_events']:>6} events{flag}")
+    print("\nlinks that merged them (first event that carried both):")
+    for e in found.edges or [{"id_type_a": None}]:
+        if e["id_type_a"] is None:
+            print("  none: a single identifier")
+            break
+        print(f"  {e['id_type_a']}={e['id_value_a'][:16]} — {e['id_type_b']}={e['id_value_b'][:16]}  "
+              f"by {e['first_source']}/{e['first_event_id']} {e['first_event_name']} at {e['first_seen_at']:%Y-%m-%d %H:%M:%S}"
+              f" ({e['n_events']} event(s))")
+    print("\njourney:")
+    print(f"  {'#':>4}  {'occurred_at (UTC)':<20}{'source':<9}{'event':<22}{'channel':<16}{'stage':<15}{'how':<10}visit")
+    for t in found.journey:
+        print(f"  {t['event_seq']:>4}  {t['occurred_at']:%Y-%m-%d %H:%M:%S}  {t['source']:<9}{t['event_name'][:21]:<22}"
+              f"{(t['channel'] or '')[:15]:<16}{t['stage']:<15}{t['stage_source']:<10}{t['visit_seq'] or ''}")
+    return 0
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    from journey_analytics.journeys.suggest import suggested_rules
+
+    _, con = _open_warehouse(args.config)
+    print(suggested_rules(con), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="journey", description="Customer journeys from touchpoint logs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +145,18 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("name", nargs="?", help="source name (default: every source)")
     check.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
     check.set_defaults(handler=_sources_check)
+    explain = sub.add_parser("explain", help="why a customer is who they are, and their journey")
+    explain.add_argument("what", choices=["customer"])
+    explain.add_argument("customer_id", nargs="?", help="a customer_id (cu_...)")
+    explain.add_argument("--email", help="find the customer by email (hashed before lookup)")
+    explain.add_argument("--anonymous-id", help="find the customer by anonymous (cookie) id")
+    explain.add_argument("--id", action="append", metavar="TYPE=VALUE", help="find the customer by any identifier")
+    explain.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
+    explain.set_defaults(handler=_explain)
+    stages = sub.add_parser("stages", help="work with stages").add_subparsers(dest="action", required=True)
+    suggest = stages.add_parser("suggest", help="print inferred stages as journey.yaml rules")
+    suggest.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
+    suggest.set_defaults(handler=_suggest)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

@@ -84,3 +84,16 @@ def test_sessions_split_on_the_timeout_and_the_24_hour_cap(tmp_path):
     sessions = con.execute("select session_seq, n_events, duration_s from core.sessions order by session_seq").fetchall()
     assert sessions == [(1, 3, 39 * 60.0), (2, 1, 0.0), (3, 3, 58 * 60.0),
                         (4, 72, 71 * 20 * 60.0), (5, 19, 18 * 20 * 60.0)]
+
+
+def test_suggested_rules_paste_back_into_the_stages(sample_without_some_rules):
+    import yaml
+
+    from journey_analytics.journeys.suggest import suggested_rules
+
+    con, _ = sample_without_some_rules
+    truth = pl.read_parquet(ROOT / "data" / "sample" / "ground_truth" / "events.parquet")
+    true_stage = dict(truth.select("event_name", "true_stage").unique().iter_rows())
+    suggested = yaml.safe_load(suggested_rules(con))
+    rules = {r["event_name"]: (stage["name"], r["source"]) for stage in suggested for r in stage["rules"]}
+    assert rules == {name: (true_stage[name], "web") for name in LEFT_OUT}

@@ -1,0 +1,56 @@
+"""Explain one customer: identifiers, the links that merged them, and the journey.
+
+Every merge is explainable (SEMANTICS.md): for each link, the first event that carried both ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from journey_analytics import sqlfiles
+from journey_analytics.config import Config
+from journey_analytics.sources.mapping import pii_hash
+
+
+class NotFound(LookupError):
+    """No customer matches what was asked for."""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    customer_id: str
+    identifiers: list[dict]
+    edges: list[dict]
+    journey: list[dict]
+
+
+def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, value: str) -> str:
+    """The customer holding an identifier; personal identifiers are given raw and hashed here."""
+    pii = {t.name: t.pii for t in config.identity.types}
+    if id_type not in pii:
+        raise NotFound(f"unknown identifier type {id_type!r} (known: {', '.join(pii)})")
+    stored = pii_hash(value, pii[id_type], config.hash_salt) if pii[id_type] else value
+    found = con.execute("select customer_id from core.identity_map where id_type = ? and id_value = ?",
+                        [id_type, stored]).fetchall()
+    if not found:
+        raise NotFound(f"no customer has {id_type} {value!r}")
+    return found[0][0]
+
+
+def explain(con: duckdb.DuckDBPyConnection, customer_id: str) -> Explanation:
+    identifiers = _rows(sqlfiles.query(con, "queries/explain_identifiers", customer_id=customer_id))
+    if not identifiers:
+        raise NotFound(f"no customer {customer_id!r}; look one up by identifier instead (e.g. --email)")
+    return Explanation(
+        customer_id,
+        identifiers,
+        _rows(sqlfiles.query(con, "queries/explain_edges", customer_id=customer_id)),
+        _rows(sqlfiles.query(con, "queries/explain_journey", customer_id=customer_id)),
+    )
