@@ -43,4 +43,5 @@ def insert_events(con, events, *, source_priority: dict[str, int] | None = None)
              occurred_at, properties, occurred_at],
         )
         for id_type, id_value in identifiers.items():
-            con.execute("insert into core.event_identifiers values (?, ?, ?, ?)", [source, event_id, id_type, id_value])
+            con.execute("insert into core.event_identifiers values (?, ?, ?, ?, ?)",
+                        [source, event_id, id_type, id_value, occurred_at])

@@ -3,17 +3,17 @@
 -- the highest-priority type ($id_types lists types, highest priority first), so unrelated data
 -- never renumbers customers.
 with labelled as (
-    select n.id_type, n.id_value, l.label
+    select n.id_type, n.id_value, l.label, list_position($id_types, n.id_type) as priority
     from identity_nodes as n
     join identity_labels as l using (node_id)
 ),
 
 named as (
-    select
-        label,
-        arg_min(id_type || ':' || id_value, (list_position($id_types, id_type), id_value)) as anchor
+    -- the smallest identifier of the component's highest-priority type
+    select label, id_type || ':' || min(id_value) as anchor
     from labelled
-    group by label
+    group by label, id_type, priority
+    qualify priority = min(priority) over (partition by label)
 )
 
 select

@@ -8,8 +8,8 @@ from classified
 where outcome = 'loaded';
 
 insert into core.event_identifiers
-select distinct $source, event_id, i.id_type, i.id_value
-from (select event_id, unnest(identifiers) as i from classified where outcome = 'loaded');
+select distinct $source, event_id, i.id_type, i.id_value, occurred_at
+from (select event_id, occurred_at, unnest(identifiers) as i from classified where outcome = 'loaded');
 
 insert into ingest.quarantine
 select $run_id, $source, $path, c.line, c.outcome, c.detail, r.raw_record

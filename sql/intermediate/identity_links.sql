@@ -1,10 +1,6 @@
 -- grain: one usable link as a pair of node ids, both directions; key: (node_a, node_b)
-select a.node_id as node_a, b.node_id as node_b
-from core.identity_edges as e
-join identity_nodes as a on a.id_type = e.id_type_a and a.id_value = e.id_value_a
-join identity_nodes as b on b.id_type = e.id_type_b and b.id_value = e.id_value_b
-union all
-select b.node_id, a.node_id
-from core.identity_edges as e
-join identity_nodes as a on a.id_type = e.id_type_a and a.id_value = e.id_value_a
-join identity_nodes as b on b.id_type = e.id_type_b and b.id_value = e.id_value_b
+-- Links through a super-node are not used.
+select p.node_a, p.node_b, p.first_event_rank, p.n_events
+from identity_pairs as p
+anti join core.identity_conflicts as c1 on c1.node_id = p.node_a
+anti join core.identity_conflicts as c2 on c2.node_id = p.node_b

@@ -47,9 +47,11 @@ create table if not exists core.events (
 );
 
 -- grain: one identifier seen on one event; key: (source, event_id, id_type, id_value)
+-- occurred_at is copied from the event so identity stitching never has to join core.events.
 create table if not exists core.event_identifiers (
     source varchar not null,
     event_id varchar not null,
     id_type varchar not null,
-    id_value varchar not null
+    id_value varchar not null,
+    occurred_at timestamptz not null
 );

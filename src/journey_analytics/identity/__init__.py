@@ -27,12 +27,13 @@ class IdentityResult:
 def stitch(con: duckdb.DuckDBPyConnection, config: Config, *, as_of: datetime) -> IdentityResult:
     """Build core.identity_conflicts, core.identity_edges and core.identity_map."""
     id_types = [t.name for t in config.identity.types]
-    sqlfiles.build(con, "intermediate/identity_pairs", temp=True, as_of=as_of)
-    conflicts = sqlfiles.build(con, "core/identity_conflicts", max_links=config.identity.max_links)
-    sqlfiles.build(con, "core/identity_edges")
     n_nodes = sqlfiles.build(con, "intermediate/identity_nodes", temp=True, as_of=as_of)
+    sqlfiles.build(con, "intermediate/identity_event_nodes", temp=True, as_of=as_of)
+    sqlfiles.build(con, "intermediate/identity_pairs", temp=True)
+    conflicts = sqlfiles.build(con, "core/identity_conflicts", max_links=config.identity.max_links)
     sqlfiles.build(con, "intermediate/identity_links", temp=True)
-    con.execute("create or replace temp table identity_labels_prev as select node_id, label from identity_nodes")
+    sqlfiles.build(con, "core/identity_edges")
+    con.execute("create or replace temp table identity_labels_prev as select node_id, node_id as label from identity_nodes")
     rounds = 0
     while True:
         rounds += 1
@@ -46,6 +47,7 @@ def stitch(con: duckdb.DuckDBPyConnection, config: Config, *, as_of: datetime) -
             break
     sqlfiles.build(con, "core/identity_map", id_types=id_types)
     customers = con.execute("select count(distinct customer_id) from core.identity_map").fetchall()[0][0]
-    for table in ("identity_pairs", "identity_nodes", "identity_links", "identity_labels", "identity_labels_prev"):
+    for table in ("identity_nodes", "identity_event_nodes", "identity_pairs", "identity_links", "identity_labels",
+                  "identity_labels_prev"):
         con.execute(f"drop table if exists {table}")
     return IdentityResult(identifiers=n_nodes, customers=customers, conflicts=conflicts, rounds=rounds)
