@@ -2,7 +2,7 @@
 -- Each event belongs to the customer of its identifiers (a super-node identifier only when the
 -- event has nothing else) and is numbered in the total order (occurred_at, source priority, source, event_id).
 with events as (
-    select *, json_extract_string(properties, $property_paths) as property_values
+    select *, coalesce(json_extract_string(properties, $property_paths)::varchar, '') as property_key
     from core.events
     where occurred_at <= $as_of
 ),
@@ -12,14 +12,16 @@ conflicted as (
 ),
 
 event_customers as (
+    -- all usable identifiers of an event share one customer; super-nodes only when nothing else is there
     select
         i.source,
         i.event_id,
-        arg_min(m.customer_id, (c.id_type is not null, list_position($id_types, i.id_type), i.id_value)) as customer_id
+        coalesce(min(m.customer_id) filter (where c.id_type is null), min(m.customer_id)) as customer_id
     from core.event_identifiers as i
     join core.identity_map as m using (id_type, id_value)
     left join conflicted as c using (id_type, id_value)
-    group by all
+    where i.occurred_at <= $as_of
+    group by i.source, i.event_id
 )
 
 select
@@ -42,4 +44,4 @@ from events as e
 join event_customers as ec using (source, event_id)
 join event_stages as s
     on s.source = e.source and s.source_kind = e.source_kind and s.event_name = e.event_name
-    and s.property_values is not distinct from e.property_values
+    and s.property_key = e.property_key

@@ -4,7 +4,8 @@
 with event_keys as (
     select distinct
         source, source_kind, event_name,
-        json_extract_string(properties, $property_paths) as property_values
+        json_extract_string(properties, $property_paths) as property_values,
+        coalesce(json_extract_string(properties, $property_paths)::varchar, '') as property_key
     from core.events
     where occurred_at <= $as_of
 ),
@@ -56,7 +57,7 @@ first_rule as (
 )
 
 select
-    k.source, k.source_kind, k.event_name, k.property_values,
+    k.source, k.source_kind, k.event_name, k.property_key,
     coalesce(r.stage, 'unmapped') as stage,
     r.stage_index,
     f.rule_id,
