@@ -35,7 +35,7 @@ validated as (
     from timed
 ),
 
-keyed as (
+keyed as materialized (
     select
         * exclude (event_id),
         coalesce(event_id, 'h' || md5(concat_ws('|', occurred_at_raw, event_name, identifiers::varchar, properties)))

@@ -133,14 +133,15 @@ class _Compiler:
             return "'{}'"
         return "json_object(" + ", ".join(f"{self.bind(n)}::varchar, {value(n)}" for n in names) + ")::varchar"
 
-    def rows(self) -> str:
-        """The WITH clause exposing `rows`: the raw batch plus `malformed` (and, for JSON lines, `fields`)."""
+    def rows(self, where: str = "") -> str:
+        """The WITH clause exposing `rows`: the raw batch (rows passing `where`) plus `malformed` (and, for
+        JSON lines, `fields`)."""
         if not self.jsonl:
-            return "with rows as (select *, false as malformed from raw)\n"
+            return f"with rows as (select *, false as malformed from raw {where})\n"
         paths = self.bind(["$." + json_key(k) for k in self.columns])
         return (
             "with raw_rows as (select __line, __text as text, coalesce(json_type(case when json_valid(__text) "
-            "then __text else 'null' end) <> 'OBJECT', true) as malformed from raw),\n"
+            f"then __text else 'null' end) <> 'OBJECT', true) as malformed from raw {where}),\n"
             # a malformed line is read as an empty object: every field null, the line kept for the quarantine
             f"rows as (select __line, text, malformed, json_extract_string(case when malformed then '{{}}' "
             f"else text end, {paths}) as fields from raw_rows)\n"
@@ -167,11 +168,8 @@ class _Compiler:
         if self.jsonl:
             record = (f"case when malformed then regexp_replace(text, {self.bind(EMAIL_LIKE)}, '<redacted email>', 'g') "
                       f"else {record} end")
-        return (
-            self.rows()
-            + f"select __line as line, {record} as raw_record from rows\n"
-            "where __line in (select line from classified where outcome not in ('loaded', 'deduplicated'))"
-        )
+        rejected = "where __line in (select line from classified where outcome not in ('loaded', 'deduplicated'))"
+        return self.rows(rejected) + f"select __line as line, {record} as raw_record from rows"
 
 
 def json_key(key: str) -> str:
