@@ -1,0 +1,255 @@
+"""Layer 4: build the metric marts (funnel, time in stage, paths, Sankey) from `core.touchpoints`.
+
+Every table is one SELECT in `sql/` (`sql/core/stage_visits.sql`, `sql/marts/*.sql`); this module
+only writes the stage list, binds parameters, builds the tables in dependency order and runs the
+audits in `sql/audits/`. Definitions of every number: `docs/metrics.md`.
+
+Example:
+    >>> import datetime as dt, duckdb
+    >>> from journey_analytics.metrics import MetricSettings, build_marts
+    >>> con = duckdb.connect()
+    >>> # ... core.touchpoints written by layer 3 ...
+    >>> counts = build_marts(con, MetricSettings(stages=("awareness", "purchase")),   # doctest: +SKIP
+    ...                      as_of=dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc))
+    >>> counts["marts.funnel_steps"]                                                 # doctest: +SKIP
+    2
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from journey_analytics import sqlfiles
+
+__all__ = [
+    "AUDITS",
+    "BREAKDOWNS",
+    "MARTS",
+    "AuditError",
+    "MetricSettings",
+    "build_marts",
+    "run_audits",
+    "settings_from",
+    "write_stages",
+]
+
+# Touchpoint attributes a funnel breakdown can use (taken from the attempt's step-1 touchpoint).
+BREAKDOWNS = ("channel", "source", "source_kind", "event_name")
+
+# Build order: each model reads only tables built before it.
+MARTS = (
+    "core/stage_visits",
+    "marts/funnel_customer_steps",
+    "marts/funnel_customers",
+    "marts/funnel_steps",
+    "marts/funnel_breakdown",
+    "marts/funnel_time_to_convert",
+    "marts/time_in_stage",
+    "marts/stage_to_stage",
+    "marts/path_nodes",
+    "marts/path_frequencies",
+    "marts/sankey_labels",
+    "marts/sankey_nodes",
+    "marts/sankey_links",
+)
+
+AUDITS = (
+    "audits/funnel_never_grows",
+    "audits/durations_nonnegative",
+    "audits/sankey_balance",
+    "audits/paths_sum_to_customers",
+    "audits/sankey_matches_paths",
+)
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    """What the marts measure: the ordered stages and the metric options.
+
+    `stages` are all configured stages in order (`core.touchpoints.stage_index` numbers them from
+    1); the funnel steps are `funnel_steps` if given (a subsequence of the stages), else all
+    stages. `window_days` is the funnel window W (fractions allowed); `breakdown` one of
+    `BREAKDOWNS`; `top_n` breakdown values kept before `Other`; `max_steps` path nodes kept before
+    the terminal node; `paths_top_n` exact paths listed before `other paths`; `nodes_per_step`
+    Sankey labels kept per step before `Other`; `goal_stage` the stage that makes a path end in
+    `converted`.
+
+    >>> MetricSettings(stages=("awareness", "consideration", "purchase"), window_days=14).steps
+    ('awareness', 'consideration', 'purchase')
+    """
+
+    stages: tuple[str, ...]
+    window_days: float = 30
+    breakdown: str = "channel"
+    top_n: int = 8
+    max_steps: int = 6
+    paths_top_n: int = 20
+    nodes_per_step: int = 8
+    goal_stage: str = "purchase"
+    funnel_steps: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        stages = tuple(self.stages)
+        object.__setattr__(self, "stages", stages)
+        object.__setattr__(self, "funnel_steps", tuple(self.funnel_steps or ()))
+        if not stages:
+            raise ValueError("metrics: `stages` is empty; list at least one stage in journey.yaml")
+        if len(set(stages)) != len(stages):
+            raise ValueError(f"metrics: stage names must be unique, got {list(stages)}")
+        unknown = [s for s in self.funnel_steps if s not in stages]
+        if unknown:
+            raise ValueError(f"metrics: funnel.steps {unknown} are not stages; stages are {list(stages)}")
+        positions = [stages.index(s) for s in self.funnel_steps]
+        if positions != sorted(set(positions)):
+            raise ValueError(
+                f"metrics: funnel.steps {list(self.funnel_steps)} must be distinct stages in stage order {list(stages)}"
+            )
+        window = self.window_days
+        if isinstance(window, bool) or not isinstance(window, (int, float)) or not window > 0:
+            raise ValueError(f"metrics: funnel.window_days must be a number > 0, got {window!r}")
+        if self.breakdown not in BREAKDOWNS:
+            raise ValueError(
+                f"metrics: funnel.breakdown {self.breakdown!r} is not supported; use one of {list(BREAKDOWNS)}"
+            )
+        if self.goal_stage not in stages:
+            raise ValueError(
+                f"metrics: paths.goal_stage {self.goal_stage!r} is not a stage; stages are {list(stages)}"
+            )
+        for name in ("top_n", "max_steps", "paths_top_n", "nodes_per_step"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"metrics: {name} must be a whole number >= 1, got {value!r}")
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The funnel steps in order: `funnel_steps`, or every stage."""
+        return self.funnel_steps or self.stages
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> MetricSettings:
+        """Settings from a parsed `journey.yaml` (`stages`, `funnel`, `paths` sections)."""
+        funnel = raw.get("funnel") or {}
+        paths = raw.get("paths") or {}
+        options: dict[str, Any] = {
+            "funnel_steps": tuple(funnel.get("steps") or ()),
+            "window_days": funnel.get("window_days"),
+            "breakdown": funnel.get("breakdown"),
+            "top_n": funnel.get("top_n"),
+            "max_steps": paths.get("max_steps"),
+            "paths_top_n": paths.get("top_n"),
+            "nodes_per_step": paths.get("nodes_per_step"),
+            "goal_stage": paths.get("goal_stage"),
+        }
+        stages = tuple(s["name"] if isinstance(s, Mapping) else str(s) for s in raw.get("stages") or ())
+        return cls(stages=stages, **{k: v for k, v in options.items() if v is not None})
+
+    def params(self, as_of: dt.datetime) -> dict[str, Any]:
+        """The bound SQL parameters (`$as_of`, `$window_s`, ...) for this run."""
+        return {
+            "as_of": _utc(as_of),
+            "window_s": float(self.window_days) * 86_400,
+            "breakdown": self.breakdown,
+            "top_n": self.top_n,
+            "max_steps": self.max_steps,
+            "paths_top_n": self.paths_top_n,
+            "nodes_per_step": self.nodes_per_step,
+            "goal_stage": self.goal_stage,
+        }
+
+
+class AuditError(RuntimeError):
+    """An audit query returned offending rows; `audit` names it, `rows` holds (up to 20 of) them."""
+
+    def __init__(self, audit: str, columns: list[str], rows: list[tuple]):
+        self.audit, self.columns, self.rows = audit, columns, rows
+        shown = "\n".join(f"  {dict(zip(columns, row))}" for row in rows[:5])
+        super().__init__(f"audit {audit!r} failed: {len(rows)} offending row(s), e.g.\n{shown}")
+
+
+def _utc(as_of: dt.datetime) -> dt.datetime:
+    if not isinstance(as_of, dt.datetime):
+        raise TypeError(f"metrics: as_of must be a datetime, got {type(as_of).__name__}")
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise ValueError(f"metrics: as_of must carry a time zone (UTC), got naive {as_of.isoformat()}")
+    return as_of.astimezone(dt.timezone.utc)
+
+
+def settings_from(config: Any) -> MetricSettings:
+    """Settings from a loaded `journey_analytics.config.Config` (stages, funnel, paths sections)."""
+    return MetricSettings(
+        stages=tuple(config.stage_names),
+        window_days=config.funnel.window_days,
+        breakdown=config.funnel.breakdown,
+        top_n=config.funnel.top_n,
+        max_steps=config.paths.max_steps,
+        paths_top_n=config.paths.top_n,
+        nodes_per_step=config.paths.nodes_per_step,
+        goal_stage=config.paths.goal_stage,
+        funnel_steps=tuple(config.funnel.steps or ()),
+    )
+
+
+def write_stages(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> None:
+    """Create `marts.stages(stage_index, stage)` (every stage, 1-based, configured order) and
+    `marts.funnel_stages(step, stage, stage_index)` (the funnel steps, 1-based)."""
+    con.execute("create schema if not exists marts")
+    con.execute("create or replace table marts.stages (stage_index integer, stage varchar)")
+    con.executemany("insert into marts.stages values (?, ?)", list(enumerate(settings.stages, start=1)))
+    con.execute("create or replace table marts.funnel_stages (step integer, stage varchar, stage_index integer)")
+    con.executemany(
+        "insert into marts.funnel_stages values (?, ?, ?)",
+        [(step, stage, settings.stages.index(stage) + 1) for step, stage in enumerate(settings.steps, start=1)],
+    )
+
+
+def _check_stages(con: duckdb.DuckDBPyConnection, stages: tuple[str, ...]) -> None:
+    """Fail early when `core.touchpoints` numbers its stages differently from the settings."""
+    found = con.execute(
+        """
+        select distinct t.stage_index, t.stage, s.stage as expected
+        from core.touchpoints as t
+        left join marts.stages as s on s.stage_index = t.stage_index
+        where t.stage_index is not null and (s.stage is null or s.stage <> t.stage)
+        order by t.stage_index
+        """
+    ).fetchall()
+    if found:
+        shown = ", ".join(f"{i}={name!r} (expected {exp!r})" for i, name, exp in found[:5])
+        raise ValueError(
+            f"metrics: core.touchpoints stage numbering does not match the configured stages "
+            f"{list(stages)}: {shown}; rebuild the journeys layer with the same stages"
+        )
+
+
+def run_audits(con: duckdb.DuckDBPyConnection) -> None:
+    """Run the metric audits (`AUDITS`, in `sql/audits/`); raise `AuditError` for the first one
+    that returns rows (each returns its offending rows; zero rows = pass)."""
+    for audit in AUDITS:
+        cursor = sqlfiles.query(con, audit)
+        rows = cursor.fetchmany(20)
+        if rows:
+            columns = [d[0] for d in cursor.description]
+            raise AuditError(audit, columns, rows)
+
+
+def build_marts(
+    con: duckdb.DuckDBPyConnection, settings: MetricSettings, as_of: dt.datetime
+) -> dict[str, int]:
+    """Build `core.stage_visits` and every `marts.*` table from `core.touchpoints`, then audit them.
+
+    Returns the row count per table, e.g. `{"marts.stages": 5, "core.stage_visits": 1234, ...}`.
+    Raises `AuditError` naming the failing audit, or `ValueError` for inconsistent settings.
+    """
+    params = settings.params(as_of)
+    write_stages(con, settings)
+    _check_stages(con, settings.stages)
+    counts = {"marts.stages": len(settings.stages), "marts.funnel_stages": len(settings.steps)}
+    for name in MARTS:
+        counts[name.replace("/", ".")] = sqlfiles.build(con, name, **params)
+    run_audits(con)
+    return counts

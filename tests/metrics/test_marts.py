@@ -1,0 +1,287 @@
+"""The metric marts: hand-computed golden cases, SQL vs the Python reference on random logs,
+portability of the SQL (sqlglot → Spark), and the audits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlglot
+from sqlglot import exp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from journey_analytics import sqlfiles
+from journey_analytics.metrics import AUDITS, MARTS, AuditError, MetricSettings, build_marts, run_audits
+from tests import reference_metrics as ref
+from tests.metrics.support import assert_rows_equal, build, fetch
+
+GOLDEN = Path(__file__).parent / "golden"
+UTC = dt.timezone.utc
+STAGES = ("awareness", "consideration", "purchase", "post_purchase", "advocacy")
+
+
+def _time(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _golden_case(path: Path):
+    case = json.loads(path.read_text())
+    settings_ = MetricSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in case["settings"].items()})
+    columns = case["touchpoints"]["columns"]
+    seq: dict[str, int] = {}
+    touchpoints = []
+    for values in case["touchpoints"]["rows"]:
+        row = dict(zip(columns, values))
+        customer = row["customer_id"]
+        seq[customer] = seq.get(customer, 0) + 1  # event order = row order within the customer
+        stage = row["stage"]
+        touchpoints.append(ref.Touchpoint(
+            customer_id=customer, event_seq=seq[customer], occurred_at=_time(row["occurred_at"]), stage=stage,
+            stage_index=None if stage == "unmapped" else settings_.stages.index(stage) + 1,
+            channel=row.get("channel"), event_name=row.get("event_name", "event"),
+        ))
+    return case, settings_, touchpoints, _time(case["as_of"])
+
+
+@pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.json")), ids=lambda p: p.stem)
+def test_golden(path: Path) -> None:
+    case, settings_, touchpoints, as_of = _golden_case(path)
+    con = duckdb.connect()
+    build(con, touchpoints, settings_, as_of)
+    for table, spec in case["expected"].items():
+        columns = spec["columns"]
+        expected = [
+            {c: _time(v) if c.endswith("_at") else v for c, v in zip(columns, row)} for row in spec["rows"]
+        ]
+        actual = fetch(con, table)
+        if "nonzero_only" in spec:
+            actual = [r for r in actual if r[spec["nonzero_only"]]]
+        assert_rows_equal(table, actual, expected, keys=columns, tol=1e-9)
+
+
+@pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.json")), ids=lambda p: p.stem)
+def test_golden_cases_agree_with_the_reference(path: Path) -> None:
+    """The hand-computed expectations and the reference implementation tell the same story."""
+    case, settings_, touchpoints, as_of = _golden_case(path)
+    reference = _reference(touchpoints, settings_, as_of)
+    for table, spec in case["expected"].items():
+        if table not in reference:
+            continue
+        columns = [c for c in spec["columns"] if c not in ("deepest_stage",)]
+        expected = [{c: _time(v) if c.endswith("_at") else v for c, v in zip(spec["columns"], row)}
+                    for row in spec["rows"]]
+        expected = [{c: r[c] for c in columns} for r in expected]
+        rows = reference[table]
+        if "nonzero_only" in spec:
+            rows = [r for r in rows if r[spec["nonzero_only"]]]
+        assert_rows_equal(table, rows, expected, keys=columns, tol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# SQL == reference on random logs
+# ------------------------------------------------------------------------------------------------
+def _reference(touchpoints, s: MetricSettings, as_of: dt.datetime) -> dict:
+    return ref.all_marts(
+        touchpoints, s.stages, as_of, window_days=s.window_days, breakdown=s.breakdown, top_n=s.top_n,
+        max_steps=s.max_steps, paths_top_n=s.paths_top_n, nodes_per_step=s.nodes_per_step,
+        goal_stage=s.goal_stage, funnel_steps=s.funnel_steps,
+    )
+
+
+BASE = dt.datetime(2024, 1, 1, tzinfo=UTC)
+HALF_DAY = dt.timedelta(hours=12)
+
+
+@st.composite
+def journeys_case(draw):
+    """Small logs built to hit the edges: times on a half-day grid (windows are whole days, so
+    events land exactly on window ends and on as_of), equal timestamps, a microsecond either side,
+    many step-1 events (competing attempts), regressions, unmapped events, events after as_of."""
+    n_stages = draw(st.sampled_from([1, 2, 3, 4, 5, 5]))
+    stages = STAGES[:n_stages]
+    funnel_steps: tuple[str, ...] = ()
+    if n_stages > 1 and draw(st.booleans()):
+        funnel_steps = tuple(s for s in stages if draw(st.booleans())) or (stages[0],)
+    s = MetricSettings(
+        stages=stages,
+        window_days=draw(st.sampled_from([1, 2, 3, 1.5])),
+        breakdown=draw(st.sampled_from(["channel", "channel", "source"])),
+        top_n=draw(st.integers(1, 3)),
+        max_steps=draw(st.integers(1, 4)),
+        paths_top_n=draw(st.integers(1, 4)),
+        nodes_per_step=draw(st.integers(1, 3)),
+        goal_stage=draw(st.sampled_from(stages)),
+        funnel_steps=funnel_steps,
+    )
+    # "next" walks the stages forward (deep funnels), "1" restarts (competing attempts)
+    moves = st.sampled_from(["next", "next", "next", "1", "any", "unmapped"])
+    touchpoints = []
+    for c in range(draw(st.integers(0, 6))):
+        n = draw(st.integers(0, 10))
+        ticks = sorted(draw(st.lists(st.integers(0, 10), min_size=n, max_size=n)))
+        last = 0
+        for seq, tick in enumerate(ticks, start=1):
+            move = draw(moves)
+            if move == "unmapped":
+                k = None
+            elif move == "next":
+                k = min(last + 1, n_stages)
+            elif move == "1":
+                k = 1
+            else:
+                k = draw(st.integers(1, n_stages))
+            last = last if k is None else k
+            jitter = draw(st.sampled_from([0, 0, 0, 1, -1]))
+            at = BASE + tick * HALF_DAY + dt.timedelta(microseconds=jitter)
+            if touchpoints and touchpoints[-1].customer_id == f"c{c}" and at < touchpoints[-1].occurred_at:
+                at = touchpoints[-1].occurred_at  # keep time non-decreasing in event order
+            touchpoints.append(ref.Touchpoint(
+                customer_id=f"c{c}", event_seq=seq, occurred_at=at,
+                stage="unmapped" if k is None else stages[k - 1], stage_index=k,
+                channel=draw(st.sampled_from(["email", "direct", "paid", None])),
+                source=draw(st.sampled_from(["web", "crm"])),
+            ))
+    as_of = BASE + draw(st.integers(0, 12)) * HALF_DAY + dt.timedelta(microseconds=draw(st.sampled_from([0, 0, 1])))
+    return touchpoints, s, as_of
+
+
+KEYS = {
+    "core.stage_visits": ["customer_id", "visit_seq"],
+    "marts.funnel_steps": ["step"],
+    "marts.funnel_breakdown": ["breakdown_value", "step"],
+    "marts.funnel_time_to_convert": ["step", "bucket_index"],
+    "marts.time_in_stage": ["stage"],
+    "marts.stage_to_stage": ["from_stage"],
+    "marts.path_frequencies": ["rank"],
+    "marts.sankey_nodes": ["step", "node_label"],
+    "marts.sankey_links": ["step", "source_label", "target_label"],
+}
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(journeys_case())
+def test_sql_marts_equal_the_reference(con, case) -> None:
+    touchpoints, s, as_of = case
+    build(con, touchpoints, s, as_of)  # also runs every audit
+    expected = _reference(touchpoints, s, as_of)
+    for table, keys in KEYS.items():
+        assert_rows_equal(table, fetch(con, table), expected[table], keys=keys)
+
+    # per customer: the chosen attempt, its depth, and exactly which events reached each step
+    got = {r["customer_id"]: r for r in fetch(con, "marts.funnel_customers")}
+    steps = {}
+    for r in sorted(fetch(con, "marts.funnel_customer_steps"), key=lambda r: r["step"]):
+        steps.setdefault(r["customer_id"], []).append(r["event_seq"])
+    want = {r["customer_id"]: r for r in expected["marts.funnel_customers"]}
+    assert got.keys() == want.keys()
+    for customer, w in want.items():
+        g = got[customer]
+        assert (g["attempt_start_seq"], g["deepest_step"], g["breakdown_value"], g["is_in_progress"]) == (
+            w["attempt_start_seq"], w["deepest_step"], w["breakdown_value"], w["is_in_progress"]), customer
+        assert g["reached_at"] == w["reached_at"], customer
+        assert steps[customer] == w["reached_seq"], customer
+
+
+# ------------------------------------------------------------------------------------------------
+# Portability and audits
+# ------------------------------------------------------------------------------------------------
+# Not in the portable subset: functions sqlglot passes through by name (no Spark mapping), list
+# indexing (1-based in DuckDB, 0-based in Spark), quantile functions (their definitions differ).
+NOT_PORTABLE = (exp.Anonymous, exp.Bracket, exp.Quantile, exp.ApproxQuantile, exp.PercentileCont, exp.PercentileDisc)
+
+
+@pytest.mark.parametrize("name", list(MARTS) + list(AUDITS))
+def test_sql_transpiles_to_spark(name: str) -> None:
+    sql = sqlfiles.load(name)
+    assert sql.lstrip().startswith("-- grain:"), f"{name}: start with a comment naming grain and key"
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    unportable = sorted({node.sql("duckdb")[:60] for node in tree.find_all(*NOT_PORTABLE)})
+    unportable += [node.sql("duckdb")[:60] for node in tree.find_all(exp.ArrayAgg) if isinstance(node.this, exp.Order)]
+    assert not unportable, f"{name}: not portable to Spark: {unportable}"
+    (spark,) = sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+    assert spark
+
+
+def test_every_model_and_audit_exists() -> None:
+    for name in (*MARTS, *AUDITS):
+        assert (sqlfiles.SQL_DIR / f"{name}.sql").is_file(), name
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(journeys_case())
+def test_audits_pass_on_random_data(con, case) -> None:
+    touchpoints, s, as_of = case
+    build(con, touchpoints, s, as_of)
+    run_audits(con)
+    for audit in AUDITS:
+        assert sqlfiles.query(con, audit).fetchall() == [], audit
+
+
+def test_a_failing_audit_is_named() -> None:
+    case, settings_, touchpoints, as_of = _golden_case(GOLDEN / "worked_example.json")
+    con = duckdb.connect()
+    build(con, touchpoints, settings_, as_of)
+    con.execute("update marts.sankey_links set customers = customers + 1 where step = 2")
+    with pytest.raises(AuditError, match="audits/sankey_balance") as failure:
+        run_audits(con)
+    assert failure.value.rows
+
+
+def test_settings_are_validated() -> None:
+    with pytest.raises(ValueError, match="goal_stage"):
+        MetricSettings(stages=("awareness", "consideration"))
+    with pytest.raises(ValueError, match="breakdown"):
+        MetricSettings(stages=STAGES, breakdown="favourite_colour")
+    with pytest.raises(ValueError, match="funnel.steps"):
+        MetricSettings(stages=STAGES, funnel_steps=("purchase", "awareness"))
+    with pytest.raises(ValueError, match="time zone"):
+        build_marts(duckdb.connect(), MetricSettings(stages=STAGES), dt.datetime(2024, 1, 1))
+
+
+def test_stage_numbering_must_match_the_settings() -> None:
+    con = duckdb.connect()
+    touchpoints = [ref.Touchpoint("a", 1, BASE, "consideration", 1)]
+    with pytest.raises(ValueError, match="stage numbering"):
+        build(con, touchpoints, MetricSettings(stages=STAGES), BASE)
+
+
+def test_settings_from_journey_yaml() -> None:
+    import yaml
+
+    from journey_analytics.config import load_config
+    from journey_analytics.metrics import settings_from
+
+    path = Path(__file__).resolve().parents[2] / "journey.yaml"
+    expected = MetricSettings(stages=STAGES, window_days=30, top_n=8, max_steps=6, paths_top_n=20,
+                              nodes_per_step=8, goal_stage="purchase")
+    assert MetricSettings.from_mapping(yaml.safe_load(path.read_text())) == expected
+    assert settings_from(load_config(path)) == expected
+    assert expected.params(BASE)["window_s"] == 30 * 86_400
+
+
+def test_nearest_rank_at_exact_multiples() -> None:
+    """Ten customers take 1..10 hours from awareness to consideration: the nearest-rank median is
+    the 5th value (5 h) and p90 the 9th (9 h), where rank = ceil(p/100 * n) lands exactly."""
+    touchpoints = []
+    for i in range(1, 11):
+        touchpoints += [ref.Touchpoint(f"c{i}", 1, BASE, "awareness", 1),
+                        ref.Touchpoint(f"c{i}", 2, BASE + dt.timedelta(hours=i), "consideration", 2)]
+    con = duckdb.connect()
+    build(con, touchpoints, MetricSettings(stages=("awareness", "consideration"), goal_stage="consideration"),
+          BASE + dt.timedelta(days=60))
+    step2 = [r for r in fetch(con, "marts.funnel_steps") if r["step"] == 2][0]
+    assert (step2["median_s_to_convert"], step2["p90_s_to_convert"]) == (5 * 3600.0, 9 * 3600.0)
+    awareness = [r for r in fetch(con, "marts.time_in_stage") if r["stage"] == "awareness"][0]
+    assert (awareness["median_s"], awareness["p75_s"], awareness["p90_s"], awareness["km_median_s"]) == (
+        5 * 3600.0, 8 * 3600.0, 9 * 3600.0, 5 * 3600.0)
