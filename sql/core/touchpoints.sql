@@ -36,6 +36,7 @@ select
     e.event_name,
     e.occurred_at,
     e.channel,
+    e.properties,
     s.stage,
     s.stage_index,
     s.stage_source,

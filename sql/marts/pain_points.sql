@@ -8,10 +8,9 @@
 with scored as (
     select
         t.customer_id, t.event_seq, t.source, t.event_name, t.stage, t.stage_index, t.occurred_at,
-        try_cast(json_extract_string(e.properties, '$.' || $csat_key) as double) as csat,
-        try_cast(json_extract_string(e.properties, '$.' || $nps_key) as double) as nps
+        try_cast(json_extract_string(t.properties, '$."' || replace($csat_key, '"', '\"') || '"') as double) as csat,
+        try_cast(json_extract_string(t.properties, '$."' || replace($nps_key, '"', '\"') || '"') as double) as nps
     from core.touchpoints as t
-    join core.events as e using (source, event_id)
 ),
 
 touchpoints as (
@@ -19,7 +18,7 @@ touchpoints as (
         *,
         csat is not null or nps is not null as is_survey,
         max(case when csat is null and nps is null then event_seq end) over (partition by customer_id) as last_seq,
-        coalesce(max(stage_index) over (partition by customer_id), 0) = (select max(stage_index) from core.stages)
+        coalesce(max(stage_index) over (partition by customer_id), 0) = (select max(stage_index) from marts.stages)
             as finished
     from scored
 ),
@@ -47,7 +46,8 @@ per_touchpoint as (
         any_value(r.stage) as stage,
         count(distinct r.customer_id) as customers,
         count(distinct r.customer_id) filter (
-            where r.event_seq = r.last_seq and not r.finished and r.occurred_at <= $as_of - to_microseconds(cast($window_s * 1e6 as bigint))
+            where r.event_seq = r.last_seq and not r.finished
+                and date_diff('microsecond', r.occurred_at, $as_of) >= cast($window_s as double) * 1000000
         ) as exits,
         count(g.csat) as csat_responses,
         avg(g.csat) as avg_csat,

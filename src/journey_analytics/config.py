@@ -161,6 +161,7 @@ class Funnel(_Model):
     steps: tuple[str, ...] | None = None
     window_days: float = Field(default=30, gt=0)
     breakdown: str = "channel"
+    segment: str | None = None  # event property holding a customer's segment / persona, e.g. `segment`
     top_n: int = Field(default=8, ge=1)
 
     @property
@@ -173,6 +174,12 @@ class Paths(_Model):
     top_n: int = Field(default=20, ge=1)
     nodes_per_step: int = Field(default=8, ge=1)
     goal_stage: str = "purchase"
+
+
+class PainPoints(_Model):
+    csat_property: str = "csat"  # survey event properties
+    nps_property: str = "nps"
+    min_customers: int = Field(default=20, ge=1)  # fewer customers: listed, not ranked
 
 
 class Report(_Model):
@@ -197,6 +204,7 @@ class Config(_Model):
     sessions: Sessions = Sessions()
     funnel: Funnel = Funnel()
     paths: Paths = Paths()
+    pain_points: PainPoints = PainPoints()
     report: Report = Report()
     base_dir: Path = Path(".")
 

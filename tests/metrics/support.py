@@ -14,7 +14,7 @@ from tests.reference_metrics import Touchpoint
 TOUCHPOINTS_DDL = """
 create or replace table core.touchpoints (
     customer_id varchar, event_seq bigint, source varchar, source_kind varchar, event_id varchar,
-    event_name varchar, occurred_at timestamptz, channel varchar, stage varchar,
+    event_name varchar, occurred_at timestamptz, channel varchar, properties json, stage varchar,
     stage_index integer, stage_source varchar
 )
 """
@@ -26,11 +26,11 @@ def write_touchpoints(con: duckdb.DuckDBPyConnection, touchpoints: list[Touchpoi
     con.execute(TOUCHPOINTS_DDL)
     rows = [
         (t.customer_id, t.event_seq, t.source, t.source_kind, f"{t.customer_id}-{t.event_seq}", t.event_name,
-         t.occurred_at, t.channel, t.stage, t.stage_index, "unmapped" if t.stage_index is None else "rule")
+         t.occurred_at, t.channel, "{}", t.stage, t.stage_index, "unmapped" if t.stage_index is None else "rule")
         for t in touchpoints
     ]
     if rows:
-        con.executemany("insert into core.touchpoints values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("insert into core.touchpoints values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def build(con: duckdb.DuckDBPyConnection, touchpoints: list[Touchpoint], settings: MetricSettings,

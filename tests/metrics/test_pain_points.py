@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from journey_analytics import sqlfiles
+from dataclasses import replace
+
+from journey_analytics.metrics import build_marts, settings_from
 from journey_analytics.identity import stitch
 from journey_analytics.journeys import build_touchpoints
 from journey_analytics.warehouse import connect
@@ -39,8 +41,7 @@ def test_exits_rates_and_survey_scores(tmp_path):
                   source_priority={"web": 1, "crm": 2, "service": 3})
     stitch(con, config, as_of=AS_OF)
     build_touchpoints(con, config, as_of=AS_OF)
-    sqlfiles.build(con, "marts/pain_points", as_of=AS_OF, window_s=30 * 86400, csat_key="csat", nps_key="nps",
-                   min_customers=3)
+    build_marts(con, replace(settings_from(config), pain_min_customers=3), AS_OF)
     rows = {r[1]: r for r in con.execute(
         "select rank, event_name, customers, exits, exit_rate, csat_responses, avg_csat, nps_responses, nps "
         "from marts.pain_points").fetchall()}

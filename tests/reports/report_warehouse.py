@@ -63,14 +63,35 @@ TIME_IN_STAGE = [
 CHANNELS = {"paid_search": 500, "email": 250, "<b onmouseover=alert(3)>direct</b>": 150, "Other": 100}
 
 
+SEGMENTS = {"smb": 600, "enterprise": 400}
+# (rank, source, event_name, stage, customers, exits, exit_rate, csat_responses, avg_csat, nps_responses, nps)
+PAIN_POINTS = [
+    (1, "web", "pricing_view", "consideration", 600, 150, 0.25, 0, None, 0, None),
+    (2, "service", XSS, XSS, 200, 30, 0.15, 80, 2.75, 80, -35.0),
+    (None, "crm", "renewal", "purchase", 5, 1, 0.2, 0, None, 0, None),
+]
+# (source, event_name, proposed_stage, share, occurrences, n_with_stage, n_without_stage, customers, is_used)
+STAGE_INFERENCE = [
+    ("web", "webinar_attended", "consideration", 0.9, 90, 100, 3, 60, True),
+    ("web", "<script>alert(7)</script>", "awareness", 0.5, 10, 20, 0, 12, False),
+]
+
+
 def _breakdown() -> list[tuple]:
     rows = []
-    for k, (channel, start) in enumerate(CHANNELS.items()):
+    for dimension, values in (("channel", CHANNELS), ("segment", SEGMENTS)):
+        rows += _breakdown_rows(dimension, values)
+    return rows
+
+
+def _breakdown_rows(dimension: str, values: dict[str, int]) -> list[tuple]:
+    rows = []
+    for k, (channel, start) in enumerate(values.items()):
         reached = start
         for step, stage, *_ in FUNNEL_STEPS:
             conv = 1.0 if step == 1 else [0.6, 0.5, 0.8][step - 2] - 0.05 * k
             nxt = round(reached * conv) if step > 1 else start
-            rows.append((channel, step, stage, nxt, 5 if step > 1 else 0, reached - nxt - (5 if step > 1 else 0),
+            rows.append((dimension, channel, step, stage, nxt, 5 if step > 1 else 0, reached - nxt - (5 if step > 1 else 0),
                          nxt / start))
             reached = nxt
     return rows
@@ -98,7 +119,7 @@ create schema marts; create schema ingest;
 create table marts.funnel_steps(step int, stage varchar, reached bigint, in_progress bigint, dropped bigint,
   conversion_from_start double, conversion_from_previous double, median_s_to_convert double,
   p90_s_to_convert double);
-create table marts.funnel_breakdown(breakdown_value varchar, step int, stage varchar, reached bigint,
+create table marts.funnel_breakdown(dimension varchar, breakdown_value varchar, step int, stage varchar, reached bigint,
   in_progress bigint, dropped bigint, conversion_from_start double);
 create table marts.time_in_stage(stage varchar, visits bigint, customers bigint, completed bigint, open bigint,
   median_s double, p75_s double, p90_s double, km_median_s double);
@@ -106,6 +127,10 @@ create table marts.path_frequencies(rank int, path varchar, customers bigint, sh
 create table marts.sankey_links(step int, source_label varchar, target_label varchar, customers bigint);
 create table marts.run_history(run_id varchar, run_at timestamptz, as_of timestamptz, metric varchar,
   value double);
+create table marts.pain_points(rank bigint, source varchar, event_name varchar, stage varchar, customers bigint,
+  exits bigint, exit_rate double, csat_responses bigint, avg_csat double, nps_responses bigint, nps double);
+create table marts.stage_inference(source varchar, event_name varchar, proposed_stage varchar, share double,
+  occurrences bigint, n_with_stage bigint, n_without_stage bigint, customers bigint, is_used boolean);
 create table ingest.manifest(run_id varchar, source varchar, path varchar, size_bytes bigint,
   content_sha256 varchar, rows_read bigint, rows_loaded bigint, rows_deduplicated bigint,
   rows_quarantined bigint, loaded_at timestamptz);
@@ -120,9 +145,11 @@ def build_warehouse(path: Path, *, with_breakdown: bool = True) -> Path:
     try:
         con.execute(DDL)
         con.executemany("insert into marts.funnel_steps values (?,?,?,?,?,?,?,?,?)", FUNNEL_STEPS)
-        con.executemany("insert into marts.funnel_breakdown values (?,?,?,?,?,?,?)", _breakdown())
+        con.executemany("insert into marts.funnel_breakdown values (?,?,?,?,?,?,?,?)", _breakdown())
         if not with_breakdown:
             con.execute("drop table marts.funnel_breakdown")
+        con.executemany("insert into marts.pain_points values (?,?,?,?,?,?,?,?,?,?,?)", PAIN_POINTS)
+        con.executemany("insert into marts.stage_inference values (?,?,?,?,?,?,?,?,?)", STAGE_INFERENCE)
         con.executemany("insert into marts.time_in_stage values (?,?,?,?,?,?,?,?,?)", TIME_IN_STAGE)
         con.executemany("insert into marts.path_frequencies values (?,?,?,?)", PATHS)
         con.executemany("insert into marts.sankey_links values (?,?,?,?)", SANKEY_LINKS)

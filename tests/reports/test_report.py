@@ -96,10 +96,39 @@ def test_report_is_one_self_contained_file(report):
 
 def test_data_strings_never_reach_the_page_as_markup(report):
     text = report.read_text(encoding="utf-8")
-    for raw in (XSS, "<b onmouseover=alert(3)>", "<script>alert(5)</script>", "<test>", "<day2>"):
+    for raw in (XSS, "<b onmouseover=alert(3)>", "<script>alert(5)</script>", "<script>alert(7)</script>", "<test>",
+                "<day2>"):
         assert raw not in text, f"unescaped {raw!r} in the report"
     assert esc_html(XSS) in text  # the paths table, the data-quality examples
     assert "Customer journeys — &lt;test&gt; &amp; shop" in text
+
+
+def _section(text: str, anchor: str) -> str:
+    start = text.index(f'<section id="{anchor}"')
+    return text[start:text.index("</section>", start)]
+
+
+def test_pain_points_table_ranks_touchpoints_with_their_survey_scores(report):
+    rows = re.findall(r"<tr>(.*?)</tr>", _section(report.read_text(encoding="utf-8"), "pain"))[1:]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]
+    assert [c[0] for c in cells] == ["1", "2", "–"]  # unranked (too few customers) last, with a dash
+    assert cells[1][1] == f"service: <b>{esc_html(XSS)}</b>"
+    assert cells[1][5:] == ["15.0%", "2.75 (80)", "-35 (80)"]
+    assert cells[0][6:] == ["", ""]  # no survey follows a pricing view
+
+
+def test_stage_inference_table_shows_proposals_and_which_are_used(report):
+    section = _section(report.read_text(encoding="utf-8"), "inference")
+    assert "journey stages suggest" in section
+    rows = re.findall(r"<tr>(.*?)</tr>", section)[1:]
+    assert len(rows) == 2 and rows[0].endswith("<td>used</td>") and rows[1].endswith("<td>not confident</td>")
+    assert esc_html("<script>alert(7)</script>") in rows[1]
+
+
+def test_segment_funnel_is_drawn_apart_from_the_channel_funnel(report):
+    text = report.read_text(encoding="utf-8")
+    assert 'id="fig-segment"' in _section(text, "segment") and 'id="fig-channel"' in _section(text, "channel")
+    assert "enterprise" in _section(text, "segment") and "enterprise" not in _section(text, "channel")
 
 
 def test_quarantine_examples_show_this_runs_rejects_first(report):

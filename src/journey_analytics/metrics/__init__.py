@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +46,7 @@ MARTS = (
     "marts/funnel_customer_steps",
     "marts/funnel_customers",
     "marts/funnel_steps",
+    "marts/funnel_customer_attributes",
     "marts/funnel_breakdown",
     "marts/funnel_time_to_convert",
     "marts/time_in_stage",
@@ -56,6 +56,7 @@ MARTS = (
     "marts/sankey_labels",
     "marts/sankey_nodes",
     "marts/sankey_links",
+    "marts/pain_points",
 )
 
 AUDITS = (
@@ -92,6 +93,10 @@ class MetricSettings:
     nodes_per_step: int = 8
     goal_stage: str = "purchase"
     funnel_steps: tuple[str, ...] = ()
+    segment_property: str | None = None  # event property holding the customer's segment (persona)
+    csat_property: str = "csat"  # survey properties rated by marts.pain_points
+    nps_property: str = "nps"
+    pain_min_customers: int = 20
 
     def __post_init__(self) -> None:
         stages = tuple(self.stages)
@@ -130,24 +135,6 @@ class MetricSettings:
         """The funnel steps in order: `funnel_steps`, or every stage."""
         return self.funnel_steps or self.stages
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> MetricSettings:
-        """Settings from a parsed `journey.yaml` (`stages`, `funnel`, `paths` sections)."""
-        funnel = raw.get("funnel") or {}
-        paths = raw.get("paths") or {}
-        options: dict[str, Any] = {
-            "funnel_steps": tuple(funnel.get("steps") or ()),
-            "window_days": funnel.get("window_days"),
-            "breakdown": funnel.get("breakdown"),
-            "top_n": funnel.get("top_n"),
-            "max_steps": paths.get("max_steps"),
-            "paths_top_n": paths.get("top_n"),
-            "nodes_per_step": paths.get("nodes_per_step"),
-            "goal_stage": paths.get("goal_stage"),
-        }
-        stages = tuple(s["name"] if isinstance(s, Mapping) else str(s) for s in raw.get("stages") or ())
-        return cls(stages=stages, **{k: v for k, v in options.items() if v is not None})
-
     def params(self, as_of: dt.datetime) -> dict[str, Any]:
         """The bound SQL parameters (`$as_of`, `$window_s`, ...) for this run."""
         return {
@@ -159,6 +146,10 @@ class MetricSettings:
             "paths_top_n": self.paths_top_n,
             "nodes_per_step": self.nodes_per_step,
             "goal_stage": self.goal_stage,
+            "segment_property": self.segment_property,
+            "csat_key": self.csat_property,
+            "nps_key": self.nps_property,
+            "min_customers": self.pain_min_customers,
         }
 
 
@@ -191,6 +182,10 @@ def settings_from(config: Any) -> MetricSettings:
         nodes_per_step=config.paths.nodes_per_step,
         goal_stage=config.paths.goal_stage,
         funnel_steps=tuple(config.funnel.steps or ()),
+        segment_property=config.funnel.segment,
+        csat_property=config.pain_points.csat_property,
+        nps_property=config.pain_points.nps_property,
+        pain_min_customers=config.pain_points.min_customers,
     )
 
 

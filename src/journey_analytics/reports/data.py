@@ -21,8 +21,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "conversion_from_previous", "median_s_to_convert", "p90_s_to_convert",
     ),
     "marts.funnel_breakdown": (
-        "breakdown_value", "step", "stage", "reached", "in_progress", "dropped",
+        "dimension", "breakdown_value", "step", "stage", "reached", "in_progress", "dropped",
         "conversion_from_start",
+    ),
+    "marts.pain_points": (
+        "rank", "source", "event_name", "stage", "customers", "exits", "exit_rate", "csat_responses",
+        "avg_csat", "nps_responses", "nps",
+    ),
+    "marts.stage_inference": (
+        "source", "event_name", "proposed_stage", "share", "occurrences", "n_with_stage", "n_without_stage",
+        "customers", "is_used",
     ),
     "marts.time_in_stage": (
         "stage", "visits", "customers", "completed", "open", "median_s", "p75_s", "p90_s",
@@ -39,7 +47,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 _ORDER = {
     "marts.funnel_steps": "step",
-    "marts.funnel_breakdown": "breakdown_value, step",
+    "marts.funnel_breakdown": "dimension, breakdown_value, step",
+    "marts.pain_points": "rank nulls last, exit_rate desc, source, event_name",
+    "marts.stage_inference": "is_used desc, customers desc, source, event_name",
     "marts.time_in_stage": "stage",
     "marts.path_frequencies": "rank",
     "marts.sankey_links": "step, source_label, target_label",
@@ -93,6 +103,8 @@ class ReportData:
 
     funnel_steps: pl.DataFrame | None
     funnel_breakdown: pl.DataFrame | None
+    pain_points: pl.DataFrame | None
+    stage_inference: pl.DataFrame | None
     time_in_stage: pl.DataFrame | None
     path_frequencies: pl.DataFrame | None
     sankey_links: pl.DataFrame | None
@@ -149,6 +161,8 @@ def load_report_data(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportData:
     return ReportData(
         funnel_steps=_select(con, "marts.funnel_steps"),
         funnel_breakdown=_select(con, "marts.funnel_breakdown"),
+        pain_points=_select(con, "marts.pain_points"),
+        stage_inference=_select(con, "marts.stage_inference"),
         time_in_stage=_select(con, "marts.time_in_stage"),
         path_frequencies=_select(con, "marts.path_frequencies"),
         sankey_links=_select(con, "marts.sankey_links"),

@@ -21,7 +21,7 @@ from .data import ReportData
 from .palette import stage_colours
 from .sankey import sankey_figure
 from .summary import change_sentence, run_metrics
-from .text import as_utc, esc_html, fmt_int, fmt_time
+from .text import as_utc, esc_html, fmt_int, fmt_pct, fmt_time
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,23 @@ INTROS = {
         "bars means customers are stalling in that stage right now."
     ),
     "channel": (
-        "Share of the customers who started the funnel that reached each stage, per channel, with how many "
-        "customers started. Darker means fewer got that far."
+        "Share of the customers who started the funnel that reached each stage, by the {dimension} of the "
+        "event that started their journey, with how many customers started. Darker means fewer got that far."
+    ),
+    "segment": (
+        "The same funnel by customer segment (persona), taken from the sources that carry one. Customers "
+        "whose events carry no segment are shown as (none)."
+    ),
+    "pain": (
+        "The places to fix first. <b>Exit rate</b>: of the customers who had this touchpoint, the share for "
+        "whom it was the last one — they have been silent for a whole funnel window and never finished the "
+        "journey. <b>CSAT</b> (1–5) and <b>NPS</b> (−100 to 100) come from the service surveys that followed "
+        "the touchpoint. Touchpoints with few customers are listed but not ranked."
+    ),
+    "inference": (
+        "Events that no stage rule maps. Each is given the stage customers were in when it happened, if "
+        "one stage clearly dominates; <b>used</b> ones are in the charts above. Promote them to rules in "
+        "journey.yaml (<code>journey stages suggest</code> prints them ready to paste)."
     ),
     "quality": (
         "What happened to every row read from the sources. Quarantined rows were rejected and kept aside "
@@ -114,11 +129,49 @@ class _Figures:
         return f"<div class=\"figure\">{html.figure_html(build(frame), div_id)}</div>"
 
 
+def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str], top: int = 12) -> str:
+    if pain is None:
+        return html.missing("marts.pain_points")
+    if pain.is_empty():
+        return "<p class=\"empty\">No touchpoints in this period.</p>"
+    rows = [[esc_html(r["rank"] or "–"), f"{esc_html(r['source'])}: <b>{esc_html(r['event_name'])}</b>",
+             html.chip(r["stage"], colours), fmt_int(r["customers"]), fmt_int(r["exits"]),
+             fmt_pct(r["exit_rate"]),
+             "" if r["avg_csat"] is None else f"{r['avg_csat']:.2f} ({fmt_int(r['csat_responses'])})",
+             "" if r["nps"] is None else f"{r['nps']:+.0f} ({fmt_int(r['nps_responses'])})"]
+            for r in pain.head(top).to_dicts()]
+    return html.table(["#", "Touchpoint", "Stage", "Customers", "Exits", "Exit rate", "CSAT (responses)",
+                       "NPS (responses)"], rows, numeric={3, 4, 5, 6, 7})
+
+
+def _inference(inference: pl.DataFrame | None, colours: dict[str, str]) -> str:
+    if inference is None:
+        return html.missing("marts.stage_inference")
+    if inference.is_empty():
+        return "<p class=\"empty\">Every event is mapped by a rule: nothing to infer.</p>"
+    rows = [[f"{esc_html(r['source'])}: <b>{esc_html(r['event_name'])}</b>",
+             html.chip(r["proposed_stage"], colours) if r["proposed_stage"] else "–",
+             fmt_pct(r["share"]), fmt_int(r["occurrences"]), fmt_int(r["customers"]),
+             "used" if r["is_used"] else "not confident"]
+            for r in inference.to_dicts()]
+    return html.table(["Event", "Proposed stage", "Share", "Occurrences", "Customers", ""], rows,
+                      numeric={2, 3, 4})
+
+
+def _dimension(breakdown: pl.DataFrame | None, segment: bool) -> pl.DataFrame | None:
+    if breakdown is None:
+        return None
+    return breakdown.filter((pl.col("dimension") == "segment") == segment)
+
+
 def run_report_html(data: ReportData, info: RunInfo) -> str:
     """The whole self-contained page for one run."""
     tz = ZoneInfo(info.timezone)
     colours = stage_colours(info.stages)
     figs = _Figures()
+    breakdowns = data.funnel_breakdown
+    dimensions = [] if breakdowns is None else breakdowns.filter(pl.col("dimension") != "segment")["dimension"].unique()
+    dimension = str(dimensions[0]).replace("_", " ") if len(dimensions) else "channel"
     sentence = change_sentence(data.run_history, info.run_id, info.stages, tz)
     change = (f"<p class=\"change\" id=\"change\">{esc_html(sentence)}</p>" if sentence else
               "<p class=\"note\" id=\"change\">No previous run recorded, so there is nothing to compare yet.</p>")
@@ -134,9 +187,15 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
             data.time_in_stage, "marts.time_in_stage",
             lambda f: figures.time_in_stage_figure(f, info.stages, colours),
             "fig-time-in-stage", "No stage visits in this period.")),
-        html.section("channel", "Funnel by channel", INTROS["channel"], figs.add(
-            data.funnel_breakdown, "marts.funnel_breakdown", figures.breakdown_figure,
+        html.section("pain", "Pain points", INTROS["pain"], _pain_points(data.pain_points, colours)),
+        html.section("channel", f"Funnel by {esc_html(dimension)}", INTROS["channel"].format(
+            dimension=esc_html(dimension)), figs.add(
+            _dimension(data.funnel_breakdown, segment=False), "marts.funnel_breakdown", figures.breakdown_figure,
             "fig-channel", "No breakdown in this period.")),
+        html.section("segment", "Funnel by segment", INTROS["segment"], figs.add(
+            _dimension(data.funnel_breakdown, segment=True), "marts.funnel_breakdown", figures.breakdown_figure,
+            "fig-segment", "No source carries a segment (set funnel.segment in journey.yaml).")),
+        html.section("inference", "Inferred stages", INTROS["inference"], _inference(data.stage_inference, colours)),
         html.section("quality", "Data quality", INTROS["quality"], html.data_quality_html(
             data.manifest_by_source, data.quarantine_by_reason, data.quarantine_examples, info.run_id)),
         html.section("trends", "Trends across runs", INTROS["trends"].format(tz=esc_html(info.timezone)), figs.add(
@@ -146,7 +205,8 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
     ]
     nav = "".join(f"<a href=\"#{a}\">{t}</a>" for a, t in (
         ("funnel", "Funnel"), ("sankey", "Journeys"), ("paths", "Top paths"), ("time", "Time in stage"),
-        ("channel", "By channel"), ("quality", "Data quality"), ("trends", "Trends")))
+        ("pain", "Pain points"), ("channel", f"By {esc_html(dimension)}"), ("segment", "By segment"),
+        ("inference", "Inferred stages"), ("quality", "Data quality"), ("trends", "Trends")))
     header = (
         f"<header>\n<h1>{esc_html(info.title)}</h1>\n"
         f"<p class=\"meta\">Run <code>{esc_html(info.run_id)}</code> · run at {esc_html(fmt_time(info.run_at, tz))}"
