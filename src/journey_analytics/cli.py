@@ -19,7 +19,7 @@ from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import WarehouseBusy
 
 
-def _prefect_defaults(base_dir: Path) -> None:
+def prefect_defaults(base_dir: Path) -> None:
     """A project-local Prefect home and a quiet, offline ephemeral server unless the operator set them."""
     os.environ.setdefault("PREFECT_HOME", str(base_dir / ".prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -29,7 +29,7 @@ def _prefect_defaults(base_dir: Path) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # fail fast, before Prefect starts
-    _prefect_defaults(config.base_dir)
+    prefect_defaults(config.base_dir)
     from pipelines.nightly import nightly  # Prefect is imported only for the run itself
 
     summary = nightly(config_path=str(args.config), as_of=args.as_of)

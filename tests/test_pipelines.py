@@ -1,0 +1,60 @@
+"""Flow-level behaviour: a failing source leaves the published marts alone; backfill builds history."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import duckdb
+import pytest
+
+from journey_analytics.cli import main
+from journey_analytics.config import load_config
+from tests.conftest import SAMPLE_AS_OF
+from tests.helpers import ROOT
+
+
+@pytest.fixture
+def sample_copy(tmp_path):
+    shutil.copy(ROOT / "journey.yaml", tmp_path / "journey.yaml")
+    for kind in ("clickstream", "crm", "service"):
+        shutil.copytree(ROOT / "data" / "sample" / kind, tmp_path / "data" / "sample" / kind)
+    return tmp_path
+
+
+def _marts(path):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {t: con.execute(f"select * from marts.{t} order by all").fetchall()
+                for t in ("funnel_steps", "path_frequencies")}
+
+
+def test_a_source_missing_a_column_fails_alone_and_the_marts_stay_published(sample_copy, capsys):
+    config_path = sample_copy / "journey.yaml"
+    assert main(["run", "--config", str(config_path), "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
+    warehouse = load_config(config_path).warehouse_path
+    before = _marts(warehouse)
+    # a new CRM export without the email column, and a new, valid service file
+    (sample_copy / "data/sample/crm/late.csv").write_text(
+        "activity_id,occurred_at,activity,contact_id,lead_source,segment,amount\nx1,2026-10-30 10:00:00,renewal,ct-1,,smb,9\n")
+    (sample_copy / "data/sample/service/late.csv").write_text(
+        "interaction_id,created_at,interaction,requester_email,topic,csat,nps\n"
+        "s-late,2026-10-30T10:00:00-04:00,ticket_opened,late@example.org,bug,,\n")
+    assert main(["run", "--config", str(config_path), "--as-of", SAMPLE_AS_OF.isoformat()]) == 1
+    out = capsys.readouterr().out
+    assert "crm: FAILED" in out and "late.csv: required column(s) email not found" in out
+    assert _marts(warehouse) == before
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from core.events where event_id = 's-late'").fetchall() == [(1,)]
+        assert con.execute("select count(*) from core.events where event_id = 'x1'").fetchall() == [(0,)]
+
+
+def test_backfill_runs_one_night_after_another(sample_copy):
+    from pipelines.backfill import backfill
+
+    config_path = sample_copy / "journey.yaml"
+    summaries = backfill(date(2026, 8, 1), date(2026, 8, 3), str(config_path))
+    assert [s.run.as_of.day for s in summaries] == [1, 2, 3] and all(s.ok for s in summaries)
+    with duckdb.connect(str(load_config(config_path).warehouse_path), read_only=True) as con:
+        customers = con.execute("select value from marts.run_history where metric = 'customers' "
+                                "order by as_of").fetchall()
+    assert len(customers) == 3 and customers[0] < customers[1] < customers[2]  # every night sees more people
