@@ -31,6 +31,7 @@ validated as (
             when occurred_at is null or not isfinite(occurred_at) then 'unparsable_timestamp'
             when len(identifiers) = 0 then 'missing_identifier'
             when occurred_at > $now + interval 1 day then 'timestamp_in_future'
+            when len(type_errors) > 0 then 'wrong_type'
         end as reason
     from timed
 ),
@@ -86,6 +87,7 @@ select
         when 'unparsable_timestamp' then 'cannot parse ' || k.occurred_at_raw || ' as a timestamp'
         when 'missing_identifier' then 'no identifier column has a value'
         when 'timestamp_in_future' then 'occurred_at ' || k.occurred_at_raw || ' is more than a day after the run'
+        when 'wrong_type' then array_to_string(k.type_errors, '; ')
         else case
             when r.first_line < k.line and r.first_md5 <> k.row_md5
                 then 'event_id ' || k.event_id || ' repeats with other content at line ' || r.first_line

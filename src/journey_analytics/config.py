@@ -102,7 +102,9 @@ class Source(_Model):
     identifiers: dict[str, str]
     derive: dict[Literal["channel"], tuple[DeriveCase, ...]] = Field(default_factory=dict)
     properties: tuple[str, ...] = ()
-    on_bad_row: Literal["quarantine", "fail"] = "quarantine"
+    on_bad_row: Literal["quarantine", "fail"] = "quarantine"  # fail: a file with any bad row is not loaded
+    # declared types of property columns; a value that does not parse is quarantined as wrong_type
+    types: dict[str, Literal["integer", "number", "boolean", "timestamp"]] = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod
@@ -122,6 +124,8 @@ class Source(_Model):
             raise ValueError("a postgres source needs `uri` and exactly one of `table` or `query`")
         if not self.identifiers:
             raise ValueError("declare at least one identifier column, e.g. identifiers: {anonymous_id: cookie}")
+        if untyped := [c for c in self.types if c not in self.properties]:
+            raise ValueError(f"`types` names column(s) {untyped} that are not in `properties`")
         return self
 
 

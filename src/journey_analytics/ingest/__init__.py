@@ -137,6 +137,12 @@ def ingest_unit(
             sqlfiles.run_script(con, "ingest/append", **params)
             counts.update(batch_counts)
         reasons = tuple(sorted((k, n) for k, n in counts.items() if k not in OUTCOMES))
+        if reasons and source.on_bad_row == "fail":
+            raise SourceError(
+                f"{unit.shown}: {sum(n for _, n in reasons)} bad row(s) ({', '.join(f'{k} {n}' for k, n in reasons)}) "
+                f"and source {source.name!r} has on_bad_row: fail, so nothing was loaded. "
+                "`journey sources check` lists them; fix the data or set on_bad_row: quarantine."
+            )
         result = FileResult(
             source.name, unit.shown, rows_read=sum(counts.values()), rows_loaded=counts["loaded"],
             rows_deduplicated=counts["deduplicated"], rows_quarantined=sum(n for _, n in reasons),

@@ -1,7 +1,7 @@
 """Compile a source spec into the SELECT that maps its raw rows onto the canonical batch.
 
 The canonical batch has a fixed schema whatever the source looks like:
-`line, malformed, event_id, occurred_at_raw, event_name, channel, identifiers, properties`; the raw
+`line, malformed, event_id, occurred_at_raw, event_name, channel, identifiers, properties, type_errors`; the raw
 record of a rejected row is rebuilt only for the few rows the quarantine keeps.
 DuckDB evaluates it vectorised over each Arrow batch the readers produce, which is what makes
 ingest fast. This is the one place where SQL text follows the configuration, so it is built under
@@ -128,6 +128,13 @@ class _Compiler:
             items.append(f"{{'id_type': {self.bind(id_type)}::varchar, 'id_value': {value}}}")
         return f"list_filter([{', '.join(items)}], lambda x: x.id_value is not null)"
 
+    def type_errors(self) -> str:
+        """The declared-type property columns whose value is present but does not parse."""
+        sql_type = {"integer": "bigint", "number": "double", "boolean": "boolean", "timestamp": "timestamptz"}
+        checks = [f"case when {self.text(c)} is not null and try_cast(trim({self.col(c)}) as {sql_type[t]}) is null "
+                  f"then {self.bind(f'{c} is not a valid {t}')} end" for c, t in self.source.types.items()]
+        return f"list_filter([{', '.join(checks)}]::varchar[], lambda x: x is not null)" if checks else "[]::varchar[]"
+
     def json_object(self, names: list[str], value) -> str:
         if not names:
             return "'{}'"
@@ -158,7 +165,8 @@ class _Compiler:
             f"    {self.text(c.event_name)} as event_name,\n"
             f"    {self.derived('channel')} as channel,\n"
             f"    {self.identifiers()} as identifiers,\n"
-            f"    {self.json_object(list(self.source.properties), self.col)} as properties\n"
+            f"    {self.json_object(list(self.source.properties), self.col)} as properties,\n"
+            f"    {self.type_errors()} as type_errors\n"
             "from rows"
         )
 
