@@ -39,6 +39,12 @@ def query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.Du
     return con.execute(sql, used(sql, params))
 
 
+def relation(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.DuckDBPyRelation:
+    """The SELECT in `sql/<name>.sql` as a relation (for `.pl()`, `.to_arrow_table()` without a copy)."""
+    sql = load(name)
+    return con.sql(sql, params=used(sql, params))
+
+
 def build(con: duckdb.DuckDBPyConnection, name: str, *, temp: bool = False, **params: Any) -> int:
     """Create or replace the table `<layer>.<model>` from `sql/<layer>/<model>.sql`; return its row count.
 

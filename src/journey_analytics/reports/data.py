@@ -3,8 +3,8 @@
 The report only reads published tables (`marts.*`, `ingest.*`), so it sees one complete run.
 A table that is absent (an older warehouse, a layer that has not run yet) becomes `None` and
 its section says so; a table that exists but lacks a contract column is an error, because a
-half-understood table would draw wrong numbers. The SQL here is fixed text; the only value
-bound into it is the run id.
+half-understood table would draw wrong numbers. The panel queries live in `sql/queries/report_*.sql`;
+the only value bound into them is the run id.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import duckdb
 import polars as pl
+
+from journey_analytics import sqlfiles
 
 # The contract columns each section reads (docs/architecture.md, "Tables").
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -55,46 +57,6 @@ _ORDER = {
     "marts.sankey_links": "step, source_label, target_label",
     "marts.run_history": "run_at, run_id, metric",
 }
-
-_MANIFEST_BY_SOURCE = """
-select source,
-       count(*) filter (where run_id = $run_id)                       as files_run,
-       coalesce(sum(rows_read) filter (where run_id = $run_id), 0)         as read_run,
-       coalesce(sum(rows_loaded) filter (where run_id = $run_id), 0)       as loaded_run,
-       coalesce(sum(rows_deduplicated) filter (where run_id = $run_id), 0) as deduplicated_run,
-       coalesce(sum(rows_quarantined) filter (where run_id = $run_id), 0)  as quarantined_run,
-       count(*)                                                       as files_total,
-       coalesce(sum(rows_read), 0)                                    as read_total,
-       coalesce(sum(rows_loaded), 0)                                  as loaded_total,
-       coalesce(sum(rows_deduplicated), 0)                            as deduplicated_total,
-       coalesce(sum(rows_quarantined), 0)                             as quarantined_total
-from ingest.manifest
-group by source
-order by source
-"""
-
-_QUARANTINE_BY_REASON = """
-select source, reason,
-       count(*) filter (where run_id = $run_id) as rows_run,
-       count(*)                                 as rows_total
-from ingest.quarantine
-group by source, reason
-order by source, rows_total desc, reason
-"""
-
-# This run's rejects first; if it had none, the latest earlier ones (run ids start with their UTC time).
-_QUARANTINE_EXAMPLES = """
-select run_id, source, path, line, reason, detail, raw_record
-from (
-    select *,
-           row_number() over (
-               partition by source order by (run_id = $run_id) desc, run_id desc, path, line
-           ) as n
-    from ingest.quarantine
-)
-where n <= 5
-order by source, n
-"""
 
 
 @dataclass(frozen=True)
@@ -145,10 +107,10 @@ def _select(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame | None:
     return con.sql(sql).pl()
 
 
-def _query(con, table: str, sql: str, run_id: str) -> pl.DataFrame | None:
+def _query(con, table: str, query: str, run_id: str) -> pl.DataFrame | None:
     if not _present(con, table):
         return None
-    return con.sql(sql, params={"run_id": run_id}).pl()
+    return sqlfiles.relation(con, query, run_id=run_id).pl()
 
 
 def read_run_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
@@ -167,7 +129,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportData:
         path_frequencies=_select(con, "marts.path_frequencies"),
         sankey_links=_select(con, "marts.sankey_links"),
         run_history=read_run_history(con),
-        manifest_by_source=_query(con, "ingest.manifest", _MANIFEST_BY_SOURCE, run_id),
-        quarantine_by_reason=_query(con, "ingest.quarantine", _QUARANTINE_BY_REASON, run_id),
-        quarantine_examples=_query(con, "ingest.quarantine", _QUARANTINE_EXAMPLES, run_id),
+        manifest_by_source=_query(con, "ingest.manifest", "queries/report_manifest_by_source", run_id),
+        quarantine_by_reason=_query(con, "ingest.quarantine", "queries/report_quarantine_by_reason", run_id),
+        quarantine_examples=_query(con, "ingest.quarantine", "queries/report_quarantine_examples", run_id),
     )

@@ -1,0 +1,7 @@
+-- Data-quality panel: quarantined rows per source and reason, this run and in total.
+select source, reason,
+       count(*) filter (where run_id = $run_id) as rows_run,
+       count(*)                                 as rows_total
+from ingest.quarantine
+group by source, reason
+order by source, rows_total desc, reason
