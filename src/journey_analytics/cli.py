@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{name:<12}FAILED: {why}")
     if not summary.ok:
         return 1
-    print(f"\n{summary.identity.customers:,} customers, {summary.journeys.touchpoints:,} touchpoints.")
+    print(f"\n{summary.journeys.customers:,} customers, {summary.journeys.touchpoints:,} touchpoints.")
     print(f"Report: {summary.report}")
     return 0
 
