@@ -112,7 +112,9 @@ def nightly(
         progress(f"[identity] {summary.identity.identifiers:,} identifiers → {summary.identity.customers:,} customers "
                  f"({summary.identity.conflicts} super-node(s) set aside)")
         summary.journeys = assign_stages(con, config, run)
-        progress(f"[journeys] {summary.journeys.touchpoints:,} touchpoints, {summary.journeys.unmapped:,} unmapped")
+        progress(f"[journeys] {summary.journeys.touchpoints:,} touchpoints of {summary.journeys.customers:,} customers, "
+                 f"{summary.journeys.inferred:,} staged by inference, {summary.journeys.unmapped:,} unmapped, "
+                 f"{summary.journeys.sessions:,} sessions")
         summary.marts = compute_metrics(con, config, run)
         progress(f"[metrics] {len(summary.marts)} tables built, audits passed")
         con.execute("commit")
