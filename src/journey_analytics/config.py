@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 NAME = r"^[a-z][a-z0-9_]*$"
 SOURCE_KINDS = ("clickstream", "crm", "service")
@@ -24,6 +24,17 @@ FORMATS = ("csv", "jsonl", "parquet", "postgres")
 
 class ConfigError(ValueError):
     """A problem in journey.yaml, phrased for the person who has to fix it."""
+
+
+def _iana_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("expected an IANA time zone name like Europe/Berlin") from exc
+    return value
+
+
+Zone = Annotated[str, AfterValidator(_iana_zone)]
 
 
 class _Model(BaseModel):
@@ -96,7 +107,7 @@ class Source(_Model):
     uri: str | None = None  # postgres: `postgresql://user@host/db`; `${VAR}` reads the environment
     table: str | None = None  # postgres: `schema.table`
     query: str | None = None  # postgres: a SELECT, instead of `table`
-    timezone: str | None = None
+    timezone: Zone | None = None
     priority: int | None = None
     columns: SourceColumns
     identifiers: dict[str, str]
@@ -105,16 +116,6 @@ class Source(_Model):
     on_bad_row: Literal["quarantine", "fail"] = "quarantine"  # fail: a file with any bad row is not loaded
     # declared types of property columns; a value that does not parse is quarantined as wrong_type
     types: dict[str, Literal["integer", "number", "boolean", "timestamp"]] = Field(default_factory=dict)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError("expected an IANA time zone name like Europe/Berlin") from exc
-        return value
 
     @model_validator(mode="after")
     def _has_location(self) -> Source:
@@ -188,9 +189,7 @@ class PainPoints(_Model):
 
 class Report(_Model):
     title: str = "Customer journeys"
-    timezone: str = "UTC"
-
-    _zone = field_validator("timezone")(Source._known_zone.__func__)  # type: ignore[attr-defined]
+    timezone: Zone = "UTC"
 
 
 class Privacy(_Model):
