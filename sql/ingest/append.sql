@@ -3,12 +3,13 @@
 insert into core.events
 select
     event_id, $source, $source_kind, $source_priority, event_name, occurred_at, channel,
-    properties::json, row_md5, $run_id, $now
+    properties, row_md5, $run_id, $now
 from classified
 where outcome = 'loaded';
 
+-- no DISTINCT needed: a loaded (source, event_id) is new and unique, and its identifier types are distinct
 insert into core.event_identifiers
-select distinct $source, event_id, i.id_type, i.id_value, occurred_at
+select $source, event_id, i.id_type, i.id_value, occurred_at
 from (select event_id, occurred_at, unnest(identifiers) as i from classified where outcome = 'loaded');
 
 insert into ingest.quarantine

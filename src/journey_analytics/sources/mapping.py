@@ -135,10 +135,12 @@ class _Compiler:
                   f"then {self.bind(f'{c} is not a valid {t}')} end" for c, t in self.source.types.items()]
         return f"list_filter([{', '.join(checks)}]::varchar[], lambda x: x is not null)" if checks else "[]::varchar[]"
 
-    def json_object(self, names: list[str], value) -> str:
+    def json_object(self, names: list[str], value, as_json: bool = False) -> str:
+        """A JSON object of `names`; typed JSON (no re-parse when stored in a JSON column) or its text."""
         if not names:
-            return "'{}'"
-        return "json_object(" + ", ".join(f"{self.bind(n)}::varchar, {value(n)}" for n in names) + ")::varchar"
+            return "'{}'::json" if as_json else "'{}'"
+        return ("json_object(" + ", ".join(f"{self.bind(n)}::varchar, {value(n)}" for n in names) + ")"
+                + ("" if as_json else "::varchar"))
 
     def rows(self, where: str = "") -> str:
         """The WITH clause exposing `rows`: the raw batch (rows passing `where`) plus `malformed` (and, for
@@ -165,7 +167,7 @@ class _Compiler:
             f"    {self.text(c.event_name)} as event_name,\n"
             f"    {self.derived('channel')} as channel,\n"
             f"    {self.identifiers()} as identifiers,\n"
-            f"    {self.json_object(list(self.source.properties), self.col)} as properties,\n"
+            f"    {self.json_object(list(self.source.properties), self.col, as_json=True)} as properties,\n"
             f"    {self.type_errors()} as type_errors\n"
             "from rows"
         )
