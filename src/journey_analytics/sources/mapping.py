@@ -40,8 +40,9 @@ def required_columns(source: Source) -> list[str]:
 
 
 def normalise(value: str, kind: str) -> str:
-    """Emails: trimmed, lower case. Phones: digits with an optional leading +. (Same as the SQL below.)"""
-    value = value.strip()
+    """Emails: trimmed of spaces, lower case. Phones: digits with an optional leading +. (As the SQL below:
+    DuckDB's trim() removes spaces only.)"""
+    value = value.strip(" ")
     if kind == "email":
         return value.lower()
     digits = re.sub(r"[^0-9]", "", value)
