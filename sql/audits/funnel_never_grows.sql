@@ -19,7 +19,7 @@ by_value as (
         breakdown_value,
         step,
         reached,
-        lag(reached) over (partition by breakdown_value order by step) as reached_previous,
+        lag(reached) over (partition by dimension, breakdown_value order by step) as reached_previous,
         in_progress,
         dropped
     from marts.funnel_breakdown

@@ -45,13 +45,15 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb
     return con.sql(sql, params=used(sql, params))
 
 
-def build(con: duckdb.DuckDBPyConnection, name: str, *, temp: bool = False, **params: Any) -> int:
+def build(con: duckdb.DuckDBPyConnection, name: str, *, temp: bool = False, sql_name: str | None = None,
+          **params: Any) -> int:
     """Create or replace the table `<layer>.<model>` from `sql/<layer>/<model>.sql`; return its row count.
 
-    With `temp=True` the result is the session-local temp table `<model>` instead.
+    With `temp=True` the result is the session-local temp table `<model>` instead; `sql_name` reads
+    another file for the same table (a faster form of the same model).
     """
     schema, model = name.split("/")
-    sql = load(name).strip().rstrip(";")
+    sql = load(sql_name or name).strip().rstrip(";")
     table = model if temp else f"{schema}.{model}"
     if not temp:
         con.execute(f"create schema if not exists {schema}")

@@ -2,7 +2,9 @@
 
 Every table is one SELECT in `sql/` (`sql/core/stage_visits.sql`, `sql/marts/*.sql`); this module
 only writes the stage list, binds parameters, builds the tables in dependency order and runs the
-audits in `sql/audits/`. Definitions of every number: `docs/metrics.md`.
+audits in `sql/audits/`. On DuckDB some tables are built by default from faster DuckDB-only forms
+in `sql/marts/fast/` (`FAST`; `build_marts(..., fast=False)` uses the portable files only; a test
+proves both build identical tables). Definitions of every number: `docs/metrics.md`.
 
 Example:
     >>> import datetime as dt, duckdb
@@ -28,6 +30,7 @@ from journey_analytics import sqlfiles
 __all__ = [
     "AUDITS",
     "BREAKDOWNS",
+    "FAST",
     "MARTS",
     "AuditError",
     "MetricSettings",
@@ -58,6 +61,16 @@ MARTS = (
     "marts/sankey_links",
     "marts/pain_points",
 )
+
+# DuckDB-only fast forms (sql/marts/fast/), used by default: model -> (temp tables built first, file).
+# The portable files above stay the definition (they transpile to Spark); tests/metrics/
+# test_fast_marts.py proves that both forms build identical tables.
+FAST = {
+    "core/stage_visits": ((), "marts/fast/stage_visits"),
+    "marts/funnel_customer_steps": (("funnel_scan",), "marts/fast/funnel_customer_steps"),
+    "marts/funnel_customers": ((), "marts/fast/funnel_customers"),
+    "marts/pain_points": ((), "marts/fast/pain_points"),
+}
 
 AUDITS = (
     "audits/funnel_never_grows",
@@ -232,12 +245,22 @@ def run_audits(con: duckdb.DuckDBPyConnection) -> None:
             raise AuditError(audit, columns, rows)
 
 
+def _build_fast(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> int:
+    """Build the table of model `name` from its fast form in `FAST`, helper temp tables first."""
+    temps, fast = FAST[name]
+    for temp in temps:
+        sqlfiles.build(con, f"marts/{temp}", temp=True, sql_name=f"marts/fast/{temp}", **params)
+    return sqlfiles.build(con, name, sql_name=fast, **params)
+
+
 def build_marts(
-    con: duckdb.DuckDBPyConnection, settings: MetricSettings, as_of: dt.datetime
+    con: duckdb.DuckDBPyConnection, settings: MetricSettings, as_of: dt.datetime, *, fast: bool = True
 ) -> dict[str, int]:
     """Build `core.stage_visits` and every `marts.*` table from `core.touchpoints`, then audit them.
 
-    Returns the row count per table, e.g. `{"marts.stages": 5, "core.stage_visits": 1234, ...}`.
+    With `fast=True` (the default) the models in `FAST` are built from their DuckDB-only fast forms
+    (`sql/marts/fast/`); `fast=False` builds every table from the portable files only. Both give
+    identical tables. Returns the row count per table, e.g. `{"marts.stages": 5, ...}`.
     Raises `AuditError` naming the failing audit, or `ValueError` for inconsistent settings.
     """
     params = settings.params(as_of)
@@ -245,6 +268,12 @@ def build_marts(
     _check_stages(con, settings.stages)
     counts = {"marts.stages": len(settings.stages), "marts.funnel_stages": len(settings.steps)}
     for name in MARTS:
-        counts[name.replace("/", ".")] = sqlfiles.build(con, name, **params)
+        if fast and name in FAST:
+            counts[name.replace("/", ".")] = _build_fast(con, name, **params)
+        else:
+            counts[name.replace("/", ".")] = sqlfiles.build(con, name, **params)
+    if fast:
+        for temp in {t for temps, _ in FAST.values() for t in temps}:
+            con.execute(f"drop table if exists temp.main.{temp}")
     run_audits(con)
     return counts

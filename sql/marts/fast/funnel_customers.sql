@@ -1,0 +1,18 @@
+-- grain: one customer of the funnel cohort (a step-1 touchpoint at or before as_of); key: customer_id
+-- DuckDB-only fast form of sql/marts/funnel_customers.sql (same rows and types), read from the temp
+-- table funnel_scan (sql/marts/fast/funnel_scan.sql): no join back to core.touchpoints.
+select
+    f.customer_id,
+    f.reached_at[1] as attempt_started_at,
+    f.reached_seq[1] as attempt_start_seq,
+    f.deepest_step,
+    s.stage as deepest_stage,
+    coalesce(f.breakdown_value, '(none)') as breakdown_value,
+    f.deepest_step < l.n_steps
+        and date_diff('microsecond', f.reached_at[1], $as_of) < cast($window_s as double) * 1000000
+        as is_in_progress,
+    f.reached_at
+from funnel_scan as f
+cross join (select max(step) as n_steps from marts.funnel_stages) as l
+join marts.funnel_stages as s
+    on s.step = f.deepest_step
