@@ -26,7 +26,8 @@ touchpoints as (
 rated as (
     -- the touchpoint each survey rates: the latest earlier touchpoint that is not itself a survey
     select
-        customer_id, event_seq, source, event_name, stage, occurred_at, csat, nps, last_seq, finished, is_survey,
+        customer_id, event_seq, source, event_name, stage, stage_index, occurred_at, csat, nps, last_seq, finished,
+        is_survey,
         last_value(case when not is_survey then event_seq end ignore nulls) over (
             partition by customer_id order by event_seq rows between unbounded preceding and 1 preceding
         ) as rated_seq
@@ -43,7 +44,7 @@ per_touchpoint as (
     select
         r.source,
         r.event_name,
-        any_value(r.stage) as stage,
+        arg_min(r.stage, coalesce(r.stage_index, 2147483647)) as stage,  -- the earliest stage it occurs in
         count(distinct r.customer_id) as customers,
         count(distinct r.customer_id) filter (
             where r.event_seq = r.last_seq and not r.finished

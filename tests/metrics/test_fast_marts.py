@@ -20,9 +20,6 @@ from tests.metrics.support import write_touchpoints
 from tests.metrics.test_marts import BASE, GOLDEN, _golden_case, journeys_case
 
 TABLES = ["marts.stages", "marts.funnel_stages", *(name.replace("/", ".") for name in MARTS)]
-# marts.pain_points.stage is `any_value(stage)` of a touchpoint type in the portable SQL itself: when
-# one (source, event_name) has several stages either may come back, so it is left out of the rows.
-UNORDERED_COLUMNS = {"marts.pain_points": {"stage"}}
 
 
 def _snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[list, list]]:
@@ -30,8 +27,7 @@ def _snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[list, list]]:
     out = {}
     for table in TABLES:
         schema = con.execute(f"describe {table}").fetchall()  # names come from MARTS, never from data
-        keep = [i for i, c in enumerate(schema) if c[0] not in UNORDERED_COLUMNS.get(table, ())]
-        rows = [tuple(row[i] for i in keep) for row in con.execute(f"select * from {table}").fetchall()]
+        rows = con.execute(f"select * from {table}").fetchall()
         out[table] = ([(c[0], c[1]) for c in schema], sorted(rows, key=repr))
     return out
 

@@ -41,7 +41,8 @@ exits as (
 ),
 
 types as (
-    select source, event_name, any_value(stage) as stage, count(distinct customer_id) as customers
+    select source, event_name, arg_min(stage, coalesce(stage_index, 2147483647)) as stage,
+           count(distinct customer_id) as customers
     from flagged
     where not is_survey
     group by source, event_name
