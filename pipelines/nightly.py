@@ -15,12 +15,29 @@ from pathlib import Path
 import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
 
 from journey_analytics import identity, ingest, journeys, metrics, reports
 from journey_analytics.config import Config, Source, load_config
 from journey_analytics.runs import Run, record_history
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect
+
+
+class Warehouse:
+    """The open warehouse, handed to tasks by reference.
+
+    Prefect keeps a task's parameters alive after the run (for its state); a holder lets the flow
+    close and drop the connection itself when it is done, whatever Prefect retains.
+    """
+
+    def __init__(self, path: Path):
+        self.con: duckdb.DuckDBPyConnection | None = connect(path)
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()  # an uncommitted transaction is rolled back
+            self.con = None
 
 
 @dataclass
@@ -39,9 +56,16 @@ class RunSummary:
 
 
 @task(cache_policy=NO_CACHE)
-def ingest_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, run: Run) -> list[ingest.FileResult]:
-    """Read one source's new files into core.events; logs rows read, loaded, deduplicated, quarantined."""
-    results = ingest.ingest_source(con, config, source, run_id=run.run_id, now=run.run_at)
+def ingest_source(wh: Warehouse, config: Config, source: Source, run: Run) -> list[ingest.FileResult]:
+    """Read one source's new files into core.events; logs rows read, loaded, deduplicated, quarantined.
+
+    A source that cannot be read ends the task Failed with the reason as its message (no traceback
+    kept: it would pin the open warehouse connection until the process exits).
+    """
+    try:
+        results = ingest.ingest_source(wh.con, config, source, run_id=run.run_id, now=run.run_at)
+    except SourceError as exc:
+        return Failed(message=str(exc))
     for r in results:
         get_run_logger().info("%s %s: read %d, loaded %d, deduplicated %d, quarantined %d%s", r.source, r.path,
                               r.rows_read, r.rows_loaded, r.rows_deduplicated, r.rows_quarantined,
@@ -50,30 +74,30 @@ def ingest_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source
 
 
 @task(cache_policy=NO_CACHE)
-def stitch_identities(con: duckdb.DuckDBPyConnection, config: Config, run: Run) -> identity.IdentityResult:
+def stitch_identities(wh: Warehouse, config: Config, run: Run) -> identity.IdentityResult:
     """Connected components of identifiers → core.identity_map."""
-    return identity.stitch(con, config, as_of=run.as_of)
+    return identity.stitch(wh.con, config, as_of=run.as_of)
 
 
 @task(cache_policy=NO_CACHE)
-def assign_stages(con: duckdb.DuckDBPyConnection, config: Config, run: Run) -> journeys.JourneyResult:
+def assign_stages(wh: Warehouse, config: Config, run: Run) -> journeys.JourneyResult:
     """Customer, order and stage of every event → core.touchpoints."""
-    return journeys.build_touchpoints(con, config, as_of=run.as_of)
+    return journeys.build_touchpoints(wh.con, config, as_of=run.as_of)
 
 
 @task(cache_policy=NO_CACHE)
-def compute_metrics(con: duckdb.DuckDBPyConnection, config: Config, run: Run) -> dict[str, int]:
+def compute_metrics(wh: Warehouse, config: Config, run: Run) -> dict[str, int]:
     """Funnel, time in stage, paths, Sankey → marts.*; audits must pass; run history appended."""
-    built = metrics.build_marts(con, metrics.settings_from(config), run.as_of)
-    built["marts.run_history"] = record_history(con, run)
+    built = metrics.build_marts(wh.con, metrics.settings_from(config), run.as_of)
+    built["marts.run_history"] = record_history(wh.con, run)
     return built
 
 
 @task(cache_policy=NO_CACHE)
-def render_report(con: duckdb.DuckDBPyConnection, config: Config, run: Run) -> Path:
+def render_report(wh: Warehouse, config: Config, run: Run) -> Path:
     """The run's self-contained HTML report, reports/latest and the index."""
     return reports.render_run_report(
-        con, config.reports_path, run_id=run.run_id, run_at=run.run_at, as_of=run.as_of,
+        wh.con, config.reports_path, run_id=run.run_id, run_at=run.run_at, as_of=run.as_of,
         title=config.report.title, stages=list(config.stage_names), timezone=config.report.timezone,
     )
 
@@ -90,15 +114,15 @@ def nightly(
     run = Run.start(as_of)
     summary = RunSummary(run)
     progress(f"run {run.run_id}: as of {run.as_of:%Y-%m-%d %H:%M:%S} UTC, warehouse {config.warehouse_path}")
-    con = connect(config.warehouse_path)
+    wh = Warehouse(config.warehouse_path)
     try:
         for i, source in enumerate(config.sources, start=1):
-            try:
-                files = ingest_source(con, config, source, run)
-            except SourceError as exc:
-                summary.failed_sources[source.name] = str(exc)
-                progress(f"[ingest {i}/{len(config.sources)}] {source.name}: FAILED — {exc}")
+            state = ingest_source(wh, config, source, run, return_state=True)
+            if state.is_failed():
+                summary.failed_sources[source.name] = state.message
+                progress(f"[ingest {i}/{len(config.sources)}] {source.name}: FAILED — {state.message}")
                 continue
+            files = state.result()
             summary.files += files
             new = [f for f in files if not f.skipped]
             progress(f"[ingest {i}/{len(config.sources)}] {source.name}: {len(new)} new file(s), "
@@ -107,19 +131,19 @@ def nightly(
         if not summary.ok:
             progress("marts and report left as the previous run published them: fix the failed source(s) and rerun")
             return summary
-        con.execute("begin transaction")  # readers see the previous complete state until commit
-        summary.identity = stitch_identities(con, config, run)
+        wh.con.execute("begin transaction")  # readers see the previous complete state until commit
+        summary.identity = stitch_identities(wh, config, run)
         progress(f"[identity] {summary.identity.identifiers:,} identifiers → {summary.identity.customers:,} customers "
                  f"({summary.identity.conflicts} super-node(s) set aside)")
-        summary.journeys = assign_stages(con, config, run)
+        summary.journeys = assign_stages(wh, config, run)
         progress(f"[journeys] {summary.journeys.touchpoints:,} touchpoints of {summary.journeys.customers:,} customers, "
                  f"{summary.journeys.inferred:,} staged by inference, {summary.journeys.unmapped:,} unmapped, "
                  f"{summary.journeys.sessions:,} sessions")
-        summary.marts = compute_metrics(con, config, run)
+        summary.marts = compute_metrics(wh, config, run)
         progress(f"[metrics] {len(summary.marts)} tables built, audits passed")
-        con.execute("commit")
-        summary.report = render_report(con, config, run)
+        wh.con.execute("commit")
+        summary.report = render_report(wh, config, run)
         progress(f"[report] {summary.report}")
     finally:
-        con.close()  # an uncommitted transaction is rolled back: the previous state stays published
+        wh.close()  # an uncommitted transaction is rolled back: the previous state stays published
     return summary
