@@ -55,22 +55,29 @@ class RunSummary:
         return not self.failed_sources
 
 
+def _file_done(progress: Callable[[str], None]) -> Callable[[ingest.FileResult], None]:
+    def report(r: ingest.FileResult) -> None:
+        get_run_logger().info("%s %s: read %d, loaded %d, deduplicated %d, quarantined %d%s", r.source, r.path,
+                              r.rows_read, r.rows_loaded, r.rows_deduplicated, r.rows_quarantined,
+                              " (unchanged, skipped)" if r.skipped else "")
+        if not r.skipped:
+            progress(f"    {r.path}: {r.rows_read:,} read, {r.rows_loaded:,} loaded, {r.rows_quarantined:,} quarantined")
+    return report
+
+
 @task(cache_policy=NO_CACHE)
-def ingest_source(wh: Warehouse, config: Config, source: Source, run: Run) -> list[ingest.FileResult]:
+def ingest_source(wh: Warehouse, config: Config, source: Source, run: Run,
+                  progress: Callable[[str], None]) -> list[ingest.FileResult]:
     """Read one source's new files into core.events; logs rows read, loaded, deduplicated, quarantined.
 
     A source that cannot be read ends the task Failed with the reason as its message (no traceback
     kept: it would pin the open warehouse connection until the process exits).
     """
     try:
-        results = ingest.ingest_source(wh.con, config, source, run_id=run.run_id, now=run.run_at)
+        return ingest.ingest_source(wh.con, config, source, run_id=run.run_id, now=run.run_at,
+                                    on_file=_file_done(progress))
     except SourceError as exc:
         return Failed(message=str(exc))
-    for r in results:
-        get_run_logger().info("%s %s: read %d, loaded %d, deduplicated %d, quarantined %d%s", r.source, r.path,
-                              r.rows_read, r.rows_loaded, r.rows_deduplicated, r.rows_quarantined,
-                              " (unchanged, skipped)" if r.skipped else "")
-    return results
 
 
 @task(cache_policy=NO_CACHE)
@@ -117,17 +124,17 @@ def nightly(
     wh = Warehouse(config.warehouse_path)
     try:
         for i, source in enumerate(config.sources, start=1):
-            state = ingest_source(wh, config, source, run, return_state=True)
+            progress(f"[ingest {i}/{len(config.sources)}] {source.name} ({source.format})")
+            state = ingest_source(wh, config, source, run, progress, return_state=True)
             if state.is_failed():
                 summary.failed_sources[source.name] = state.message
-                progress(f"[ingest {i}/{len(config.sources)}] {source.name}: FAILED — {state.message}")
+                progress(f"    FAILED — {state.message}")
                 continue
             files = state.result()
             summary.files += files
             new = [f for f in files if not f.skipped]
-            progress(f"[ingest {i}/{len(config.sources)}] {source.name}: {len(new)} new file(s), "
-                     f"{sum(f.rows_read for f in new):,} rows read, {sum(f.rows_loaded for f in new):,} loaded, "
-                     f"{sum(f.rows_quarantined for f in new):,} quarantined")
+            progress(f"    {len(new)} new file(s) of {len(files)}: {sum(f.rows_read for f in new):,} rows read, "
+                     f"{sum(f.rows_loaded for f in new):,} loaded, {sum(f.rows_quarantined for f in new):,} quarantined")
         if not summary.ok:
             progress("marts and report left as the previous run published them: fix the failed source(s) and rerun")
             return summary

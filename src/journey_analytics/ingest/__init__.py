@@ -164,7 +164,12 @@ def ingest_unit(
 
 def ingest_source(
     con: duckdb.DuckDBPyConnection, config: Config, source: Source, *, run_id: str, now: datetime,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int = BATCH_ROWS, on_file: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
-    """Ingest every new or changed unit of a source."""
-    return [ingest_unit(con, config, source, u, run_id=run_id, now=now) for u in units(config, source, batch_rows)]
+    """Ingest every new or changed unit of a source; `on_file` hears about each one as it is done."""
+    results = []
+    for unit in units(config, source, batch_rows):
+        results.append(ingest_unit(con, config, source, unit, run_id=run_id, now=now))
+        if on_file:
+            on_file(results[-1])
+    return results
