@@ -128,7 +128,7 @@ def nightly(
             state = ingest_source(wh, config, source, run, progress, return_state=True)
             if state.is_failed():
                 summary.failed_sources[source.name] = state.message
-                progress(f"    FAILED — {state.message}")
+                progress(f"    {source.name}: FAILED — {state.message}")
                 continue
             files = state.result()
             summary.files += files
