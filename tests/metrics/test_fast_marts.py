@@ -108,3 +108,29 @@ def test_fast_equals_portable_on_many_customers() -> None:
     for s in (MetricSettings(stages=stages), MetricSettings(stages=stages, funnel_steps=("consideration", "advocacy"),
                                                             window_days=3, breakdown="source")):
         _assert_same(touchpoints, s, BASE + dt.timedelta(days=100))
+
+
+def test_fast_visit_marts_equal_portable_on_ties_and_short_paths() -> None:
+    """The visit-based fast forms (time_in_stage, stage_to_stage, path_nodes, path_frequencies,
+    sankey_links from the temp table visit_rows): paths cut after 1 or 2 steps, equal timestamps
+    (tied durations, zero-second stage-to-stage times), open visits, regressions, customers with only
+    unmapped or future touchpoints, a single configured stage."""
+    import random
+
+    rng = random.Random(11)
+    stages = ("awareness", "consideration", "purchase", "post_purchase")
+    touchpoints = []
+    for c in range(300):
+        at = BASE + dt.timedelta(hours=rng.randrange(0, 500))
+        for seq in range(1, rng.randrange(1, 16)):
+            at += dt.timedelta(hours=rng.choice([0, 0, 1, 3, 24, 24 * 20]))
+            k = rng.choice([None, 1, 2, 2, 3, 3, 4])
+            touchpoints.append(ref.Touchpoint(
+                customer_id=f"u{c}", event_seq=seq, occurred_at=at,
+                stage="unmapped" if k is None else stages[k - 1], stage_index=k,
+                channel=rng.choice(["email", None]), source=rng.choice(["web", "crm"])))
+    as_of = BASE + dt.timedelta(days=40)
+    for s in (MetricSettings(stages=stages, max_steps=1, paths_top_n=1, nodes_per_step=1),
+              MetricSettings(stages=stages, max_steps=2, goal_stage="consideration", paths_top_n=3),
+              MetricSettings(stages=stages[:1], max_steps=2, goal_stage="awareness")):
+        _assert_same([t for t in touchpoints if t.stage_index is None or t.stage_index <= len(s.stages)], s, as_of)

@@ -64,11 +64,17 @@ MARTS = (
 
 # DuckDB-only fast forms (sql/marts/fast/), used by default: model -> (temp tables built first, file).
 # The portable files above stay the definition (they transpile to Spark); tests/metrics/
-# test_fast_marts.py proves that both forms build identical tables.
+# test_fast_marts.py proves that both forms build identical tables. The temp table visit_rows (built
+# with core/stage_visits) also feeds the visit-based fast forms (time_in_stage ... sankey_links).
 FAST = {
-    "core/stage_visits": ((), "marts/fast/stage_visits"),
+    "core/stage_visits": (("visit_rows",), "marts/fast/stage_visits"),
     "marts/funnel_customer_steps": (("funnel_scan",), "marts/fast/funnel_customer_steps"),
     "marts/funnel_customers": ((), "marts/fast/funnel_customers"),
+    "marts/time_in_stage": ((), "marts/fast/time_in_stage"),
+    "marts/stage_to_stage": ((), "marts/fast/stage_to_stage"),
+    "marts/path_nodes": ((), "marts/fast/path_nodes"),
+    "marts/path_frequencies": ((), "marts/fast/path_frequencies"),
+    "marts/sankey_links": ((), "marts/fast/sankey_links"),
     "marts/pain_points": ((), "marts/fast/pain_points"),
 }
 
