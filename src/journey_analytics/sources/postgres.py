@@ -15,7 +15,8 @@ import polars as pl
 import pyarrow as pa
 
 from journey_analytics.config import Source
-from journey_analytics.sources.readers import LINE, BATCH_ROWS, Opened, SourceError, as_text, quote_identifier
+from journey_analytics.sources.mapping import quote
+from journey_analytics.sources.readers import BATCH_ROWS, LINE, Opened, SourceError, as_text
 
 
 def _storage(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -43,7 +44,8 @@ def describe(source: Source) -> str:
 def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
     import adbc_driver_postgresql.dbapi as pg
 
-    sql = f"select * from {quote_identifier(source.table)}" if source.table else source.query
+    table = ".".join(quote(part) for part in source.table.split(".")) if source.table else None  # schema.table
+    sql = f"select * from {table}" if table else source.query
     try:
         conn = pg.connect(resolve_uri(source))
         cursor = conn.cursor()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,13 +89,6 @@ def open_file(path: Path, fmt: str, batch_rows: int = BATCH_ROWS) -> Opened:
     if fmt == "parquet":
         return open_parquet(path, batch_rows)
     return open_jsonl(path, batch_rows)
-
-
-def quote_identifier(name: str) -> str:
-    """A SQL identifier in double quotes, `schema.table` split on dots; quotes inside are doubled."""
-    if not re.fullmatch(r"[^\x00]+", name):
-        raise SourceError(f"invalid table name {name!r}")
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
 
 
 def as_text(frame: pl.DataFrame) -> pl.DataFrame:
