@@ -39,6 +39,13 @@ def query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.Du
     return con.execute(sql, used(sql, params))
 
 
+def records(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict[str, Any]]:
+    """The rows of the SELECT in `sql/<name>.sql` as dicts keyed by column name."""
+    cursor = query(con, name, **params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
 def relation(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.DuckDBPyRelation:
     """The SELECT in `sql/<name>.sql` as a relation (for `.pl()`, `.to_arrow_table()` without a copy)."""
     sql = load(name)

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 import duckdb
 
+from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
 from journey_analytics.ingest import FileResult, Unit, ingest_unit, units
 from journey_analytics.sources.readers import SourceError
@@ -44,16 +45,7 @@ def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> Ch
         for unit in units(config, source):
             unseen = Unit(unit.shown, unit.size_bytes, None, unit.open)  # evaluate even files already read
             result.files.append(ingest_unit(con, config, source, unseen, run_id="check", now=now))
-        cursor = con.execute(
-            "select e.event_id, e.occurred_at, e.event_name, e.channel, "
-            "       (select string_agg(id_type || '=' || left(id_value, 12), ' ' order by id_type) "
-            "        from core.event_identifiers i where i.source = e.source and i.event_id = e.event_id) as identifiers, "
-            "       e.properties::varchar as properties "
-            "from core.events e where e.run_id = 'check' order by e.occurred_at, e.event_id limit ?",
-            [preview_rows],
-        )
-        names = [d[0] for d in cursor.description]
-        result.preview = [dict(zip(names, row)) for row in cursor.fetchall()]
+        result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
     except SourceError as exc:
         result.error = str(exc)
     return result

@@ -26,11 +26,6 @@ class Explanation:
     journey: list[dict]
 
 
-def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-
 def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, value: str) -> str:
     """The customer holding an identifier; personal identifiers are given raw and hashed here."""
     pii = {t.name: t.pii for t in config.identity.types}
@@ -45,12 +40,12 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
 
 
 def explain(con: duckdb.DuckDBPyConnection, customer_id: str) -> Explanation:
-    identifiers = _rows(sqlfiles.query(con, "queries/explain_identifiers", customer_id=customer_id))
+    identifiers = sqlfiles.records(con, "queries/explain_identifiers", customer_id=customer_id)
     if not identifiers:
         raise NotFound(f"no customer {customer_id!r}; look one up by identifier instead (e.g. --email)")
     return Explanation(
         customer_id,
         identifiers,
-        _rows(sqlfiles.query(con, "queries/explain_edges", customer_id=customer_id)),
-        _rows(sqlfiles.query(con, "queries/explain_journey", customer_id=customer_id)),
+        sqlfiles.records(con, "queries/explain_edges", customer_id=customer_id),
+        sqlfiles.records(con, "queries/explain_journey", customer_id=customer_id),
     )
