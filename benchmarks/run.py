@@ -59,7 +59,7 @@ def run_layer(layer: str, config_path: Path) -> dict:
     from journey_analytics.warehouse import connect
 
     config = load_config(config_path)
-    con = connect(config.warehouse_path)
+    con = connect(config.warehouse_path, memory_limit=config.memory_limit)
     start = time.perf_counter()
     if layer == "ingest":
         results = [r for s in config.sources for r in ingest.ingest_source(con, config, s, run_id="bench", now=AS_OF)]

@@ -31,8 +31,8 @@ class Warehouse:
     close and drop the connection itself when it is done, whatever Prefect retains.
     """
 
-    def __init__(self, path: Path):
-        self.con: duckdb.DuckDBPyConnection | None = connect(path)
+    def __init__(self, path: Path, memory_limit: str | None = None):
+        self.con: duckdb.DuckDBPyConnection | None = connect(path, memory_limit=memory_limit)
 
     def close(self) -> None:
         if self.con is not None:
@@ -121,7 +121,7 @@ def nightly(
     run = Run.start(as_of)
     summary = RunSummary(run)
     progress(f"run {run.run_id}: as of {run.as_of:%Y-%m-%d %H:%M:%S} UTC, warehouse {config.warehouse_path}")
-    wh = Warehouse(config.warehouse_path)
+    wh = Warehouse(config.warehouse_path, config.memory_limit)
     try:
         for i, source in enumerate(config.sources, start=1):
             progress(f"[ingest {i}/{len(config.sources)}] {source.name} ({source.format})")

@@ -87,7 +87,7 @@ def _open_warehouse(config_path: Path):
     config = load_config(config_path)
     if not config.warehouse_path.exists():
         raise ConfigError(f"{config.warehouse_path} does not exist yet: run `journey run` first")
-    return config, connect(config.warehouse_path, read_only=True)
+    return config, connect(config.warehouse_path, read_only=True, memory_limit=config.memory_limit)
 
 
 def _explain(args: argparse.Namespace) -> int:

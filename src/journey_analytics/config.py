@@ -37,6 +37,16 @@ def _iana_zone(value: str) -> str:
 Zone = Annotated[str, AfterValidator(_iana_zone)]
 
 
+
+def _memory_size(value: str) -> str:
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)? ?[KMGT]i?B", value):
+        raise ValueError("expected a memory size like 512MB, 6GB or 1.5GiB")
+    return value
+
+
+MemorySize = Annotated[str, AfterValidator(_memory_size)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -198,6 +208,7 @@ class Privacy(_Model):
 
 class Config(_Model):
     warehouse: str = "data/warehouse.duckdb"
+    memory_limit: MemorySize | None = None  # DuckDB's cap; None: its default (80 % of RAM)
     reports_dir: str = "reports"
     privacy: Privacy
     identity: Identity

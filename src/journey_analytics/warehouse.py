@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 from journey_analytics import sqlfiles
 
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
 
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse's write lock."""
 
 
-def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: str | Path, *, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse and make sure its tables exist.
 
     The session time zone is pinned to UTC so no result depends on the machine's TZ.
+    `memory_limit` (e.g. "6GB", `memory_limit` in journey.yaml) caps DuckDB's memory; beyond it
+    DuckDB spills to disk next to the warehouse. None keeps DuckDB's default (80 % of RAM).
     """
     path = Path(path)
     if not read_only:
@@ -31,6 +39,36 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
             ) from exc
         raise
     con.execute("set TimeZone = 'UTC'")
+    if memory_limit is not None:
+        con.execute("set memory_limit = ?", [memory_limit])
     if not read_only:
         con.execute(sqlfiles.load("warehouse/schema"))
     return con
+
+
+def size_bytes(size: str) -> int:
+    """Bytes in a memory size as journey.yaml writes it ("256MB", "1.5GiB")."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?I?B)\s*", size.upper())
+    if not match:
+        raise ValueError(f"not a memory size: {size!r} (expected e.g. 512MB or 6GB)")
+    return int(float(match[1]) * _UNITS[match[2]])
+
+
+@contextmanager
+def memory_cap(con: duckdb.DuckDBPyConnection, cap: str, configured: str | None) -> Iterator[None]:
+    """Run the block with DuckDB's memory limit lowered to `cap`, then set it back to `configured`
+    (the connection's limit from journey.yaml; None = DuckDB's default). Never raises the limit, and
+    leaves an in-memory database alone: its tables live inside the limit."""
+    on_disk = con.execute("select path from duckdb_databases() where database_name = current_database()"
+                          ).fetchall()[0][0]
+    if not on_disk or (configured is not None and size_bytes(configured) <= size_bytes(cap)):
+        yield
+        return
+    con.execute("set memory_limit = ?", [cap])
+    try:
+        yield
+    finally:
+        if configured is None:
+            con.execute("reset memory_limit")
+        else:
+            con.execute("set memory_limit = ?", [configured])

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from journey_analytics.ingest import ingest_source
+from journey_analytics.ingest import INGEST_MEMORY, ingest_source
 from journey_analytics.sources.mapping import pii_hash
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.warehouse import connect
+from journey_analytics.warehouse import connect, size_bytes
 from tests.helpers import source_paths, write_config
 
 NOW = datetime(2026, 9, 1, tzinfo=timezone.utc)
@@ -66,6 +66,18 @@ def setup(tmp_path):
 
 def _ingest_all(config, con, run_id="r1"):
     return [r for s in config.sources for r in ingest_source(con, config, s, run_id=run_id, now=NOW)]
+
+
+def test_ingest_caps_duckdb_memory_and_restores_the_configured_limit(tmp_path):
+    _write_web(tmp_path, WEB_LINES)
+    config = write_config(tmp_path, sources=source_paths(tmp_path, web="web.jsonl"), memory_limit="3GB")
+    con = connect(config.warehouse_path, memory_limit=config.memory_limit)
+    limit = lambda: size_bytes(con.execute("select current_setting('memory_limit')").fetchall()[0][0])  # noqa: E731
+    during = []
+    ingest_source(con, config, config.sources[0], run_id="r1", now=NOW, on_file=lambda r: during.append(limit()))
+    assert during and all(n <= size_bytes(INGEST_MEMORY) for n in during)
+    assert abs(limit() - 3 * 10**9) < 0.05 * 3 * 10**9
+    con.close()
 
 
 def test_every_row_is_loaded_deduplicated_or_quarantined_with_its_reason(setup):

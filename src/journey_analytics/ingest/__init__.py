@@ -23,8 +23,12 @@ from journey_analytics.config import Config, Source
 from journey_analytics.sources.mapping import compile_mapping, referenced_columns, required_columns
 from journey_analytics.sources.postgres import describe, open_postgres
 from journey_analytics.sources.readers import BATCH_ROWS, Opened, SourceError, expand, open_file
+from journey_analytics.warehouse import memory_cap
 
 OUTCOMES = ("loaded", "deduplicated")
+# DuckDB's memory while ingesting: a batch's work fits easily, and a larger buffer pool only caches
+# the growing warehouse, which made peak RSS grow with the input (docs/performance.md).
+INGEST_MEMORY = "256MB"
 
 
 @dataclass(frozen=True)
@@ -166,10 +170,14 @@ def ingest_source(
     con: duckdb.DuckDBPyConnection, config: Config, source: Source, *, run_id: str, now: datetime,
     batch_rows: int = BATCH_ROWS, on_file: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
-    """Ingest every new or changed unit of a source; `on_file` hears about each one as it is done."""
+    """Ingest every new or changed unit of a source; `on_file` hears about each one as it is done.
+
+    DuckDB's memory is capped at `INGEST_MEMORY` meanwhile, so peak memory does not grow with the input.
+    """
     results = []
-    for unit in units(config, source, batch_rows):
-        results.append(ingest_unit(con, config, source, unit, run_id=run_id, now=now))
-        if on_file:
-            on_file(results[-1])
+    with memory_cap(con, INGEST_MEMORY, config.memory_limit):
+        for unit in units(config, source, batch_rows):
+            results.append(ingest_unit(con, config, source, unit, run_id=run_id, now=now))
+            if on_file:
+                on_file(results[-1])
     return results
