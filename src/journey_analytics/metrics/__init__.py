@@ -20,6 +20,8 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -260,13 +262,15 @@ def _build_fast(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> int
 
 
 def build_marts(
-    con: duckdb.DuckDBPyConnection, settings: MetricSettings, as_of: dt.datetime, *, fast: bool = True
+    con: duckdb.DuckDBPyConnection, settings: MetricSettings, as_of: dt.datetime, *, fast: bool = True,
+    on_model: Callable[[str, int, float], None] | None = None,
 ) -> dict[str, int]:
     """Build `core.stage_visits` and every `marts.*` table from `core.touchpoints`, then audit them.
 
     With `fast=True` (the default) the models in `FAST` are built from their DuckDB-only fast forms
     (`sql/marts/fast/`); `fast=False` builds every table from the portable files only. Both give
     identical tables. Returns the row count per table, e.g. `{"marts.stages": 5, ...}`.
+    `on_model(name, rows, seconds)` hears about each model as it is built, then `("audits", 0, s)`.
     Raises `AuditError` naming the failing audit, or `ValueError` for inconsistent settings.
     """
     params = settings.params(as_of)
@@ -274,12 +278,18 @@ def build_marts(
     _check_stages(con, settings.stages)
     counts = {"marts.stages": len(settings.stages), "marts.funnel_stages": len(settings.steps)}
     for name in MARTS:
+        start = time.perf_counter()
         if fast and name in FAST:
             counts[name.replace("/", ".")] = _build_fast(con, name, **params)
         else:
             counts[name.replace("/", ".")] = sqlfiles.build(con, name, **params)
+        if on_model:
+            on_model(name, counts[name.replace("/", ".")], time.perf_counter() - start)
     if fast:
         for temp in {t for temps, _ in FAST.values() for t in temps}:
             con.execute(f"drop table if exists temp.main.{temp}")
+    start = time.perf_counter()
     run_audits(con)
+    if on_model:
+        on_model("audits", 0, time.perf_counter() - start)
     return counts

@@ -1,0 +1,149 @@
+"""Seconds and peak RSS of every metric model at 1e6, 1e7 and 1e8 touchpoints, as one printed table.
+
+    uv run python benchmarks/run.py --events 1e6 1e7        # once: the pipeline warehouses
+    uv run python benchmarks/metrics.py                     # 1e6 1e7 1e8, DuckDB capped at 6GB
+    uv run python benchmarks/metrics.py --events 1e7 --memory-limit 8GB
+
+The touchpoints are the ones the whole pipeline built from generated events (`benchmarks/run.py`'s
+warehouses); 1e8 is the 1e7 journeys ten times over, each copy with its own customer and event ids,
+since the pipeline itself does not run at 1e8 here. Each scale's `core.touchpoints` is copied once
+into `benchmarks/.data/metrics-<events>.duckdb`, which nothing else writes. Every scale runs in its
+own process; a model's peak RSS is the process's highest resident memory while that model was
+built (so it includes what earlier models left in DuckDB's buffer pool). Results are appended to
+`benchmarks/results.csv` as layer `metrics:<model>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / ".data"
+AS_OF = datetime(2027, 1, 1, tzinfo=timezone.utc)  # the as_of of benchmarks/run.py
+COPIES_1E8 = 10
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        line = next(line for line in fh if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+class PeakRss:
+    """Samples this process's RSS every 20 ms; `take()` returns the peak since the last take."""
+
+    def __init__(self) -> None:
+        self.peak = _rss_mb()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while True:
+            self.peak = max(self.peak, _rss_mb())
+            time.sleep(0.02)
+
+    def take(self) -> float:
+        peak, self.peak = max(self.peak, _rss_mb()), _rss_mb()
+        return peak
+
+
+def prepare(events: int) -> Path:
+    """The metrics-only warehouse of one scale: `core.touchpoints` and nothing else."""
+    name = f"{events:.0e}".replace("+", "")
+    target = DATA / f"metrics-{name}.duckdb"
+    if target.exists():
+        return target
+    source_events = 10**7 if events == 10**8 else events
+    source = DATA / f"{source_events:.0e}".replace("+", "") / "warehouse.duckdb"
+    if not source.exists():
+        sys.exit(f"{source} is missing: run `uv run python benchmarks/run.py --events {source_events:.0e}` first")
+    copies = COPIES_1E8 if events == 10**8 else 1
+    print(f"copying core.touchpoints from {source} x{copies} into {target} ...", flush=True)
+    partial = target.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    con = duckdb.connect(str(partial))
+    con.execute("attach ? as src (read_only)", [str(source)])
+    con.execute("create schema core")
+    con.execute(
+        """
+        create table core.touchpoints as
+        select t.* replace (
+            case when c.copy = 0 then t.customer_id else t.customer_id || '~' || c.copy end as customer_id,
+            case when c.copy = 0 then t.event_id else t.event_id || '~' || c.copy end as event_id)
+        from range(?) as c(copy), src.core.touchpoints as t
+        """,
+        [copies],
+    )
+    con.close()
+    partial.rename(target)
+    return target
+
+
+def measure(warehouse: Path, config_path: Path, memory_limit: str) -> list[dict]:
+    """Build every mart once in this process; one row per model."""
+    from journey_analytics import metrics
+    from journey_analytics.config import load_config
+    from journey_analytics.warehouse import connect
+
+    settings = metrics.settings_from(load_config(config_path))
+    con = connect(warehouse, memory_limit=memory_limit)
+    rss = PeakRss()
+    rows = []
+    rss.take()
+    start = time.perf_counter()
+    metrics.build_marts(con, settings, AS_OF, on_model=lambda name, n, s: rows.append(
+        {"model": name, "rows": n, "seconds": s, "peak_rss_mb": rss.take()}))
+    rows.append({"model": "all metrics", "rows": None, "seconds": time.perf_counter() - start,
+                 "peak_rss_mb": max(r["peak_rss_mb"] for r in rows)})
+    con.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", nargs="+", type=float, default=[1e6, 1e7, 1e8])
+    parser.add_argument("--memory-limit", default="6GB", help="DuckDB's memory limit (default 6GB)")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]), args.memory_limit)))
+        return
+
+    config_path = DATA / "1e07" / "journey.yaml"  # the same settings at every scale
+    results = {}
+    for events in map(int, args.events):
+        warehouse = prepare(events)
+        out = subprocess.run([sys.executable, __file__, "--child", str(warehouse), str(config_path),
+                              "--memory-limit", args.memory_limit], check=True, capture_output=True, text=True)
+        results[events] = json.loads(out.stdout.strip().splitlines()[-1])
+        total = results[events][-1]
+        print(f"{events:>12,} touchpoints: all metrics {total['seconds']:.2f} s, peak RSS {total['peak_rss_mb']:,.0f} MB",
+              flush=True)
+
+    scales = list(results)
+    header = f"{'model':<34}" + "".join(f"{f'{e:.0e} s':>10}{f'{e:.0e} MB':>10}" for e in scales)
+    print("\n" + header)
+    for i, row in enumerate(results[scales[0]]):
+        print(f"{row['model']:<34}" + "".join(
+            f"{results[e][i]['seconds']:>10.2f}{results[e][i]['peak_rss_mb']:>10,.0f}" for e in scales))
+    with (HERE / "results.csv").open("a", newline="") as fh:
+        writer = csv.writer(fh)
+        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for events, rows in results.items():
+            for r in rows:
+                writer.writerow([stamp, os.cpu_count(), events, f"metrics:{r['model']}", r["rows"] or "",
+                                 f"{r['seconds']:.3f}", f"{r['peak_rss_mb']:.0f}"])
+
+
+if __name__ == "__main__":
+    main()
