@@ -1,99 +1,110 @@
 -- grain: one customer of the funnel cohort (a step-1 touchpoint at or before as_of); key: customer_id
--- DuckDB-only fast form (not portable: ordered list(), lambdas, list indexing) of the chosen attempt
--- that sql/marts/funnel_customer_steps.sql computes; tests/metrics/test_fast_marts.py proves both
--- give identical marts. The customer's funnel touchpoints are ordered once, into one list, and the
--- one-pass rule of docs/metrics.md runs over it as a fold (list_reduce). The state holds, per step
--- k, the latest-started live attempt that is at step k (its start's list position, 0 = none): a
--- step-1 touchpoint puts a new attempt at step 1 (the attempt it replaces got nothing the new one
--- cannot get later, with more window); a step-k touchpoint moves the attempt at step k-1 to step k
--- when within the window of its start. The chosen attempt is at the deepest non-empty step; its
--- touchpoints are its greedy chain (each step the first touchpoint of that step after the previous).
+-- DuckDB-only fast form (not portable: lists, lambdas) of the chosen attempt that
+-- sql/marts/funnel_customer_steps.sql computes; tests/metrics/test_fast_marts.py proves both give
+-- identical marts. Same method as the portable file (docs/metrics.md): every attempt worth following
+-- advances on its own along its greedy chain, and the deepest, latest-started on ties, is chosen;
+-- but over one sorted list of the customer's funnel touchpoints, so following a chain is list
+-- indexing (one step per iteration for all attempts at once), not a join per step.
 with events as (
     select
         t.customer_id,
-        -- seq first: sorting the structs orders them by event_seq (unique per customer)
-        {
-            'seq': t.event_seq,
-            'step': f.step,
-            'at': t.occurred_at,
-            'value': case $breakdown
-                when 'channel' then t.channel
-                when 'source' then t.source
-                when 'source_kind' then t.source_kind
-                when 'event_name' then t.event_name
-            end
-        } as event
+        t.event_seq,
+        f.step,
+        t.occurred_at,
+        case $breakdown
+            when 'channel' then t.channel
+            when 'source' then t.source
+            when 'source_kind' then t.source_kind
+            when 'event_name' then t.event_name
+        end as value
     from core.touchpoints as t
     join marts.funnel_stages as f
         on f.stage_index = t.stage_index
     where t.occurred_at <= $as_of
 ),
 
-lists as (
-    -- one unordered list per customer (a hash aggregate), sorted once inside the list
-    select customer_id, list_sort(list(event)) as events
+grouped as (
+    -- unordered lists (one hash aggregate), put in event order once by one permutation
+    select
+        customer_id,
+        list_grade_up(list(event_seq)) as event_order,
+        list(event_seq) as seq0,
+        list(step) as step0,
+        list(occurred_at) as ts0,
+        list(value) as val0
     from events
     group by customer_id
-    having min(event.step) = 1
+    having min(step) = 1
 ),
 
-scanned as (
+lists as (
     select
-        l.customer_id,
-        l.events,
-        list_reduce(
-            range(1, len(l.events) + 1),
-            lambda state, p: case
-                when l.events[p].step = 1 then
-                    list_transform(range(1, n.n_steps + 1), lambda j: case when j = 1 then p else state[j] end)
-                when state[l.events[p].step - 1] > 0
-                    and date_diff('microsecond', l.events[state[l.events[p].step - 1]].at, l.events[p].at)
-                        < cast($window_s as double) * 1000000 then
-                    list_transform(
-                        range(1, n.n_steps + 1),
-                        lambda j: case
-                            when j = l.events[p].step then state[j - 1]
-                            when j = l.events[p].step - 1 then 0
-                            else state[j]
-                        end
-                    )
-                else state
-            end,
-            list_transform(range(1, n.n_steps + 1), lambda j: cast(0 as bigint))
-        ) as state
-    from lists as l
+        customer_id,
+        list_select(seq0, event_order) as seq,
+        list_select(step0, event_order) as step,
+        list_select(ts0, event_order) as ts,
+        list_select(val0, event_order) as val
+    from grouped
+),
+
+early as (
+    -- positions of the step-1 and step-2 touchpoints, in order
+    select *, list_filter(range(1, len(step) + 1), lambda i: step[i] <= 2) as early
+    from lists
+),
+
+starts as (
+    -- attempts worth following: a step-1 touchpoint not followed by another step-1 touchpoint
+    -- before any step-2 touchpoint (that later one reaches the same step-2 touchpoint with more window)
+    select
+        customer_id, seq, step, ts, val,
+        list_transform(
+            list_filter(range(1, len(early) + 1),
+                        lambda j: step[early[j]] = 1 and (j = len(early) or step[early[j + 1]] = 2)),
+            lambda j: early[j]
+        ) as starts
+    from early
+),
+
+chains as (
+    -- each attempt's greedy chain: step k is the first step-k touchpoint after its step k-1
+    -- touchpoint, if less than the window after the attempt's start
+    select
+        customer_id, seq, ts, val,
+        list_transform(
+            starts,
+            lambda s: list_reduce(
+                range(2, n.n_steps + 1),
+                lambda chain, k: case
+                    when len(chain) = k - 1
+                        and coalesce(list_position(list_slice(step, chain[k - 1] + 1, len(step)), k), 0) > 0
+                        and date_diff(
+                            'microsecond', ts[s],
+                            ts[chain[k - 1] + list_position(list_slice(step, chain[k - 1] + 1, len(step)), k)]
+                        ) < cast($window_s as double) * 1000000
+                    then list_append(chain, chain[k - 1] + list_position(list_slice(step, chain[k - 1] + 1, len(step)), k))
+                    else chain
+                end,
+                [s]
+            )
+        ) as chains
+    from starts
     cross join (select max(step) as n_steps from marts.funnel_stages) as n
 ),
 
 chosen as (
+    -- the deepest chain, the latest-started on ties (chains are in start order)
     select
-        customer_id,
-        events,
-        cast(list_max(list_transform(range(1, len(state) + 1), lambda j: case when state[j] > 0 then j else 0 end))
-            as integer) as deepest_step,
-        state
-    from scanned
-),
-
-chains as (
-    select
-        customer_id,
-        deepest_step,
-        events,
-        list_reduce(
-            range(2, deepest_step + 1),
-            lambda chain, k: list_append(
-                chain, chain[len(chain)] + list_position(list_transform(list_slice(events, chain[len(chain)] + 1, len(events)), lambda e: e.step), k)
-            ),
-            [state[deepest_step]]
-        ) as chain
-    from chosen
+        customer_id, seq, ts, val,
+        chains[len(chains) + 1 - list_position(list_reverse(list_transform(chains, lambda c: len(c))),
+                                               list_max(list_transform(chains, lambda c: len(c))))] as chain
+    from chains
 )
 
 select
     customer_id,
-    deepest_step,
-    events[chain[1]].value as breakdown_value,
-    list_transform(chain, lambda p: events[p].seq) as reached_seq,
-    list_transform(chain, lambda p: events[p].at) as reached_at
-from chains
+    cast(len(chain) as integer) as deepest_step,
+    val[chain[1]] as breakdown_value,
+    list_transform(chain, lambda p: seq[p]) as reached_seq,
+    list_transform(chain, lambda p: ts[p]) as reached_at
+from chosen

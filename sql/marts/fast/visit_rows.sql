@@ -2,49 +2,76 @@
 -- key: (customer_id, visit_seq)
 -- DuckDB-only temp table behind core.stage_visits and the visit-based marts (time_in_stage,
 -- stage_to_stage, path_nodes, path_frequencies, sankey_links): the rows of core.stage_visits plus
--- what those marts would otherwise get by re-sorting or re-grouping the visits per customer, all
--- from the one visit window: next_stage (the next visit's stage), n_visits, is_converted (the
--- customer ever visited $goal_stage), and on the customer's last visit (ended_at null) the
--- customer's visit stage indexes and start times in visit order (null on the other visits).
-with marked as (
+-- what those marts would otherwise get by re-sorting or re-grouping the visits per customer:
+-- next_stage (the next visit's stage), n_visits, is_converted (the customer ever visited
+-- $goal_stage), and on the customer's last visit (ended_at null) the customer's visit stage indexes
+-- and start times in visit order (null on the other visits).
+-- The mapped touchpoints are gathered once per customer into lists (one hash aggregate, put in
+-- event order by one permutation); the visits are the runs in the stage list, found by list
+-- functions, and become rows by one unnest.
+with grouped as (
     select
         customer_id,
-        event_seq,
-        stage,
-        stage_index,
-        occurred_at,
-        stage_index is distinct from lag(stage_index) over w as is_visit_start,
-        row_number() over w as event_rank,
-        count(*) over (w rows between unbounded preceding and unbounded following) as n_mapped
+        list_grade_up(list(event_seq)) as event_order,
+        list(stage_index) as stage0,
+        list(occurred_at) as ts0
     from core.touchpoints
     where stage_index is not null
       and occurred_at <= $as_of
-    window w as (partition by customer_id order by event_seq)
+    group by customer_id
+),
+
+ordered as (
+    select customer_id, list_select(stage0, event_order) as stages, list_select(ts0, event_order) as ts
+    from grouped
+),
+
+runs as (
+    -- the positions where a visit starts: the first touchpoint, and every change of stage
+    select
+        customer_id, ts, len(stages) as n_mapped,
+        list_filter(range(1, len(stages) + 1), lambda i: i = 1 or stages[i] <> stages[i - 1]) as starts,
+        stages
+    from ordered
+),
+
+visit_lists as (
+    select
+        customer_id,
+        n_mapped,
+        starts,
+        list_select(stages, starts) as stage_list,
+        list_select(ts, starts) as start_list
+    from runs
 ),
 
 visits as (
     select
         customer_id,
-        row_number() over v as visit_seq,
-        stage,
-        stage_index,
-        occurred_at as started_at,
-        lead(occurred_at) over v as ended_at,
-        coalesce(lead(event_rank) over v, n_mapped + 1) - event_rank as n_events,
-        lead(stage) over v as next_stage,
-        count(*) over (v rows between unbounded preceding and unbounded following) as n_visits,
-        bool_or(stage = $goal_stage) over (v rows between unbounded preceding and unbounded following)
-            as is_converted,
-        list(stage_index) over (v rows between unbounded preceding and current row) as stage_list,
-        list(occurred_at) over (v rows between unbounded preceding and current row) as start_list
-    from marked
-    where is_visit_start
-    window v as (partition by customer_id order by event_seq)
+        generate_subscripts(starts, 1) as visit_seq,
+        unnest(starts) as first_position,
+        n_mapped,
+        starts,
+        stage_list,
+        start_list
+    from visit_lists
 )
 
 select
-    customer_id, visit_seq, stage, stage_index, started_at, ended_at, n_events, next_stage, n_visits,
-    is_converted,
-    case when ended_at is null then stage_list end as stage_list,
-    case when ended_at is null then start_list end as start_list
-from visits
+    v.customer_id,
+    cast(v.visit_seq as bigint) as visit_seq,
+    n.names[v.stage_list[v.visit_seq]] as stage,
+    v.stage_list[v.visit_seq] as stage_index,
+    v.start_list[v.visit_seq] as started_at,
+    v.start_list[v.visit_seq + 1] as ended_at,
+    cast(coalesce(v.starts[v.visit_seq + 1], v.n_mapped + 1) - v.first_position as bigint) as n_events,
+    n.names[v.stage_list[v.visit_seq + 1]] as next_stage,
+    cast(len(v.starts) as bigint) as n_visits,
+    list_contains(v.stage_list, n.goal_index) as is_converted,
+    case when v.visit_seq = len(v.starts) then v.stage_list end as stage_list,
+    case when v.visit_seq = len(v.starts) then v.start_list end as start_list
+from visits as v
+cross join (
+    select list(stage order by stage_index) as names, max(stage_index) filter (where stage = $goal_stage) as goal_index
+    from marts.stages
+) as n
