@@ -5,46 +5,30 @@
 -- advances on its own along its greedy chain, and the deepest, latest-started on ties, is chosen;
 -- but over one sorted list of the customer's funnel touchpoints, so following a chain is list
 -- indexing (one step per iteration for all attempts at once), not a join per step.
-with events as (
-    select
-        t.customer_id,
-        t.event_seq,
-        f.step,
-        t.occurred_at,
-        case $breakdown
-            when 'channel' then t.channel
-            when 'source' then t.source
-            when 'source_kind' then t.source_kind
-            when 'event_name' then t.event_name
-        end as value
-    from core.touchpoints as t
-    join marts.funnel_stages as f
-        on f.stage_index = t.stage_index
-    where t.occurred_at <= $as_of
-),
-
-grouped as (
-    -- unordered lists (one hash aggregate), put in event order once by one permutation
+with lists as (
+    -- the customer's funnel touchpoints: its mapped touchpoints (customer_lists) whose stage is a step
     select
         customer_id,
-        list_grade_up(list(event_seq)) as event_order,
-        list(event_seq) as seq0,
-        list(step) as step0,
-        list(occurred_at) as ts0,
-        list(value) as val0
-    from events
-    group by customer_id
-    having min(step) = 1
-),
-
-lists as (
-    select
-        customer_id,
-        list_select(seq0, event_order) as seq,
-        list_select(step0, event_order) as step,
-        list_select(ts0, event_order) as ts,
-        list_select(val0, event_order) as val
-    from grouped
+        list_select(seqs, funnel) as seq,
+        list_select(steps, funnel) as step,
+        list_select(times, funnel) as ts,
+        list_select(vals, funnel) as val
+    from (
+        select
+            *,
+            list_filter(range(1, len(steps) + 1), lambda i: steps[i] is not null) as funnel
+        from (
+            select c.*, list_transform(c.stages, lambda s: m.step_of[s]) as steps
+            from customer_lists as c
+            cross join (
+                -- step of each stage index (null: not a funnel step)
+                select list(f.step order by s.stage_index) as step_of
+                from marts.stages as s
+                left join marts.funnel_stages as f using (stage_index)
+            ) as m
+        )
+    )
+    where list_contains(steps, 1)
 ),
 
 early as (

@@ -6,33 +6,15 @@
 -- next_stage (the next visit's stage), n_visits, is_converted (the customer ever visited
 -- $goal_stage), and on the customer's last visit (ended_at null) the customer's visit stage indexes
 -- and start times in visit order (null on the other visits).
--- The mapped touchpoints are gathered once per customer into lists (one hash aggregate, put in
--- event order by one permutation); the visits are the runs in the stage list, found by list
--- functions, and become rows by one unnest.
-with grouped as (
-    select
-        customer_id,
-        list_grade_up(list(event_seq)) as event_order,
-        list(stage_index) as stage0,
-        list(occurred_at) as ts0
-    from core.touchpoints
-    where stage_index is not null
-      and occurred_at <= $as_of
-    group by customer_id
-),
-
-ordered as (
-    select customer_id, list_select(stage0, event_order) as stages, list_select(ts0, event_order) as ts
-    from grouped
-),
-
-runs as (
+-- Reads each customer's mapped touchpoints in event order from the temp table customer_lists; the
+-- visits are the runs in the stage list, found by list functions, and become rows by one unnest.
+with runs as (
     -- the positions where a visit starts: the first touchpoint, and every change of stage
     select
-        customer_id, ts, len(stages) as n_mapped,
+        customer_id, times, len(stages) as n_mapped,
         list_filter(range(1, len(stages) + 1), lambda i: i = 1 or stages[i] <> stages[i - 1]) as starts,
         stages
-    from ordered
+    from customer_lists
 ),
 
 visit_lists as (
@@ -41,7 +23,7 @@ visit_lists as (
         n_mapped,
         starts,
         list_select(stages, starts) as stage_list,
-        list_select(ts, starts) as start_list
+        list_select(times, starts) as start_list
     from runs
 ),
 

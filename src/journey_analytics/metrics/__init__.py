@@ -66,10 +66,11 @@ MARTS = (
 
 # DuckDB-only fast forms (sql/marts/fast/), used by default: model -> (temp tables built first, file).
 # The portable files above stay the definition (they transpile to Spark); tests/metrics/
-# test_fast_marts.py proves that both forms build identical tables. The temp table visit_rows (built
-# with core/stage_visits) also feeds the visit-based fast forms (time_in_stage ... sankey_links).
+# test_fast_marts.py proves that both forms build identical tables. The temp tables built with
+# core/stage_visits feed later forms too: customer_lists (each customer's mapped touchpoints, ordered
+# once) also feeds funnel_scan; visit_rows feeds the visit-based forms (time_in_stage ... sankey_links).
 FAST = {
-    "core/stage_visits": (("visit_rows",), "marts/fast/stage_visits"),
+    "core/stage_visits": (("customer_lists", "visit_rows"), "marts/fast/stage_visits"),
     "marts/funnel_customer_steps": (("funnel_scan",), "marts/fast/funnel_customer_steps"),
     "marts/funnel_customers": ((), "marts/fast/funnel_customers"),
     "marts/time_in_stage": ((), "marts/fast/time_in_stage"),
