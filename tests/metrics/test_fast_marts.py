@@ -90,7 +90,7 @@ def test_fast_equals_portable_with_segments_and_surveys(case, data) -> None:
 
 
 def test_fast_equals_portable_on_many_customers() -> None:
-    """A larger deterministic log: competing attempts, regressions, long gaps, unmapped events."""
+    """A larger deterministic log: competing attempts, regressions, long gaps, unmapped events, surveys."""
     import random
 
     rng = random.Random(7)
@@ -105,9 +105,13 @@ def test_fast_equals_portable_on_many_customers() -> None:
                 customer_id=f"c{c}", event_seq=seq, occurred_at=at,
                 stage="unmapped" if k is None else stages[k - 1], stage_index=k,
                 channel=rng.choice(["email", "direct", None]), source=rng.choice(["web", "crm"])))
-    for s in (MetricSettings(stages=stages), MetricSettings(stages=stages, funnel_steps=("consideration", "advocacy"),
-                                                            window_days=3, breakdown="source")):
-        _assert_same(touchpoints, s, BASE + dt.timedelta(days=100))
+    # surveys, often several in a row (each rates the last non-survey touchpoint before it), and segments
+    scores = [{}, {}, {}, {"csat": "5"}, {"nps": "3"}, {"csat": "2", "nps": "10"}, {"segment": "smb"}]
+    properties = {(t.customer_id, t.event_seq): rng.choice(scores) for t in touchpoints}
+    for s in (MetricSettings(stages=stages, segment_property="segment", pain_min_customers=5),
+              MetricSettings(stages=stages, funnel_steps=("consideration", "advocacy"), window_days=3,
+                             breakdown="source")):
+        _assert_same(touchpoints, s, BASE + dt.timedelta(days=100), properties)
 
 
 def test_fast_visit_marts_equal_portable_on_ties_and_short_paths() -> None:
