@@ -5,8 +5,24 @@
 -- advances on its own along its greedy chain, and the deepest, latest-started on ties, is chosen;
 -- but over one sorted list of the customer's funnel touchpoints, so following a chain is list
 -- indexing (one step per iteration for all attempts at once), not a join per step.
-with lists as (
-    -- the customer's funnel touchpoints: its mapped touchpoints (customer_lists) whose stage is a step
+with step_map as (
+    -- step of each stage index (null: not a funnel step); every_stage: the steps are all the stages
+    select
+        list(f.step order by s.stage_index) as step_of,
+        bool_and(f.step is not distinct from s.stage_index) as every_stage
+    from marts.stages as s
+    left join marts.funnel_stages as f using (stage_index)
+),
+
+lists as (
+    -- the customer's funnel touchpoints, in event order: its mapped touchpoints (customer_lists)
+    -- whose stage is a step; all of them, as they are, when every stage is a step (the default)
+    select c.customer_id, c.seqs as seq, c.stages as step, c.times as ts, c.vals as val
+    from customer_lists as c
+    where (select every_stage from step_map) and list_contains(c.stages, 1)
+
+    union all
+
     select
         customer_id,
         list_select(seqs, funnel) as seq,
@@ -14,18 +30,12 @@ with lists as (
         list_select(times, funnel) as ts,
         list_select(vals, funnel) as val
     from (
-        select
-            *,
-            list_filter(range(1, len(steps) + 1), lambda i: steps[i] is not null) as funnel
+        select *, list_filter(range(1, len(steps) + 1), lambda i: steps[i] is not null) as funnel
         from (
             select c.*, list_transform(c.stages, lambda s: m.step_of[s]) as steps
             from customer_lists as c
-            cross join (
-                -- step of each stage index (null: not a funnel step)
-                select list(f.step order by s.stage_index) as step_of
-                from marts.stages as s
-                left join marts.funnel_stages as f using (stage_index)
-            ) as m
+            cross join step_map as m
+            where not m.every_stage
         )
     )
     where list_contains(steps, 1)
@@ -59,16 +69,18 @@ chains as (
             starts,
             lambda s: list_reduce(
                 range(2, n.n_steps + 1),
-                lambda chain, k: case
-                    when len(chain) = k - 1
-                        and coalesce(list_position(list_slice(step, chain[k - 1] + 1, len(step)), k), 0) > 0
-                        and date_diff(
-                            'microsecond', ts[s],
-                            ts[chain[k - 1] + list_position(list_slice(step, chain[k - 1] + 1, len(step)), k)]
-                        ) < cast($window_s as double) * 1000000
-                    then list_append(chain, chain[k - 1] + list_position(list_slice(step, chain[k - 1] + 1, len(step)), k))
-                    else chain
-                end,
+                -- p: position of the first step-k touchpoint after the chain's last one (bound once
+                -- through a one-element list), or null
+                lambda chain, k: list_transform(
+                    [case when len(chain) = k - 1
+                        then chain[k - 1] + list_position(list_slice(step, chain[k - 1] + 1, len(step)), k) end],
+                    lambda p: case
+                        when p > chain[k - 1]
+                            and date_diff('microsecond', ts[s], ts[p]) < cast($window_s as double) * 1000000
+                        then list_append(chain, p)
+                        else chain
+                    end
+                )[1],
                 [s]
             )
         ) as chains
