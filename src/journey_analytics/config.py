@@ -37,7 +37,6 @@ def _iana_zone(value: str) -> str:
 Zone = Annotated[str, AfterValidator(_iana_zone)]
 
 
-
 def _memory_size(value: str) -> str:
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)? ?[KMGT]i?B", value):
         raise ValueError("expected a memory size like 512MB, 6GB or 1.5GiB")
