@@ -7,6 +7,7 @@ marts and the report are then left as the previous run published them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,19 @@ from journey_analytics.config import Config, Source, load_config
 from journey_analytics.runs import Run, record_history
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect
+
+
+class _NoEmptyTraceback(logging.Filter):
+    """Prefect logs a task that returns a Failed state with exc_info=True although nothing was
+    raised, which prints a stray "NoneType: None"; the state's message already says what failed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[0] is None:
+            record.exc_info = None
+        return True
+
+
+logging.getLogger("prefect.task_runs").addFilter(_NoEmptyTraceback())
 
 
 class Warehouse:

@@ -40,8 +40,9 @@ def test_a_source_missing_a_column_fails_alone_and_the_marts_stay_published(samp
         "interaction_id,created_at,interaction,requester_email,topic,csat,nps\n"
         "s-late,2026-10-30T10:00:00-04:00,ticket_opened,late@example.org,bug,,\n")
     assert main(["run", "--config", str(config_path), "--as-of", SAMPLE_AS_OF.isoformat()]) == 1
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "crm: FAILED" in out and "late.csv: required column(s) email not found" in out
+    assert "Finished in state Failed" in err and "NoneType: None" not in err  # no empty traceback logged
     assert _marts(warehouse) == before
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from core.events where event_id = 's-late'").fetchall() == [(1,)]
