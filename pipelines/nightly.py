@@ -108,8 +108,12 @@ def assign_stages(wh: Warehouse, config: Config, run: Run) -> journeys.JourneyRe
 
 @task(cache_policy=NO_CACHE)
 def compute_metrics(wh: Warehouse, config: Config, run: Run) -> dict[str, int]:
-    """Funnel, time in stage, paths, Sankey → marts.*; audits must pass; run history appended."""
-    built = metrics.build_marts(wh.con, metrics.settings_from(config), run.as_of)
+    """Funnel, time in stage, paths, Sankey → marts.*; audits must pass; run history appended.
+
+    Logs each model with its rows and seconds as it is built (minutes at 1e8 touchpoints)."""
+    logger = get_run_logger()
+    built = metrics.build_marts(wh.con, metrics.settings_from(config), run.as_of, on_model=lambda name, rows, secs:
+                                logger.info("%s: %s rows in %.2f s", name, f"{rows:,}", secs))
     built["marts.run_history"] = record_history(wh.con, run)
     return built
 
