@@ -1,23 +1,22 @@
 -- grain: one touchpoint type (source, event_name); key: (source, event_name)
 -- DuckDB-only fast form of sql/marts/pain_points.sql (same rows and types), without a window over
--- every touchpoint. Built after the temp tables pain_flagged (every touchpoint with its survey
--- scores), pain_exits and pain_types (one aggregate each, run one after the other so that at scale
--- no two large hash tables compete for memory). Each survey finds the touchpoint it rates with an
--- ASOF join over the few touchpoints that are followed by a survey; the per-type tables are joined.
+-- every touchpoint. Built after the temp tables pain_surveys (the few survey touchpoints, the only
+-- ones whose properties are parsed), pain_exits and pain_types (one aggregate each, run one after
+-- the other so that at scale no two large hash tables compete for memory). Each survey finds the
+-- touchpoint it rates with an ASOF join over the few touchpoints followed by a survey.
 with surveys as (
     select customer_id, event_seq, csat, nps
-    from pain_flagged
-    where is_survey
+    from pain_surveys
 ),
 
 rateable as (
     -- the only touchpoints a survey can rate: the one a survey s rates is the last non-survey one
     -- before s, so the next touchpoint (event_seq + 1: event_seq numbers every touchpoint of the
     -- customer 1, 2, ...) is a survey, s or one before it
-    select f.customer_id, f.event_seq, f.source, f.event_name
-    from pain_flagged as f
-    join surveys as s on s.customer_id = f.customer_id and s.event_seq = f.event_seq + 1
-    where not f.is_survey
+    select t.customer_id, t.event_seq, t.source, t.event_name
+    from core.touchpoints as t
+    join surveys as s on s.customer_id = t.customer_id and s.event_seq = t.event_seq + 1
+    anti join surveys as self on self.customer_id = t.customer_id and self.event_seq = t.event_seq
 ),
 
 ratings as (

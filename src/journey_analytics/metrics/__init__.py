@@ -78,7 +78,7 @@ FAST = {
     "marts/path_nodes": ((), "marts/fast/path_nodes"),
     "marts/path_frequencies": ((), "marts/fast/path_frequencies"),
     "marts/sankey_links": ((), "marts/fast/sankey_links"),
-    "marts/pain_points": (("pain_flagged", "pain_exits", "pain_types"), "marts/fast/pain_points"),
+    "marts/pain_points": (("pain_surveys", "pain_exits", "pain_types"), "marts/fast/pain_points"),
 }
 
 AUDITS = (
