@@ -31,11 +31,12 @@ AS_OF = datetime(2027, 1, 1, tzinfo=timezone.utc)
 SOURCE_FILES = {"web": "clickstream/*.jsonl", "crm": "crm/*.csv", "service": "service/*.csv"}
 
 
-def prepare(events: int) -> Path:
-    """Generate the data once, and a config whose warehouse starts empty."""
+def prepare(events: int, folder: Path | None = None) -> Path:
+    """Generate the data once (in `folder`, by default `.data/<events>/`), and a config whose
+    warehouse starts empty."""
     from journey_analytics.sample import generate_stream
 
-    folder = HERE / ".data" / f"{events:.0e}".replace("+", "")
+    folder = folder or HERE / ".data" / f"{events:.0e}".replace("+", "")
     data = folder / "data"
     if not (data / "done").exists():
         print(f"generating {events:,} events into {data} ...", flush=True)

@@ -1,0 +1,32 @@
+"""The benchmark scripts still run end to end (on a tiny generated data set), so their tables can be trusted."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+from journey_analytics.metrics import MARTS
+from tests.helpers import ROOT
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_layer_and_every_metric_model_is_measured(tmp_path):
+    run, metrics_bench = _script("run"), _script("metrics")
+    config_path = run.prepare(20_000, tmp_path)
+    results = {layer: run.run_layer(layer, config_path) for layer in run.LAYERS}
+    assert 20_000 * 0.99 <= results["ingest"]["rows"] < 20_000 * 1.1  # good events plus the bad rows
+    assert results["journeys"]["rows"] == results["metrics"]["rows"] > 0
+    assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in results.values())
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    rows = metrics_bench.measure(warehouse, config_path, "1GB")
+    assert [r["model"] for r in rows] == [*MARTS, "audits", "all metrics"]
+    assert rows[-1]["seconds"] >= sum(r["seconds"] for r in rows[:-1])
+    assert all(r["peak_rss_mb"] > 0 for r in rows)
