@@ -37,9 +37,16 @@ def _iana_zone(value: str) -> str:
 Zone = Annotated[str, AfterValidator(_iana_zone)]
 
 
-def _memory_size(value: str) -> str:
-    if not re.fullmatch(r"[0-9]+(\.[0-9]+)? ?[KMGT]i?B", value):
+def memory_bytes(size: str) -> int:
+    """Bytes in a memory size as journey.yaml and DuckDB write it: 512MB, 6GB, 1.5GiB, 244.1 MiB."""
+    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?) ?([KMGT])(i?)B", size)
+    if not match:
         raise ValueError("expected a memory size like 512MB, 6GB or 1.5GiB")
+    return int(float(match[1]) * (1024 if match[3] else 1000) ** ("KMGT".index(match[2]) + 1))
+
+
+def _memory_size(value: str) -> str:
+    memory_bytes(value)
     return value
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,9 +9,7 @@ from pathlib import Path
 import duckdb
 
 from journey_analytics import sqlfiles
-
-_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+from journey_analytics.config import memory_bytes
 
 
 class WarehouseBusy(RuntimeError):
@@ -46,14 +43,6 @@ def connect(path: str | Path, *, read_only: bool = False, memory_limit: str | No
     return con
 
 
-def size_bytes(size: str) -> int:
-    """Bytes in a memory size as journey.yaml writes it ("256MB", "1.5GiB")."""
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?I?B)\s*", size.upper())
-    if not match:
-        raise ValueError(f"not a memory size: {size!r} (expected e.g. 512MB or 6GB)")
-    return int(float(match[1]) * _UNITS[match[2]])
-
-
 @contextmanager
 def memory_cap(con: duckdb.DuckDBPyConnection, cap: str, configured: str | None) -> Iterator[None]:
     """Run the block with DuckDB's memory limit lowered to `cap`, then set it back to `configured`
@@ -61,7 +50,7 @@ def memory_cap(con: duckdb.DuckDBPyConnection, cap: str, configured: str | None)
     leaves an in-memory database alone: its tables live inside the limit."""
     on_disk = con.execute("select path from duckdb_databases() where database_name = current_database()"
                           ).fetchall()[0][0]
-    if not on_disk or (configured is not None and size_bytes(configured) <= size_bytes(cap)):
+    if not on_disk or (configured is not None and memory_bytes(configured) <= memory_bytes(cap)):
         yield
         return
     con.execute("set memory_limit = ?", [cap])

@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from journey_analytics.config import memory_bytes
 from journey_analytics.ingest import INGEST_MEMORY, ingest_source
 from journey_analytics.sources.mapping import pii_hash
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.warehouse import connect, size_bytes
+from journey_analytics.warehouse import connect
 from tests.helpers import source_paths, write_config
 
 NOW = datetime(2026, 9, 1, tzinfo=timezone.utc)
@@ -72,10 +73,10 @@ def test_ingest_caps_duckdb_memory_and_restores_the_configured_limit(tmp_path):
     _write_web(tmp_path, WEB_LINES)
     config = write_config(tmp_path, sources=source_paths(tmp_path, web="web.jsonl"), memory_limit="3GB")
     con = connect(config.warehouse_path, memory_limit=config.memory_limit)
-    limit = lambda: size_bytes(con.execute("select current_setting('memory_limit')").fetchall()[0][0])  # noqa: E731
+    limit = lambda: memory_bytes(con.execute("select current_setting('memory_limit')").fetchall()[0][0])  # noqa: E731
     during = []
     ingest_source(con, config, config.sources[0], run_id="r1", now=NOW, on_file=lambda r: during.append(limit()))
-    assert during and all(n <= size_bytes(INGEST_MEMORY) for n in during)
+    assert during and all(n <= memory_bytes(INGEST_MEMORY) for n in during)
     assert abs(limit() - 3 * 10**9) < 0.05 * 3 * 10**9
     con.close()
 
