@@ -280,12 +280,10 @@ def build_marts(
     counts = {"marts.stages": len(settings.stages), "marts.funnel_stages": len(settings.steps)}
     for name in MARTS:
         start = time.perf_counter()
-        if fast and name in FAST:
-            counts[name.replace("/", ".")] = _build_fast(con, name, **params)
-        else:
-            counts[name.replace("/", ".")] = sqlfiles.build(con, name, **params)
+        build = _build_fast if fast and name in FAST else sqlfiles.build
+        rows = counts[name.replace("/", ".")] = build(con, name, **params)
         if on_model:
-            on_model(name, counts[name.replace("/", ".")], time.perf_counter() - start)
+            on_model(name, rows, time.perf_counter() - start)
     if fast:
         for temp in {t for temps, _ in FAST.values() for t in temps}:
             con.execute(f"drop table if exists temp.main.{temp}")
