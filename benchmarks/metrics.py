@@ -57,14 +57,21 @@ class PeakRss:
         return peak
 
 
-def prepare(events: int) -> Path:
-    """The metrics-only warehouse of one scale: `core.touchpoints` and nothing else."""
-    name = f"{events:.0e}".replace("+", "")
-    target = DATA / f"metrics-{name}.duckdb"
-    if target.exists():
-        return target
+def _run_folder(events: int) -> Path:
+    """Where `benchmarks/run.py` keeps the data, config and warehouse of a scale (`.data/1e07`)."""
+    return DATA / f"{events:.0e}".replace("+", "")
+
+
+def prepare(events: int) -> tuple[Path, Path]:
+    """The metrics-only warehouse of one scale (`core.touchpoints` and nothing else) and the
+    config of the pipeline run its touchpoints come from."""
     source_events = 10**7 if events == 10**8 else events
-    source = DATA / f"{source_events:.0e}".replace("+", "") / "warehouse.duckdb"
+    source, config = _run_folder(source_events) / "warehouse.duckdb", _run_folder(source_events) / "journey.yaml"
+    if not config.exists():
+        sys.exit(f"{config} is missing: run `uv run python benchmarks/run.py --events {source_events:.0e}` first")
+    target = DATA / f"metrics-{_run_folder(events).name}.duckdb"
+    if target.exists():
+        return target, config
     if not source.exists():
         sys.exit(f"{source} is missing: run `uv run python benchmarks/run.py --events {source_events:.0e}` first")
     copies = COPIES_1E8 if events == 10**8 else 1
@@ -86,7 +93,7 @@ def prepare(events: int) -> Path:
     )
     con.close()
     partial.rename(target)
-    return target
+    return target, config
 
 
 def measure(warehouse: Path, config_path: Path, memory_limit: str) -> list[dict]:
@@ -119,10 +126,9 @@ def main() -> None:
         print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]), args.memory_limit)))
         return
 
-    config_path = DATA / "1e07" / "journey.yaml"  # the same settings at every scale
     results = {}
     for events in map(int, args.events):
-        warehouse = prepare(events)
+        warehouse, config_path = prepare(events)  # run.py writes the same settings at every scale
         out = subprocess.run([sys.executable, __file__, "--child", str(warehouse), str(config_path),
                               "--memory-limit", args.memory_limit], check=True, capture_output=True, text=True)
         results[events] = json.loads(out.stdout.strip().splitlines()[-1])
