@@ -2,7 +2,7 @@
 
 Everything is read as text: types are decided later, in SQL, so a bad value becomes a
 quarantined row with a reason instead of a failed file or a silent NULL. Files are streamed in
-batches (Polars' streaming scans; `.gz` is read transparently), so no file is held whole.
+batches (Polars' streaming scans; `.gz` is decompressed as it streams), so no file is held whole.
 """
 
 from __future__ import annotations
