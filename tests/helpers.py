@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +48,16 @@ def insert_events(con, events, *, source_priority: dict[str, int] | None = None)
         for id_type, id_value in identifiers.items():
             con.execute("insert into core.event_identifiers values (?, ?, ?, ?, ?)",
                         [source, event_id, id_type, id_value, occurred_at])
+
+
+def pii_hash(value: str, kind: str, salt: str) -> str | None:
+    """The stored form of a personal identifier, written from docs/sources.md independently of the SQL:
+    `sha256(salt + ":" + normalised)` in hex; None when nothing is left after trimming."""
+    value = value.strip(" \t\r\n\u00a0")
+    if not value:
+        return None
+    if kind == "email":
+        normal = unicodedata.normalize("NFC", value).lower()
+    else:
+        normal = ("+" if value.startswith("+") else "") + re.sub(r"[^0-9]", "", value)
+    return hashlib.sha256(f"{salt}:{normal}".encode()).hexdigest()

@@ -2,19 +2,29 @@
 -- Parses and validates every row of the canonical batch (temp table `batch`, built by the source's
 -- mapping) and decides its outcome: 'loaded', 'deduplicated', or a quarantine reason
 -- (docs/sources.md lists them). Written for speed: one regex per row, hash aggregates, no sorts.
-with parsed as (
+-- A timestamp must match $timestamp_format (mapping.TIMESTAMP_FORMAT: ISO-8601 date, optional time,
+-- optional Z / UTC / numeric offset after a time); anything else is unparsable, never guessed.
+with parts as (
+    select *, regexp_extract(occurred_at_raw, $timestamp_format, ['ymd', 'hms', 'utc_offset']) as ts
+    from batch
+),
+
+parsed as (
     select
         *,
-        regexp_matches(occurred_at_raw, '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$') as has_offset,
-        try_cast(occurred_at_raw as timestamp) as naive_at
-    from batch
+        ts.utc_offset <> '' as has_offset,
+        case when ts.ymd <> '' then try_cast(ts.ymd || ' ' || coalesce(nullif(ts.hms, ''), '00:00') as timestamp) end
+            as naive_at
+    from parts
 ),
 
 timed as (
     select
         *,
         case
-            when has_offset then try_cast(occurred_at_raw as timestamptz)
+            when has_offset then try_cast(
+                ts.ymd || ' ' || ts.hms || case when ts.utc_offset in ('Z', 'z', 'UTC') then '+00' else ts.utc_offset end
+                as timestamptz)
             else timezone($timezone, naive_at)
         end as occurred_at
     from parsed
@@ -84,7 +94,8 @@ select
             when k.event_name is null then 'event_name is empty'
             else 'event_id is empty' end
         when 'timestamp_without_zone' then 'no UTC offset and the source declares no timezone'
-        when 'unparsable_timestamp' then 'cannot parse ' || k.occurred_at_raw || ' as a timestamp'
+        when 'unparsable_timestamp' then 'cannot parse ' || k.occurred_at_raw
+            || ' as a timestamp (expected ISO-8601: YYYY-MM-DD[THH:MM[:SS[.f]][Z|±HH:MM]])'
         when 'missing_identifier' then 'no identifier column has a value'
         when 'timestamp_in_future' then 'occurred_at ' || k.occurred_at_raw || ' is more than a day after the run'
         when 'wrong_type' then array_to_string(k.type_errors, '; ')

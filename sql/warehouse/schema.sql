@@ -43,7 +43,7 @@ create table if not exists core.events (
     run_id varchar not null,
     loaded_at timestamptz not null
     -- unique on (source, event_id): ingest classifies every repeat as deduplicated or quarantined
-    -- (no PRIMARY KEY index: it would slow every append; sql/audits/events_unique.sql checks it)
+    -- (no PRIMARY KEY index: it would slow every append; tests/ingest/test_faults.py checks uniqueness after re-reads)
 );
 
 -- grain: one identifier seen on one event; key: (source, event_id, id_type, id_value)

@@ -93,6 +93,7 @@ def test_the_same_file_twice_and_a_file_repeating_earlier_rows_change_nothing(fa
         (day2,) = [r for r in ingest_source(con, config, config.sources[0], run_id="r3", now=NOW) if not r.skipped]
         assert day2.rows_loaded == 0 and day2.rows_read == 20_000
         assert snapshot() == before
+        assert con.execute("select count(*) - count(distinct (source, event_id)) from core.events").fetchall() == [(0,)]
 
 
 @pytest.mark.parametrize("zone", ["UTC", "America/Los_Angeles", "Asia/Kolkata"])

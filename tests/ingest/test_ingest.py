@@ -11,10 +11,9 @@ import pytest
 
 from journey_analytics.config import memory_bytes
 from journey_analytics.ingest import INGEST_MEMORY, ingest_source
-from journey_analytics.sources.mapping import pii_hash
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect
-from tests.helpers import source_paths, write_config
+from tests.helpers import pii_hash, source_paths, write_config
 
 NOW = datetime(2026, 9, 1, tzinfo=timezone.utc)
 RAW_EMAIL = "Bob.Raw@Example.com"

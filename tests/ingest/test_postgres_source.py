@@ -7,10 +7,9 @@ from datetime import datetime, timezone
 import pytest
 
 from journey_analytics.ingest import ingest_source
-from journey_analytics.sources.mapping import pii_hash
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect
-from tests.helpers import write_config
+from tests.helpers import pii_hash, write_config
 from tests.postgres import binaries, postgres_server
 
 pytestmark = pytest.mark.skipif(binaries() is None, reason="PostgreSQL binaries not installed (apt-get install postgresql)")

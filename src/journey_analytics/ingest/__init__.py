@@ -20,7 +20,7 @@ import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
-from journey_analytics.sources.mapping import compile_mapping, referenced_columns, required_columns
+from journey_analytics.sources.mapping import TIMESTAMP_FORMAT, compile_mapping, referenced_columns, required_columns
 from journey_analytics.sources.postgres import describe, open_postgres
 from journey_analytics.sources.readers import BATCH_ROWS, Opened, SourceError, expand, open_file
 from journey_analytics.warehouse import memory_cap
@@ -87,7 +87,8 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
 
 
 def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
-    """Fail on a missing required column; return a note naming extra columns that are ignored."""
+    """Fail on a missing required column; return a note naming extra columns that are ignored and
+    optional columns of the spec that the file lacks (read as empty)."""
     if opened.columns is None or not opened.columns:
         return ""
     missing = [c for c in required_columns(source) if c not in opened.columns]
@@ -97,7 +98,10 @@ def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
             f"Fix the source's `columns`/`identifiers` in the config, or the data."
         )
     extra = [c for c in opened.columns if c not in referenced_columns(source)]
-    return f"ignored column(s) not in the spec: {', '.join(extra)}" if extra else ""
+    absent = [c for c in referenced_columns(source) if c not in opened.columns]
+    notes = ([f"ignored column(s) not in the spec: {', '.join(extra)}"] if extra else []) + (
+        [f"column(s) of the spec not in the file, read as empty: {', '.join(absent)}"] if absent else [])
+    return "; ".join(notes)
 
 
 def ingest_unit(
@@ -112,7 +116,7 @@ def ingest_unit(
 
     params = dict(
         source=source.name, source_kind=source.kind, source_priority=config.source_priority(source),
-        run_id=run_id, now=now, path=unit.shown, timezone=source.timezone,
+        run_id=run_id, now=now, path=unit.shown, timezone=source.timezone, timestamp_format=TIMESTAMP_FORMAT,
         has_event_id=source.columns.event_id is not None,
     )
     opened = unit.open()
@@ -122,6 +126,8 @@ def ingest_unit(
     digest = hashlib.sha256()
     con.execute("begin transaction")
     try:
+        # a changed file is read whole again: its quarantined rows replace the earlier read's
+        con.execute("delete from ingest.quarantine where source = ? and path = ?", [source.name, unit.shown])
         for frame in opened.batches:
             if unit.fingerprint is None:
                 digest.update(frame.hash_rows().to_arrow().buffers()[1])
@@ -145,7 +151,7 @@ def ingest_unit(
             raise SourceError(
                 f"{unit.shown}: {sum(n for _, n in reasons)} bad row(s) ({', '.join(f'{k} {n}' for k, n in reasons)}) "
                 f"and source {source.name!r} has on_bad_row: fail, so nothing was loaded. "
-                "`journey sources check` lists them; fix the data or set on_bad_row: quarantine."
+                "`journey sources check` counts them by reason; fix the data or set on_bad_row: quarantine."
             )
         result = FileResult(
             source.name, unit.shown, rows_read=sum(counts.values()), rows_loaded=counts["loaded"],

@@ -44,7 +44,9 @@ def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> Ch
         con = _scratch(config, source)
         for unit in units(config, source):
             unseen = Unit(unit.shown, unit.size_bytes, None, unit.open)  # evaluate even files already read
-            result.files.append(ingest_unit(con, config, source, unseen, run_id="check", now=now))
+            # bad rows are counted by reason even where a run would fail the file on them (on_bad_row: fail)
+            counted = source.model_copy(update={"on_bad_row": "quarantine"})
+            result.files.append(ingest_unit(con, config, counted, unseen, run_id="check", now=now))
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
     except SourceError as exc:
         result.error = str(exc)

@@ -11,7 +11,7 @@ import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config
-from journey_analytics.sources.mapping import pii_hash
+from journey_analytics.sources.mapping import pii_sql
 
 
 class NotFound(LookupError):
@@ -31,7 +31,11 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
     pii = {t.name: t.pii for t in config.identity.types}
     if id_type not in pii:
         raise NotFound(f"unknown identifier type {id_type!r} (known: {', '.join(pii)})")
-    stored = pii_hash(value, pii[id_type], config.hash_salt) if pii[id_type] else value
+    if pii[id_type]:  # hashed by the very expression ingest used
+        value_sql = pii_sql("$value", pii[id_type], "$salt")
+        stored = con.execute(f"select {value_sql}", {"value": value, "salt": config.hash_salt}).fetchall()[0][0]
+    else:
+        stored = value
     found = con.execute("select customer_id from core.identity_map where id_type = ? and id_value = ?",
                         [id_type, stored]).fetchall()
     if not found:

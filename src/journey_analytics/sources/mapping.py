@@ -12,14 +12,31 @@ Personal identifiers are normalised and hashed here, so raw values never reach a
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from journey_analytics.config import Condition, Config, Source
 
-EMAIL_LIKE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+# The only timestamp text accepted (sql/ingest/classified.sql, typed `timestamp` properties): an ISO-8601
+# date, optionally a time, and after a time optionally Z, UTC or a numeric offset. Anything else (a date
+# with a trailing `-01`, a named zone, `epoch`, `infinity`) is unparsable rather than silently shifted.
+TIMESTAMP_FORMAT = (r"^([0-9]{4}-[0-9]{2}-[0-9]{2})"
+                    r"(?:[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)"
+                    r"(?:\s*(Z|z|UTC|[+-][0-9]{2}(?::?[0-9]{2})?))?)?$")
+# Typed properties: the text must have this shape *and* cast (so `0x10`, `1e3` or `4.6` is not an integer,
+# `nan`, `inf` or `1e400` not a number).
+TYPE_FORMATS = {
+    "integer": ("bigint", r"^[+-]?[0-9]+$"),
+    "number": ("double", r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"),
+    "boolean": ("boolean", r"^(?i)(true|false|t|f|yes|no|y|n|1|0)$"),
+    "timestamp": ("timestamptz", TIMESTAMP_FORMAT),
+}
+
+# Redaction of a line that is not JSON (so its fields cannot be hashed): anything shaped like an email
+# (any script; `@` possibly JSON-escaped), and the value after every key that feeds a personal identifier.
+EMAIL_LIKE = r"""[^\s"'<>(),;:@]+(@|\\u0040)[^\s"'<>(),;:@]+"""
+JSON_VALUE = r"""("([^"\\]|\\.)*("|$)|[^\s,}]+)"""  # a JSON string, maybe cut off, or a bare value
 
 
 def referenced_columns(source: Source) -> list[str]:
@@ -39,19 +56,16 @@ def required_columns(source: Source) -> list[str]:
     return list(dict.fromkeys(cols + list(source.identifiers.values())))
 
 
-def normalise(value: str, kind: str) -> str:
-    """Emails: trimmed of spaces, lower case. Phones: digits with an optional leading +. (As the SQL below:
-    DuckDB's trim() removes spaces only.)"""
-    value = value.strip(" ")
-    if kind == "email":
-        return value.lower()
-    digits = re.sub(r"[^0-9]", "", value)
-    return ("+" + digits) if value.startswith("+") else digits
-
-
-def pii_hash(value: str, kind: str, salt: str) -> str:
-    """Salted SHA-256 of the normalised value, hex: `sha256(salt + ":" + normalised)`."""
-    return hashlib.sha256(f"{salt}:{normalise(value, kind)}".encode()).hexdigest()
+def pii_sql(value: str, kind: str, salt: str) -> str:
+    """SQL for the stored form of a personal identifier, given SQL for the raw value and the salt:
+    hex `sha256(salt || ':' || normalised)`, NULL when nothing is left after trimming spaces, tabs, line
+    breaks and no-break spaces. An email is then NFC-normalised and lower-cased; a phone keeps its digits
+    and an optional leading +. Ingest and `journey explain --email` both use this one expression, so a
+    lookup always hashes exactly as ingest did."""
+    trimmed = f"trim({value}, ' ' || chr(9) || chr(10) || chr(13) || chr(160))"
+    normal = (f"lower(nfc_normalize({trimmed}))" if kind == "email" else
+              f"(case when starts_with({trimmed}, '+') then '+' else '' end || regexp_replace({trimmed}, '[^0-9]', '', 'g'))")
+    return f"case when {trimmed} <> '' then sha256({salt} || ':' || {normal}) end"
 
 
 def quote(name: str) -> str:
@@ -82,17 +96,24 @@ class _Compiler:
         return f"nullif(trim({self.col(name)}), '')"
 
     def hashed(self, name: str, kind: str) -> str:
-        value = f"trim({self.col(name)})"
-        normal = (f"lower({value})" if kind == "email" else
-                  f"(case when starts_with({value}, '+') then '+' else '' end || regexp_replace({value}, '[^0-9]', '', 'g'))")
-        return f"case when {self.text(name)} is not null then sha256({self.bind(self.config.hash_salt)} || ':' || {normal}) end"
+        return pii_sql(self.col(name), kind, self.bind(self.config.hash_salt))
 
-    def value(self, name: str) -> str:
-        """A column as stored: hashed when it feeds a PII identifier type."""
+    def pii_kind(self, name: str) -> str | None:
+        """'email' or 'phone' when the column feeds a personal identifier type, else None."""
         for id_type, col in self.source.identifiers.items():
             if col == name and id_type in self.pii:
-                return self.hashed(name, self.pii[id_type])
-        return self.col(name)
+                return self.pii[id_type]
+        return None
+
+    def value(self, name: str) -> str:
+        """A column as stored anywhere (property, channel, raw record): hashed when it feeds a personal
+        identifier type, so the raw value never reaches a table whichever key the spec uses it in."""
+        kind = self.pii_kind(name)
+        return self.hashed(name, kind) if kind else self.col(name)
+
+    def stored_text(self, name: str) -> str:
+        kind = self.pii_kind(name)
+        return self.hashed(name, kind) if kind else self.text(name)
 
     def condition(self, name: str, cond: Condition) -> str:
         op, value = cond.op
@@ -114,7 +135,7 @@ class _Compiler:
         cases = self.source.derive.get(field, ())
         whens, otherwise = [], "null::varchar"
         for case in cases:
-            then = self.bind(case.then) if isinstance(case.then, str) else self.col(case.then.column)
+            then = self.bind(case.then) if isinstance(case.then, str) else self.value(case.then.column)
             if not case.when:
                 otherwise = then
                 break
@@ -125,15 +146,21 @@ class _Compiler:
     def identifiers(self) -> str:
         items = []
         for id_type, col in self.source.identifiers.items():
-            value = self.hashed(col, self.pii[id_type]) if id_type in self.pii else self.text(col)
+            value = self.stored_text(col)  # hashed when the column feeds any personal identifier type
             items.append(f"{{'id_type': {self.bind(id_type)}::varchar, 'id_value': {value}}}")
         return f"list_filter([{', '.join(items)}], lambda x: x.id_value is not null)"
 
     def type_errors(self) -> str:
         """The declared-type property columns whose value is present but does not parse."""
-        sql_type = {"integer": "bigint", "number": "double", "boolean": "boolean", "timestamp": "timestamptz"}
-        checks = [f"case when {self.text(c)} is not null and try_cast(trim({self.col(c)}) as {sql_type[t]}) is null "
-                  f"then {self.bind(f'{c} is not a valid {t}')} end" for c, t in self.source.types.items()]
+        checks = []
+        for c, t in self.source.types.items():
+            sql_type, pattern = TYPE_FORMATS[t]
+            value = f"trim({self.col(c)})"
+            valid = f"regexp_full_match({value}, {self.bind(pattern)}) and try_cast({value} as {sql_type}) is not null"
+            if t == "number":
+                valid += f" and isfinite(try_cast({value} as double))"
+            checks.append(f"case when {self.text(c)} is not null and not ({valid}) "
+                          f"then {self.bind(f'{c} is not a valid {t}')} end")
         return f"list_filter([{', '.join(checks)}]::varchar[], lambda x: x is not null)" if checks else "[]::varchar[]"
 
     def json_object(self, names: list[str], value, as_json: bool = False) -> str:
@@ -163,12 +190,12 @@ class _Compiler:
             self.rows()
             + "select\n"
             "    __line as line,\n    malformed,\n"
-            f"    {self.text(c.event_id) if c.event_id else 'null::varchar'} as event_id,\n"
+            f"    {self.stored_text(c.event_id) if c.event_id else 'null::varchar'} as event_id,\n"
             f"    {self.text(c.occurred_at)} as occurred_at_raw,\n"
-            f"    {self.text(c.event_name)} as event_name,\n"
+            f"    {self.stored_text(c.event_name)} as event_name,\n"
             f"    {self.derived('channel')} as channel,\n"
             f"    {self.identifiers()} as identifiers,\n"
-            f"    {self.json_object(list(self.source.properties), self.col, as_json=True)} as properties,\n"
+            f"    {self.json_object(list(self.source.properties), self.value, as_json=True)} as properties,\n"
             f"    {self.type_errors()} as type_errors\n"
             "from rows"
         )
@@ -177,8 +204,12 @@ class _Compiler:
         """Raw records (PII hashed; a malformed line redacted) of the rows `classified` rejected."""
         record = self.json_object(self.columns if self.jsonl else self.file_columns, self.value)
         if self.jsonl:
-            record = (f"case when malformed then regexp_replace(text, {self.bind(EMAIL_LIKE)}, '<redacted email>', 'g') "
-                      f"else {record} end")
+            redacted = f"regexp_replace(text, {self.bind(EMAIL_LIKE)}, '<redacted email>', 'g')"
+            for name in self.columns:
+                if self.pii_kind(name):
+                    pattern = self.bind("(" + re.escape(json_key(name)) + r"\s*:\s*)" + JSON_VALUE)
+                    redacted = f"regexp_replace({redacted}, {pattern}, '\\1\"<redacted>\"', 'g')"
+            record = f"case when malformed then {redacted} else {record} end"
         rejected = "where __line in (select line from classified where outcome not in ('loaded', 'deduplicated'))"
         return self.rows(rejected) + f"select __line as line, {record} as raw_record from rows"
 

@@ -7,11 +7,15 @@ batches (Polars' streaming scans; `.gz` is decompressed as it streams), so no fi
 
 from __future__ import annotations
 
+import csv
 import glob
+import gzip
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import polars as pl
 
@@ -47,11 +51,62 @@ def _checked(batches: Iterator[pl.DataFrame], path: Path, fmt: str) -> Iterator[
         for batch in batches:
             yield batch.with_columns(pl.col(LINE).cast(pl.Int64))
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise _unreadable(path, fmt, exc) from exc
+        where = _ragged_line(path) if fmt == "CSV" else ""
+        raise SourceError(f"{path}: cannot be read as {fmt}{where} ({str(exc).splitlines()[0]}). Fix that row "
+                          "(quote a value that holds the separator or a quote), or check the source's `format`.") from exc
+
+
+@contextmanager
+def _csv_text(path: Path) -> Iterator[TextIO]:
+    """The file as text for Python's csv module (gzip and a UTF-8 BOM handled): used only to check the
+    header and to find the line of a row the fast reader rejects."""
+    with path.open("rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    with (gzip.open if gzipped else open)(path, "rt", encoding="utf-8-sig", newline="") as fh:
+        yield fh
+
+
+def _checked_header(path: Path, columns: list[str]) -> None:
+    """Reject a header the fast reader would misread: unnamed, repeated or quoted column names (Polars
+    renames a repeated name and reads no row at all after a quote in the header)."""
+    try:
+        with _csv_text(path) as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+        raise _unreadable(path, "CSV", exc) from exc
+    problems = [f"column {i} has no name" for i, name in enumerate(header, start=1) if not name.strip()]
+    problems += [f"column name {name!r} appears {header.count(name)} times"
+                 for name in dict.fromkeys(header) if name.strip() and header.count(name) > 1]
+    problems += [f"column name {name!r} contains a quote or a line break"
+                 for name in header if any(ch in name for ch in "\"\r\n")]
+    if not problems and header != columns:
+        problems = [f"the header reads as {header} but the CSV reader found {columns}"]
+    if problems:
+        raise SourceError(f"{path}: the header row cannot be used: {'; '.join(problems)}. "
+                          "Give every column one distinct, plain name in the file's first line.")
+
+
+def _ragged_line(path: Path) -> str:
+    """The first line with more fields than the header (for the error message of a file the fast reader
+    rejects), or '' when this reader finds none."""
+    line = 1
+    try:
+        with _csv_text(path) as fh:
+            records = csv.reader(fh)
+            width = len(next(records, []))
+            for fields in records:
+                line = records.line_num
+                if len(fields) > width:
+                    return f" at line {line}: {len(fields)} fields where the header has {width}"
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+        return f" near line {line}: {exc}"
+    return ""
 
 
 def open_csv(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
-    """All columns as strings; empty fields are null; line 1 is the header."""
+    """All columns as strings; empty fields are null; line 1 is the header. Blank lines (and lines of
+    only separators) are skipped, as in JSON lines; a row with fewer fields than the header reads the
+    missing trailing fields as empty; a row with more fields fails the file with its line."""
     if os.access(path, os.R_OK) and path.stat().st_size == 0:
         return Opened([], iter(()))
     try:
@@ -59,6 +114,9 @@ def open_csv(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
         columns = [c for c in scan.collect_schema().names() if c != LINE]
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, "CSV", exc) from exc
+    _checked_header(path, columns)
+    if columns:
+        scan = scan.filter(~pl.all_horizontal(pl.exclude(LINE).is_null()))
     return Opened(columns, _checked(scan.collect_batches(chunk_size=batch_rows), path, "CSV"))
 
 
@@ -78,7 +136,20 @@ def open_jsonl(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
         pl.scan_lines(path, name=TEXT, row_index_name=LINE, row_index_offset=1)
         .filter(pl.col(TEXT).str.strip_chars() != "")
     )
-    return Opened(None, _checked(scan.collect_batches(chunk_size=batch_rows), path, "JSON lines"))
+    return Opened(None, _without_bom(_checked(scan.collect_batches(chunk_size=batch_rows), path, "JSON lines")))
+
+
+def _without_bom(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """Drop a UTF-8 byte order mark from line 1 (only the first batch is touched)."""
+    first = next(batches, None)
+    if first is None:
+        return
+    if first.height and first[TEXT][0].startswith("\ufeff"):
+        first = first.with_columns(
+            pl.when(pl.col(LINE) == pl.col(LINE).min()).then(pl.col(TEXT).str.strip_prefix("\ufeff"))
+            .otherwise(pl.col(TEXT)).alias(TEXT))
+    yield first
+    yield from batches
 
 
 def open_file(path: Path, fmt: str, batch_rows: int = BATCH_ROWS) -> Opened:

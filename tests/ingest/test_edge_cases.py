@@ -1,0 +1,211 @@
+"""Ingest edge cases found by trying to break it: personal data used outside identifiers, timestamps
+that a lenient cast would shift, loose number formats, unusable CSV headers, ragged and blank lines,
+a byte order mark, and re-reads. Every expected value is written out by hand."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import duckdb
+import pytest
+
+from journey_analytics.ingest import ingest_source
+from journey_analytics.ingest.check import check_source
+from journey_analytics.sources.mapping import pii_sql
+from journey_analytics.sources.readers import SourceError
+from journey_analytics.warehouse import connect
+from tests.helpers import pii_hash, sample_config_dict, source_paths, write_config
+
+NOW = datetime(2026, 9, 1, tzinfo=timezone.utc)
+UTC = timezone.utc
+HEADER = "activity_id,occurred_at,activity,contact_id,email,lead_source,segment,amount\n"
+
+
+def _crm(tmp_path, body: str, **spec):
+    (tmp_path / "crm.csv").write_text(HEADER + body)
+    sources = source_paths(tmp_path, crm="crm.csv")
+    sources[0].update(spec)
+    sources[0] = {k: v for k, v in sources[0].items() if v is not None}
+    return write_config(tmp_path, sources=sources)
+
+
+def _ingest(config, con, run_id="r1"):
+    (result,) = ingest_source(con, config, config.sources[0], run_id=run_id, now=NOW)
+    return result
+
+
+def _dump(con, folder) -> str:
+    con.execute(f"export database '{folder}' (format csv)")
+    return "".join(p.read_text() for p in folder.glob("*.csv"))
+
+
+# --- personal data ----------------------------------------------------------------------------------
+
+def test_a_personal_column_used_as_a_property_or_channel_is_stored_hashed(tmp_path):
+    config = _crm(tmp_path, "k1,2026-08-03 12:15:02,lead_created,ct-1,Secret.Person@Example.com,,smb,\n",
+                  properties=["segment", "email"], types={},
+                  derive={"channel": [{"then": {"column": "email"}}]})
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 1
+        digest = pii_hash("Secret.Person@Example.com", "email", config.hash_salt)
+        channel, properties = con.execute("select channel, properties from core.events").fetchall()[0]
+        assert channel == digest and json.loads(properties) == {"segment": "smb", "email": digest}
+        assert "secret.person" not in _dump(con, tmp_path / "dump").lower()
+
+
+def test_a_line_that_is_not_json_is_redacted_of_emails_and_personal_keys(tmp_path):
+    raw = sample_config_dict()
+    raw["identity"]["types"].append({"name": "phone", "pii": "phone"})
+    web = source_paths(tmp_path, web="web.jsonl")[0]
+    web["identifiers"]["phone"] = "phone"
+    lines = [
+        '{"event_id": "w1", "timestamp": "2026-08-03T10:00:00Z", "event": "signup", "phone": "+1 (555) 010-9999", ',
+        '{"event_id": "w2", "email": "Jörg@Example.COM", "note": "mail j\\u0040example.org", "timestamp": ',
+    ]
+    (tmp_path / "web.jsonl").write_text("\n".join(lines) + "\n")
+    config = write_config(tmp_path, identity=raw["identity"], sources=[web])
+    with connect(config.warehouse_path) as con:
+        assert dict(_ingest(config, con).reasons) == {"malformed_record": 2}
+        records = [r[0] for r in con.execute("select raw_record from ingest.quarantine order by line").fetchall()]
+    assert records == [
+        '{"event_id": "w1", "timestamp": "2026-08-03T10:00:00Z", "event": "signup", "phone": "<redacted>", ',
+        '{"event_id": "w2", "email": "<redacted>", "note": "mail <redacted email>", "timestamp": ',
+    ]
+
+
+@pytest.mark.parametrize("raw, kind", [
+    ("  Bob.Raw@Example.com ", "email"),
+    ("\tÉva@Example.COM\u00a0", "email"),
+    ("E\u0301va@example.com", "email"),  # decomposed É: the same address once NFC-normalised
+    ("+1 (555) 010-9999", "phone"),
+    ("555.010.9999", "phone"),
+])
+def test_the_sql_hash_of_a_personal_identifier_matches_its_documented_definition(raw, kind):
+    con = duckdb.connect()
+    stored = con.execute(f"select {pii_sql('$v', kind, '$salt')}", {"v": raw, "salt": "pepper"}).fetchall()[0][0]
+    assert stored == pii_hash(raw, kind, "pepper")
+    if kind == "email":
+        assert stored == pii_hash("éva@example.com" if "va@" in raw else "bob.raw@example.com", "email", "pepper")
+    assert con.execute(f"select {pii_sql('$v', kind, '$salt')}", {"v": " \t", "salt": "pepper"}).fetchall() == [(None,)]
+
+
+# --- timestamps and types ---------------------------------------------------------------------------
+
+def test_timestamps_follow_the_documented_format_and_are_never_shifted_by_guessing(tmp_path):
+    config = _crm(tmp_path, (
+        "k1,2026-06-01,lead_created,ct-1,,,smb,\n"                       # date only: Berlin midnight
+        "k2,2026-06-01 10:00:00 UTC,lead_created,ct-1,,,smb,\n"          # UTC suffix: 10:00 UTC
+        "k3,2026-06-01T10:00:00.5+0530,lead_created,ct-1,,,smb,\n"       # compact offset
+        "k4,2026-06-01 10:00 America/New_York,lead_created,ct-1,,,smb,\n"  # named zone: not guessed
+        "k5,2026-06-01T10:00:00+05:30:00,lead_created,ct-1,,,smb,\n"
+        "k6,epoch,lead_created,ct-1,,,smb,\n"
+        "k7,2026-02-30T10:00:00Z,lead_created,ct-1,,,smb,\n"
+    ))
+    with connect(config.warehouse_path) as con:
+        result = _ingest(config, con)
+        loaded = dict(con.execute("select event_id, occurred_at from core.events").fetchall())
+        unparsable = [r[0] for r in con.execute(
+            "select line from ingest.quarantine where reason = 'unparsable_timestamp' order by line").fetchall()]
+    assert loaded == {
+        "k1": datetime(2026, 5, 31, 22, 0, tzinfo=UTC),
+        "k2": datetime(2026, 6, 1, 10, 0, tzinfo=UTC),
+        "k3": datetime(2026, 6, 1, 4, 30, 0, 500000, tzinfo=UTC),
+    }
+    assert unparsable == [5, 6, 7, 8] and result.rows_quarantined == 4
+
+
+def test_a_date_without_a_time_in_a_source_without_a_zone_is_a_spec_error(tmp_path):
+    config = _crm(tmp_path, "k1,2026-06-01,lead_created,ct-1,,,smb,\n", timezone=None)
+    with connect(config.warehouse_path) as con, pytest.raises(SourceError, match="no UTC offset"):
+        _ingest(config, con)
+
+
+NUMBERS_OK = ["5", "-3", "+2", "1.5e2", ".5", "10.", "4.6", "1e3"]
+INTEGERS_OK = ["5", "-3", "+2", "9223372036854775807"]
+NOT_NUMBERS = ["0x10", "1_000", "nan", "inf", "-infinity", "1e400", "1,5"]
+NOT_INTEGERS = ["4.6", "0x10", "1e3", "1_000", "10.", "9223372036854775808", "five"]
+
+
+@pytest.mark.parametrize("type_, good, bad", [("number", NUMBERS_OK, NOT_NUMBERS), ("integer", INTEGERS_OK, NOT_INTEGERS)])
+def test_typed_values_must_be_written_as_their_type_and_finite(tmp_path, type_, good, bad):
+    values = good + bad
+    rows = "".join(f'k{i},2026-06-01 10:00:00,lead_created,ct-1,,,smb,"{v}"\n' for i, v in enumerate(values))
+    config = _crm(tmp_path, rows, types={"amount": type_})
+    with connect(config.warehouse_path) as con:
+        _ingest(config, con)
+        wrong = dict(con.execute("select line, detail from ingest.quarantine where reason = 'wrong_type'").fetchall())
+        loaded = {r[0] for r in con.execute("select properties->>'amount' from core.events").fetchall()}
+    assert wrong == {2 + values.index(v): f"amount is not a valid {type_}" for v in bad}
+    assert loaded == set(good)
+
+
+# --- CSV shape --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("header, problem", [
+    ("activity_id,occurred_at,activity,contact_id,email,,segment,amount", "column 6 has no name"),
+    ("activity_id,occurred_at,activity,contact_id,email,email,segment,amount", "column name 'email' appears 2 times"),
+    ('activity_id,occurred_at,activity,contact_id,email,lead"source,segment,amount', "column name 'lead\"source' contains a quote"),
+])
+def test_a_header_the_reader_would_misread_fails_the_file(tmp_path, header, problem):
+    config = _crm(tmp_path, "")
+    (tmp_path / "crm.csv").write_text(header + "\nk1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError, match=f"crm.csv: the header row cannot be used: {problem}"):
+            _ingest(config, con)
+        assert con.execute("select count(*) from ingest.manifest").fetchall() == [(0,)]
+
+
+def test_a_row_with_too_many_fields_fails_the_file_naming_its_line(tmp_path):
+    config = _crm(tmp_path, "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n"
+                            "k2,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,extra\n")
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError, match="crm.csv: cannot be read as CSV at line 3: 9 fields where the header has 8"):
+            _ingest(config, con)
+
+
+def test_blank_lines_are_not_rows(tmp_path):
+    config = _crm(tmp_path, "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n\n,,,,,,,\n"
+                            "k2,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n\n")
+    with connect(config.warehouse_path) as con:
+        result = _ingest(config, con)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 2, 0)
+
+
+def test_spec_columns_missing_from_the_file_are_noted(tmp_path):
+    (tmp_path / "crm.csv").write_text("activity_id,occurred_at,activity,contact_id,email,lead_source,amount\n"
+                                      "k1,2026-06-01 10:00:00,lead_created,ct-1,,,\n")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).note == "column(s) of the spec not in the file, read as empty: segment"
+
+
+def test_a_byte_order_mark_does_not_spoil_the_first_json_line(tmp_path):
+    line = {"event_id": "w1", "timestamp": "2026-08-03T10:00:00Z", "anonymous_id": "a-1", "event": "signup"}
+    (tmp_path / "web.jsonl").write_text("\ufeff" + json.dumps(line) + "\n", encoding="utf-8")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, web="web.jsonl"))
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 1
+
+
+# --- re-reads and checks ----------------------------------------------------------------------------
+
+def test_a_changed_file_read_again_does_not_repeat_its_quarantined_rows(tmp_path):
+    body = "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\nk2,not a time,lead_created,ct-1,,,smb,\n"
+    config = _crm(tmp_path, body)
+    with connect(config.warehouse_path) as con:
+        _ingest(config, con)
+        (tmp_path / "crm.csv").write_text(HEADER + body + "k3,2026-06-02 10:00:00,lead_created,ct-1,,,smb,\n")
+        again = _ingest(config, con, run_id="r2")
+        assert (again.rows_loaded, again.rows_deduplicated, again.rows_quarantined) == (1, 1, 1)
+        assert con.execute("select run_id, line, reason from ingest.quarantine").fetchall() == [
+            ("r2", 3, "unparsable_timestamp")]
+
+
+def test_check_counts_bad_rows_by_reason_for_a_source_that_fails_on_them(tmp_path):
+    config = _crm(tmp_path, "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\nk2,not a time,lead_created,ct-1,,,smb,\n",
+                  on_bad_row="fail")
+    result = check_source(config, config.sources[0])
+    assert result.error is None
+    (file,) = result.files
+    assert (file.rows_loaded, dict(file.reasons)) == (1, {"unparsable_timestamp": 1})
