@@ -2,14 +2,24 @@
 
     uv run python -m pipelines.deploy [--cron "30 2 * * *"] [--config journey.yaml]
 
-With PREFECT_API_URL pointing at a Prefect server the deployment appears in its UI; without one,
-`serve` runs against a local API. Run it under a process supervisor (systemd, supervisord) so it
-restarts with the machine. A plain crontab line calling `journey run` works too: see docs/operations.md.
+Prefect schedules only through a server: start one (`uv run prefect server start`, itself a long-running
+process) and point PREFECT_API_URL at it; the deployment then appears in its UI. Without one this exits
+with that instruction (Prefect's ephemeral server cannot schedule, so the flow would never run). Run both
+under a process supervisor (systemd, supervisord) so they restart with the machine. A plain crontab line
+calling `journey run` needs no server: see docs/operations.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+NO_SERVER = (
+    "pipelines.deploy: Prefect schedules runs only through a Prefect server, and PREFECT_API_URL is not set.\n"
+    "Start one in another process (`uv run prefect server start`), then\n"
+    "  export PREFECT_API_URL=http://127.0.0.1:4200/api\n"
+    "and run this again. Or schedule `journey run` with cron, which needs no server (docs/operations.md)."
+)
 
 
 def main() -> None:
@@ -23,6 +33,10 @@ def main() -> None:
     args = parser.parse_args()
     prefect_defaults(load_config(args.config).base_dir)
     from prefect.schedules import Cron
+    from prefect.settings import get_current_settings
+
+    if not get_current_settings().api.url:
+        sys.exit(NO_SERVER)
 
     from pipelines.nightly import nightly
 

@@ -40,6 +40,10 @@ def _broken(tmp_path: Path, mutate) -> str:
         (lambda r: r["paths"].update(goal_stage="buy"), "paths.goal_stage: 'buy' is not a stage"),
         (lambda r: r["stages"][0]["rules"][0].update(event_name={"regex": "("}), "invalid regex '('"),
         (lambda r: r["sources"][0]["derive"]["channel"][0]["when"].update(utm_medium={"equals": "a", "like": "b"}), "exactly one of equals, in, like, regex, glob"),
+        (lambda r: r["funnel"].update(breakdown="campaign"), "funnel.breakdown: expected 'channel', 'source', 'source_kind' or 'event_name'; found 'campaign'"),
+        (lambda r: r["funnel"].update(steps=["purchase", "awareness"]), "funnel.steps: ['purchase', 'awareness'] must be distinct stages in stage order"),
+        (lambda r: r["funnel"].update(segment="Customer Segment"), "funnel.segment: expected a name matching ^[A-Za-z_][A-Za-z0-9_]*$; found 'Customer Segment'"),
+        (lambda r: r.update(base_dir="/elsewhere"), "base_dir: unknown key (check the spelling); found '/elsewhere'"),
     ],
 )
 def test_errors_name_the_key_what_was_expected_and_what_was_found(tmp_path, mutate, expected):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import shutil
 from datetime import date
 
@@ -74,3 +77,12 @@ def test_backfill_runs_one_night_after_another(sample_copy):
         customers = con.execute("select value from marts.run_history where metric = 'customers' "
                                 "order by as_of").fetchall()
     assert len(customers) == 3 and customers[0] < customers[1] < customers[2]  # every night sees more people
+
+
+def test_deploy_without_a_prefect_server_says_how_to_start_one(tmp_path):
+    """Prefect's ephemeral server cannot schedule: serving there would never run the flow."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "pipelines.deploy", "--config", str(ROOT / "journey.yaml")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "PREFECT_API_URL is not set" in done.stderr and "prefect server start" in done.stderr

@@ -7,7 +7,7 @@ with segment_values as (
     select
         customer_id,
         event_seq,
-        json_extract_string(properties, '$."' || replace($segment_property, '"', '\"') || '"') as value
+        json_extract_string(properties, '$.' || $segment_property) as value
     from core.touchpoints
     where $segment_property is not null
 ),

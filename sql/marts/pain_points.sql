@@ -8,8 +8,8 @@
 with scored as (
     select
         t.customer_id, t.event_seq, t.source, t.event_name, t.stage, t.stage_index, t.occurred_at,
-        try_cast(json_extract_string(t.properties, '$."' || replace($csat_key, '"', '\"') || '"') as double) as csat,
-        try_cast(json_extract_string(t.properties, '$."' || replace($nps_key, '"', '\"') || '"') as double) as nps
+        try_cast(json_extract_string(t.properties, '$.' || $csat_key) as double) as csat,
+        try_cast(json_extract_string(t.properties, '$.' || $nps_key) as double) as nps
     from core.touchpoints as t
 ),
 

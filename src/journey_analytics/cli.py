@@ -30,9 +30,15 @@ def prefect_defaults(base_dir: Path) -> None:
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # fail fast, before Prefect starts
     prefect_defaults(config.base_dir)
+    from journey_analytics.metrics import AuditError
     from pipelines.nightly import nightly  # Prefect is imported only for the run itself
 
-    summary = nightly(config_path=str(args.config), as_of=args.as_of)
+    try:
+        summary = nightly(config_path=str(args.config), as_of=args.as_of)
+    except AuditError as exc:  # a broken metric invariant: nothing of this run was published
+        print(f"journey: {exc}\nThe marts and report stay as the previous run published them; "
+              "please report this with the audit's rows.", file=sys.stderr)
+        return 1
     print()
     print(f"{'source':<12}{'file':<44}{'read':>10}{'loaded':>10}{'dedup':>8}{'quarant.':>10}")
     for f in summary.files:

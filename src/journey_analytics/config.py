@@ -11,13 +11,17 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 NAME = r"^[a-z][a-z0-9_]*$"
+# A property the metrics read by name (segment, csat, nps): a plain key, because the one JSON path syntax
+# DuckDB and Spark share is `$.key` (DuckDB has no `$['key']`, Spark no `$."key"`).
+PROPERTY_KEY = r"^[A-Za-z_][A-Za-z0-9_]*$"
+PropertyKey = Annotated[str, Field(pattern=PROPERTY_KEY)]
 SOURCE_KINDS = ("clickstream", "crm", "service")
 FORMATS = ("csv", "jsonl", "parquet", "postgres")
 
@@ -178,11 +182,16 @@ class Sessions(_Model):
     max_hours: float = Field(default=24, gt=0)
 
 
+# Touchpoint attributes a funnel breakdown can use (taken from the attempt's step-1 touchpoint).
+Breakdown = Literal["channel", "source", "source_kind", "event_name"]
+BREAKDOWNS: tuple[str, ...] = get_args(Breakdown)
+
+
 class Funnel(_Model):
     steps: tuple[str, ...] | None = None
     window_days: float = Field(default=30, gt=0)
-    breakdown: str = "channel"
-    segment: str | None = None  # event property holding a customer's segment / persona, e.g. `segment`
+    breakdown: Breakdown = "channel"
+    segment: PropertyKey | None = None  # event property holding a customer's segment / persona, e.g. `segment`
     top_n: int = Field(default=8, ge=1)
 
     @property
@@ -198,8 +207,8 @@ class Paths(_Model):
 
 
 class PainPoints(_Model):
-    csat_property: str = "csat"  # survey event properties
-    nps_property: str = "nps"
+    csat_property: PropertyKey = "csat"  # survey event properties
+    nps_property: PropertyKey = "nps"
     min_customers: int = Field(default=20, ge=1)  # fewer customers: listed, not ranked
 
 
@@ -226,7 +235,12 @@ class Config(_Model):
     paths: Paths = Paths()
     pain_points: PainPoints = PainPoints()
     report: Report = Report()
-    base_dir: Path = Path(".")
+    _base_dir: Path = PrivateAttr(default=Path("."))
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder of the journey.yaml: relative paths in it are relative to this folder."""
+        return self._base_dir
 
     def problems(self) -> list[str]:
         """Cross-reference problems (keys that name other keys), each as `key: what is wrong`."""
@@ -245,9 +259,13 @@ class Config(_Model):
             problems.append(f"sources: the name {dup!r} is used twice; source names must be unique")
         if len(set(stage_names)) != len(stage_names):
             problems.append("stages: stage names must be unique")
-        for step in self.funnel.steps or ():
+        steps = self.funnel.steps or ()
+        for step in steps:
             if step not in stage_names:
                 problems.append(f"funnel.steps: {step!r} is not a stage (stages: {', '.join(stage_names)})")
+        positions = [stage_names.index(s) for s in steps if s in stage_names]
+        if positions != sorted(set(positions)):
+            problems.append(f"funnel.steps: {list(steps)} must be distinct stages in stage order ({', '.join(stage_names)})")
         if self.paths.goal_stage not in stage_names:
             problems.append(f"paths.goal_stage: {self.paths.goal_stage!r} is not a stage ({', '.join(stage_names)})")
         return problems
@@ -267,7 +285,7 @@ class Config(_Model):
 
     def source_priority(self, source: Source) -> int:
         """Explicit priority, else the position in the file (earlier = higher priority = smaller number)."""
-        return source.priority if source.priority is not None else self.sources.index(source) + 1
+        return source.priority if source.priority is not None else [s.name for s in self.sources].index(source.name) + 1
 
     def resolve(self, path: str) -> Path:
         p = Path(path)
@@ -295,6 +313,8 @@ def _format_error(path: Path, exc: ValidationError) -> str:
         msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling)"
+        if err["type"] == "string_pattern_mismatch":
+            msg = f"expected a name matching {err['ctx']['pattern']}"
         lines.append(f"  - {key}: {msg}; found {found_text}")
     return "\n".join(lines)
 
@@ -313,9 +333,10 @@ def load_config(path: str | os.PathLike[str] = "journey.yaml") -> Config:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level; found {type(raw).__name__}")
     try:
-        config = Config.model_validate({**raw, "base_dir": path.resolve().parent})
+        config = Config.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_format_error(path, exc)) from None
+    config._base_dir = path.resolve().parent
     if problems := config.problems():
         raise ConfigError("\n".join([f"{path}: {len(problems)} problem(s) in the configuration"] + [f"  - {p}" for p in problems]))
     return config

@@ -8,10 +8,10 @@ from (
         customer_id,
         event_seq,
         case when contains(props, $csat_key) or contains(props, '\')
-            then try_cast(json_extract_string(props, '$."' || replace($csat_key, '"', '\"') || '"') as double)
+            then try_cast(json_extract_string(props, '$.' || $csat_key) as double)
         end as csat,
         case when contains(props, $nps_key) or contains(props, '\')
-            then try_cast(json_extract_string(props, '$."' || replace($nps_key, '"', '\"') || '"') as double)
+            then try_cast(json_extract_string(props, '$.' || $nps_key) as double)
         end as nps
     from (select customer_id, event_seq, cast(properties as varchar) as props from core.touchpoints) as t
 ) as scored

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Any
 import duckdb
 
 from journey_analytics import sqlfiles
+from journey_analytics.config import BREAKDOWNS, PROPERTY_KEY
 
 __all__ = [
     "AUDITS",
@@ -42,8 +44,6 @@ __all__ = [
     "write_stages",
 ]
 
-# Touchpoint attributes a funnel breakdown can use (taken from the attempt's step-1 touchpoint).
-BREAKDOWNS = ("channel", "source", "source_kind", "event_name")
 
 # Build order: each model reads only tables built before it.
 MARTS = (
@@ -143,6 +143,10 @@ class MetricSettings:
             raise ValueError(
                 f"metrics: funnel.breakdown {self.breakdown!r} is not supported; use one of {list(BREAKDOWNS)}"
             )
+        for name in ("segment_property", "csat_property", "nps_property"):
+            key = getattr(self, name)
+            if key is not None and not re.match(PROPERTY_KEY, key):
+                raise ValueError(f"metrics: {name} must be a plain property key (letters, digits, _), got {key!r}")
         if self.goal_stage not in stages:
             raise ValueError(
                 f"metrics: paths.goal_stage {self.goal_stage!r} is not a stage; stages are {list(stages)}"
