@@ -53,7 +53,7 @@ per_touchpoint as (
         count(g.csat) as csat_responses,
         avg(g.csat) as avg_csat,
         count(g.nps) as nps_responses,
-        100.0 * (count(*) filter (where g.nps >= 9) - count(*) filter (where g.nps <= 6)) / nullif(count(g.nps), 0) as nps
+        cast(100 as double) * (count(*) filter (where g.nps >= 9) - count(*) filter (where g.nps <= 6)) / nullif(count(g.nps), 0) as nps
     from rated as r
     left join ratings as g using (customer_id, event_seq)
     where not r.is_survey

@@ -49,7 +49,7 @@ per_touchpoint as (
         coalesce(r.csat_responses, 0) as csat_responses,
         r.avg_csat,
         coalesce(r.nps_responses, 0) as nps_responses,
-        100.0 * r.nps_net / nullif(r.nps_responses, 0) as nps
+        cast(100 as double) * r.nps_net / nullif(r.nps_responses, 0) as nps
     from pain_types as t
     left join pain_exits as e
         on e.source is not distinct from t.source and e.event_name is not distinct from t.event_name

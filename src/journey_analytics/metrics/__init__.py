@@ -215,17 +215,28 @@ def settings_from(config: Any) -> MetricSettings:
     )
 
 
+# The two small tables the settings define; the column types read the same in DuckDB and Spark DDL.
+STAGE_TABLES = {
+    "marts.stages": "stage_index int, stage string",
+    "marts.funnel_stages": "step int, stage string, stage_index int",
+}
+
+
+def stage_rows(settings: MetricSettings) -> dict[str, list[tuple]]:
+    """The rows of `STAGE_TABLES`: every stage (1-based, configured order) and the funnel steps (1-based)."""
+    return {
+        "marts.stages": list(enumerate(settings.stages, start=1)),
+        "marts.funnel_stages": [(step, stage, settings.stages.index(stage) + 1)
+                                for step, stage in enumerate(settings.steps, start=1)],
+    }
+
+
 def write_stages(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> None:
-    """Create `marts.stages(stage_index, stage)` (every stage, 1-based, configured order) and
-    `marts.funnel_stages(step, stage, stage_index)` (the funnel steps, 1-based)."""
+    """Create `marts.stages(stage_index, stage)` and `marts.funnel_stages(step, stage, stage_index)`."""
     con.execute("create schema if not exists marts")
-    con.execute("create or replace table marts.stages (stage_index integer, stage varchar)")
-    con.executemany("insert into marts.stages values (?, ?)", list(enumerate(settings.stages, start=1)))
-    con.execute("create or replace table marts.funnel_stages (step integer, stage varchar, stage_index integer)")
-    con.executemany(
-        "insert into marts.funnel_stages values (?, ?, ?)",
-        [(step, stage, settings.stages.index(stage) + 1) for step, stage in enumerate(settings.steps, start=1)],
-    )
+    for table, rows in stage_rows(settings).items():
+        con.execute(f"create or replace table {table} ({STAGE_TABLES[table]})")  # names: the constant above
+        con.executemany(f"insert into {table} values ({', '.join('?' * len(rows[0]))})", rows)
 
 
 def _check_stages(con: duckdb.DuckDBPyConnection, stages: tuple[str, ...]) -> None:
