@@ -83,6 +83,8 @@ def _sources_check(args: argparse.Namespace) -> int:
             print("  preview of mapped rows:")
             for row in result.preview:
                 print("    " + "  ".join(f"{k}={v}" for k, v in row.items()))
+        elif any(f.rows_read for f in result.files):
+            print("  no preview: no row would be new (every valid row is loaded already)")
         print()
     return 1 if failed else 0
 

@@ -209,3 +209,21 @@ def test_check_counts_bad_rows_by_reason_for_a_source_that_fails_on_them(tmp_pat
     assert result.error is None
     (file,) = result.files
     assert (file.rows_loaded, dict(file.reasons)) == (1, {"unparsable_timestamp": 1})
+
+
+def test_a_json_key_named_in_columns_that_no_line_holds_fails_the_source(tmp_path):
+    lines = [{"event_id": f"w{i}", "timestamp": "2026-08-03T10:00:00Z", "anonymous_id": "a-1", "event": "signup"}
+             for i in range(3)]  # no line has user_id or email: identifiers may be omitted when empty
+    (tmp_path / "web.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    web = source_paths(tmp_path, web="web.jsonl")[0]
+    config = write_config(tmp_path, sources=[web])
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 3
+    web["columns"]["occurred_at"] = "timestmap"  # a typo: every line would be missing it
+    (tmp_path / "w2").mkdir()
+    (tmp_path / "w2" / "web.jsonl").write_text((tmp_path / "web.jsonl").read_text())
+    config = write_config(tmp_path / "w2", sources=[web])
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError, match="web.jsonl: no line has the key\\(s\\) timestmap that the source's `columns`"):
+            _ingest(config, con)
+        assert con.execute("select count(*) from ingest.manifest").fetchall() == [(0,)]

@@ -123,6 +123,7 @@ def ingest_unit(
     note = _check_columns(unit, source, opened)
     mapping = compile_mapping(source, config, opened.columns)
     counts: Counter[str] = Counter()
+    keys_seen: Counter[str] = Counter()  # JSON lines: lines holding each key `columns` names
     digest = hashlib.sha256()
     con.execute("begin transaction")
     try:
@@ -132,6 +133,9 @@ def ingest_unit(
             if unit.fingerprint is None:
                 digest.update(frame.hash_rows().to_arrow().buffers()[1])
             con.register("raw", frame.to_arrow())
+            if mapping.presence:
+                keys_seen.update(dict(zip(mapping.role_keys, con.execute(
+                    mapping.presence, mapping.bind(mapping.presence)).fetchall()[0][0])))
             con.execute(f"create or replace temp table batch as {mapping.batch}", mapping.bind(mapping.batch))
             sqlfiles.build(con, "ingest/classified", temp=True, **params)
             con.execute(f"create or replace temp table rejected as {mapping.records}", mapping.bind(mapping.records))
@@ -146,6 +150,12 @@ def ingest_unit(
                 )
             sqlfiles.run_script(con, "ingest/append", **params)
             counts.update(batch_counts)
+        absent = [k for k in mapping.role_keys if not keys_seen[k]]
+        if absent and sum(counts.values()) > counts["malformed_record"]:
+            raise SourceError(
+                f"{unit.shown}: no line has the key(s) {', '.join(absent)} that the source's `columns` names. "
+                "Fix `columns` in the config (keys are case-sensitive), or the data."
+            )
         reasons = tuple(sorted((k, n) for k, n in counts.items() if k not in OUTCOMES))
         if reasons and source.on_bad_row == "fail":
             raise SourceError(

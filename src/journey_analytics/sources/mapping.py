@@ -230,6 +230,9 @@ class Mapping:
     batch: str  # → the canonical batch
     records: str  # → (line, raw_record) of the rows the classification rejected
     params: dict[str, Any]
+    # JSON lines only: → one list, per key in `role_keys`, of how many lines hold that key's text
+    presence: str | None = None
+    role_keys: tuple[str, ...] = ()
 
     def bind(self, sql: str) -> dict[str, Any]:
         return {k: v for k, v in self.params.items() if re.search(rf"\${k}\b", sql)}
@@ -238,4 +241,11 @@ class Mapping:
 def compile_mapping(source: Source, config: Config, file_columns: list[str] | None) -> Mapping:
     compiler = _Compiler(source, config, file_columns)
     batch, records = compiler.batch(), compiler.records()
-    return Mapping(batch, records, compiler.params)
+    if not compiler.jsonl:
+        return Mapping(batch, records, compiler.params)
+    # A JSON line may omit a key that is null, so only the keys `columns` names (needed on every event) are
+    # checked: a key whose text is on no line of a file is a spec error, as a missing CSV column is.
+    c = source.columns
+    keys = tuple(dict.fromkeys(k for k in (c.event_id, c.occurred_at, c.event_name) if k))
+    counts = ", ".join(f"count(*) filter (where contains(__text, {compiler.bind(json_key(k))}))" for k in keys)
+    return Mapping(batch, records, compiler.params, f"select [{counts}] from raw", keys)
