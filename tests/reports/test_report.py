@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 import pytest
-from plotly.offline import get_plotlyjs
+from plotly.offline import get_plotlyjs_version
 from report_warehouse import (
     ARTIFACTS,
     N_SANKEY_LINKS,
@@ -28,6 +28,7 @@ from report_warehouse import (
 
 from journey_analytics.reports import esc_html, esc_label, render_run_report
 from journey_analytics.reports.render import check_run_id
+from journey_analytics.reports.run_page import plotly_js
 from journey_analytics.reports.sankey import sankey_graph
 from journey_analytics.reports.summary import change_sentence
 from journey_analytics.reports.text import fmt_duration, fmt_pts
@@ -85,8 +86,8 @@ def test_sankey_graph_indexes_step_keyed_nodes():
 def test_report_is_one_self_contained_file(report):
     text = report.read_text(encoding="utf-8")
     assert report.parent.name == RUN_ID
-    assert text.count(get_plotlyjs()[:120]) == 1, "plotly.js must be embedded exactly once"
-    ours = text.replace(get_plotlyjs(), "")  # plotly.js itself names URLs it never loads for our charts
+    assert text.count(plotly_js()[:120]) == 1, "plotly.js must be embedded exactly once"
+    ours = text.replace(plotly_js(), "")  # plotly.js itself names URLs it never loads for our charts
     assert not re.search(r"<script[^>]*\bsrc=", ours), "no external scripts"
     assert not re.search(r"<link\b", ours), "no external stylesheets or preloads"
     assert not re.search(r"https?:", ours), "no remote URL anywhere in the page"
@@ -285,6 +286,12 @@ def test_xss_label_is_literal_text_and_runs_nothing(opened):
 
 def test_page_fits_a_1280_px_screen(opened):
     assert opened.page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+
+def test_the_embedded_plotly_js_is_the_version_plotly_py_writes_figures_for(opened):
+    """The partial bundle (reports/assets) must be rebuilt when plotly.py moves to another plotly.js."""
+    assert opened.page.evaluate("() => window.Plotly.version") == get_plotlyjs_version()
+    assert plotly_js().startswith(f"/*! plotly.js v{get_plotlyjs_version()} partial bundle")
 
 
 def test_page_renders_within_two_seconds(opened, chromium_browser, report):
