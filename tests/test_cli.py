@@ -73,3 +73,11 @@ def test_stages_suggest_on_a_fully_mapped_sample_has_nothing_to_suggest(project,
     config, _, _ = project
     assert main(["stages", "suggest", "--config", str(config.base_dir / "journey.yaml")]) == 0
     assert capsys.readouterr().out == "# every event is mapped by a rule: nothing to suggest\n"
+
+
+def test_explain_trims_a_plain_identifier_as_ingest_does(project, capsys):
+    config, con, _ = project
+    cookie = con.execute("select id_value from core.identity_map where id_type = 'anonymous_id' limit 1").fetchall()[0][0]
+    path = str(config.base_dir / "journey.yaml")
+    assert main(["explain", "customer", "--anonymous-id", f"  {cookie} ", "--config", path]) == 0
+    assert cookie in capsys.readouterr().out

@@ -44,6 +44,8 @@ def _broken(tmp_path: Path, mutate) -> str:
         (lambda r: r["funnel"].update(steps=["purchase", "awareness"]), "funnel.steps: ['purchase', 'awareness'] must be distinct stages in stage order"),
         (lambda r: r["funnel"].update(segment="Customer Segment"), "funnel.segment: expected a name matching ^[A-Za-z_][A-Za-z0-9_]*$; found 'Customer Segment'"),
         (lambda r: r.update(base_dir="/elsewhere"), "base_dir: unknown key (check the spelling); found '/elsewhere'"),
+        (lambda r: r["stages"][4]["rules"].append({"event_name": {"regex": "^(?!landing)review"}}),
+         "invalid regex '^(?!landing)review': invalid perl operator: (?! (RE2 syntax"),
     ],
 )
 def test_errors_name_the_key_what_was_expected_and_what_was_found(tmp_path, mutate, expected):
@@ -62,3 +64,14 @@ def test_salt_comes_from_the_environment_when_set(monkeypatch):
     config = load_config(ROOT / "journey.yaml")
     monkeypatch.setenv("JOURNEY_HASH_SALT", "from-the-environment")
     assert config.hash_salt == "from-the-environment"
+
+
+def test_yaml_scalars_in_conditions_are_the_text_they_match(tmp_path):
+    """`true` is the text 'true' (not Python's 'True'); `no`, `yes`, `off` stay text (YAML 1.2 booleans only)."""
+    text = (ROOT / "journey.yaml").read_text().replace(
+        "      - source_kind: service\n",
+        "      - source_kind: service\n      - {properties: {is_trial: true, country: no, tier: 2, flag: off}}\n")
+    (tmp_path / "journey.yaml").write_text(text)
+    rule = load_config(tmp_path / "journey.yaml").stages[3].rules[1]
+    assert {k: c.op for k, c in rule.properties.items()} == {
+        "is_trial": ("equals", "true"), "country": ("equals", "no"), "tier": ("equals", "2"), "flag": ("equals", "off")}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -61,6 +62,13 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _text(value: Any) -> Any:
+    """A YAML scalar as the text it matches: `true` → 'true' (not Python's 'True'), 2 → '2'."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, (int, float)) else value
+
+
 class Condition(_Model):
     """One test on a value; exactly one operator. A bare scalar in YAML means `equals`."""
 
@@ -74,11 +82,11 @@ class Condition(_Model):
     @classmethod
     def _scalar_is_equals(cls, value: Any) -> Any:
         if isinstance(value, (str, int, float, bool)):
-            return {"equals": str(value)}
+            return {"equals": _text(value)}
         if isinstance(value, list):
-            return {"in": [str(v) for v in value]}
-        if isinstance(value, dict) and "in" in value and isinstance(value["in"], list):
-            return {**value, "in": [str(v) for v in value["in"]]}
+            return {"in": [_text(v) for v in value]}
+        if isinstance(value, dict):
+            return {k: ([_text(x) for x in v] if isinstance(v, list) else _text(v)) for k, v in value.items()}
         return value
 
     @model_validator(mode="after")
@@ -87,10 +95,12 @@ class Condition(_Model):
         if len(given) != 1:
             raise ValueError("give exactly one of equals, in, like, regex, glob")
         if self.regex is not None:
-            try:
-                re.compile(self.regex)
-            except re.error as exc:
-                raise ValueError(f"invalid regex {self.regex!r}: {exc}") from exc
+            try:  # checked by the engine that runs it (RE2), which rejects some patterns Python accepts
+                duckdb.connect().execute("select regexp_matches('', ?)", [self.regex]).fetchall()
+            except duckdb.Error as exc:
+                message = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
+                raise ValueError(f"invalid regex {self.regex!r}: {message} (RE2 syntax: no lookaround "
+                                 "or backreferences)") from None
         return self
 
     @property
@@ -319,6 +329,19 @@ def _format_error(path: Path, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """YAML with only true/false as booleans (YAML 1.2): in YAML 1.1, which PyYAML follows, `no`, `yes`,
+    `on` and `off` are booleans too, so `{country: no}` would silently become the text 'false'."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
 def load_config(path: str | os.PathLike[str] = "journey.yaml") -> Config:
     """Read and validate a journey.yaml; raise ConfigError with a readable message on any problem."""
     path = Path(path)
@@ -327,7 +350,7 @@ def load_config(path: str | os.PathLike[str] = "journey.yaml") -> Config:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror}); pass --config PATH") from exc
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

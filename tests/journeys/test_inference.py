@@ -97,3 +97,29 @@ def test_suggested_rules_paste_back_into_the_stages(sample_without_some_rules):
     suggested = yaml.safe_load(suggested_rules(con))
     rules = {r["event_name"]: (stage["name"], r["source"]) for stage in suggested for r in stage["rules"]}
     assert rules == {name: (true_stage[name], "web") for name in LEFT_OUT}
+
+
+def test_suggested_rules_match_only_the_event_they_name_and_data_cannot_inject_yaml():
+    import duckdb
+    import yaml
+
+    from journey_analytics.config import Condition
+    from journey_analytics.journeys.rules import _condition_rows
+    from journey_analytics.journeys.suggest import suggested_rules
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("""create table marts.stage_inference as select * from (values
+        ('web', 'faq?', 'awareness', 1, 1.0, 10, 10, 10, true),
+        ('web', '50%_off*', 'awareness', 1, 1.0, 10, 10, 10, true),
+        ('web', e'weird\n- name: hacked\n  rules: [{source_kind: clickstream}]\n#', null, null, null, 3, 0, 3, false)
+    ) as t(source, event_name, proposed_stage, proposed_stage_index, share, occurrences, n_with_stage, customers,
+           is_used)""")
+    suggested = yaml.safe_load(suggested_rules(con))
+    assert [stage["name"] for stage in suggested] == ["awareness"]  # the newline in a name stays in a comment
+    conditions = [Condition.model_validate(rule["event_name"]) for rule in suggested[0]["rules"]]
+    for condition, name, other in zip(conditions, ["50%_off*", "faq?"], ["50x off now", "faqs"]):  # rule order
+        ((op, pattern),) = _condition_rows(condition, globs=True)
+        matches = "select ? like ? escape '\\'" if op == "like" else "select ? = ?"
+        assert con.execute(matches, [name, pattern]).fetchall() == [(True,)]
+        assert con.execute(matches, [other, pattern]).fetchall() == [(False,)]

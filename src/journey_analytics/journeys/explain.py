@@ -31,11 +31,10 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
     pii = {t.name: t.pii for t in config.identity.types}
     if id_type not in pii:
         raise NotFound(f"unknown identifier type {id_type!r} (known: {', '.join(pii)})")
-    if pii[id_type]:  # hashed by the very expression ingest used
-        value_sql = pii_sql("$value", pii[id_type], "$salt")
-        stored = con.execute(f"select {value_sql}", {"value": value, "salt": config.hash_salt}).fetchall()[0][0]
-    else:
-        stored = value
+    # stored as ingest stores it: personal identifiers hashed by the very same expression, others trimmed
+    value_sql = pii_sql("$value", pii[id_type], "$salt") if pii[id_type] else "nullif(trim($value), '')"
+    params = {"value": value, "salt": config.hash_salt} if pii[id_type] else {"value": value}
+    stored = con.execute(f"select {value_sql}", params).fetchall()[0][0]
     found = con.execute("select customer_id from core.identity_map where id_type = ? and id_value = ?",
                         [id_type, stored]).fetchall()
     if not found:

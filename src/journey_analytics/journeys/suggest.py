@@ -19,15 +19,25 @@ def suggested_rules(con: duckdb.DuckDBPyConnection) -> str:
     current = None
     for source, event, stage, share, occurrences, with_stage, customers, used in rows:
         if stage is None:
-            lines.append(f"# {source}/{event}: never seen after a mapped event; no stage to propose")
+            lines.append(f"# {json.dumps(source)} / {json.dumps(event)}: never seen after a mapped event; "
+                         "no stage to propose")
             continue
         why = f"{share:.0%} of {with_stage} occurrences ({customers} customers) happen in {stage}"
         if stage != current:
             lines.append(f"- name: {stage}\n  rules:")
             current = stage
-        rule = f"{{source: {json.dumps(source)}, event_name: {json.dumps(event)}}}"
+        rule = f"{{source: {json.dumps(source)}, event_name: {_exactly(event)}}}"
         if used:
             lines.append(f"    - {rule}   # {why}")
         else:
             lines.append(f"    # - {rule}   # not confident: {why}")
     return "\n".join(lines) + "\n"
+
+
+def _exactly(event_name: str) -> str:
+    """A YAML condition matching exactly this name: plain, or, when the name holds the glob characters `*` or
+    `?` (which a plain event_name value treats as wildcards), a LIKE pattern with `%`, `_` and `\\` escaped."""
+    if "*" not in event_name and "?" not in event_name:
+        return json.dumps(event_name)
+    escaped = event_name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{{like: {json.dumps(escaped)}}}"
