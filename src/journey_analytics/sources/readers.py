@@ -52,8 +52,10 @@ def _checked(batches: Iterator[pl.DataFrame], path: Path, fmt: str) -> Iterator[
             yield batch.with_columns(pl.col(LINE).cast(pl.Int64))
     except (pl.exceptions.PolarsError, OSError) as exc:
         where = _ragged_line(path) if fmt == "CSV" else ""
-        raise SourceError(f"{path}: cannot be read as {fmt}{where} ({str(exc).splitlines()[0]}). Fix that row "
-                          "(quote a value that holds the separator or a quote), or check the source's `format`.") from exc
+        if where:
+            raise SourceError(f"{path}: cannot be read as CSV{where}. Fix that row (quote a value that holds a "
+                              "comma or a quote), or check the source's `format`.") from exc
+        raise _unreadable(path, fmt, exc) from exc
 
 
 @contextmanager
