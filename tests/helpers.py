@@ -54,10 +54,10 @@ def pii_hash(value: str, kind: str, salt: str) -> str | None:
     """The stored form of a personal identifier, written from docs/sources.md independently of the SQL:
     `sha256(salt + ":" + normalised)` in hex; None when nothing is left after trimming."""
     value = value.strip(" \t\r\n\u00a0")
-    if not value:
-        return None
     if kind == "email":
-        normal = unicodedata.normalize("NFC", value).lower()
+        # lower case character by character (simple case mapping: İ → i, a final Σ → σ)
+        normal = "".join(ch.lower()[0] for ch in unicodedata.normalize("NFC", value))
     else:
-        normal = ("+" if value.startswith("+") else "") + re.sub(r"[^0-9]", "", value)
-    return hashlib.sha256(f"{salt}:{normal}".encode()).hexdigest()
+        digits = re.sub(r"[^0-9]", "", value)
+        normal = ("+" if value.startswith("+") else "") + digits if digits else ""
+    return hashlib.sha256(f"{salt}:{normal}".encode()).hexdigest() if normal else None

@@ -67,11 +67,14 @@ def test_salt_comes_from_the_environment_when_set(monkeypatch):
 
 
 def test_yaml_scalars_in_conditions_are_the_text_they_match(tmp_path):
-    """`true` is the text 'true' (not Python's 'True'); `no`, `yes`, `off` stay text (YAML 1.2 booleans only)."""
+    """`true` is the text 'true' (not Python's 'True'); `no`, `yes`, `off` stay text (YAML 1.2 booleans only);
+    numbers and dates are the text they were written as (not 668 for `01234`)."""
     text = (ROOT / "journey.yaml").read_text().replace(
         "      - source_kind: service\n",
-        "      - source_kind: service\n      - {properties: {is_trial: true, country: no, tier: 2, flag: off}}\n")
+        "      - source_kind: service\n      - {properties: {is_trial: true, country: no, tier: 2, flag: off, "
+        "zip: 01234, price: 2.50, day: 2026-06-01}}\n")
     (tmp_path / "journey.yaml").write_text(text)
     rule = load_config(tmp_path / "journey.yaml").stages[3].rules[1]
     assert {k: c.op for k, c in rule.properties.items()} == {
-        "is_trial": ("equals", "true"), "country": ("equals", "no"), "tier": ("equals", "2"), "flag": ("equals", "off")}
+        "is_trial": ("equals", "true"), "country": ("equals", "no"), "tier": ("equals", "2"), "flag": ("equals", "off"),
+        "zip": ("equals", "01234"), "price": ("equals", "2.50"), "day": ("equals", "2026-06-01")}

@@ -67,7 +67,7 @@ def _sources_check(args: argparse.Namespace) -> int:
         result = check_source(config, source)
         where = source.path or (f"table {source.table}" if source.table else "query")
         print(f"source {source.name} ({source.kind}, {source.format}) — {where}")
-        if result.error:
+        if result.error and not result.files:
             failed = True
             print(f"  ERROR: {result.error}\n")
             continue
@@ -83,8 +83,13 @@ def _sources_check(args: argparse.Namespace) -> int:
             print("  preview of mapped rows:")
             for row in result.preview:
                 print("    " + "  ".join(f"{k}={v}" for k, v in row.items()))
-        elif any(f.rows_read for f in result.files):
+        elif any(f.rows_deduplicated for f in result.files):
             print("  no preview: no row would be new (every valid row is loaded already)")
+        elif any(f.rows_read for f in result.files):
+            print("  no preview: every row would be quarantined")
+        if result.error:
+            failed = True
+            print(f"  ERROR: {result.error}")
         print()
     return 1 if failed else 0
 

@@ -63,10 +63,13 @@ class _Model(BaseModel):
 
 
 def _text(value: Any) -> Any:
-    """A YAML scalar as the text it matches: `true` → 'true' (not Python's 'True'), 2 → '2'."""
+    """A YAML scalar as the text it matches: `true` → 'true' (not Python's 'True'); a number as written
+    in journey.yaml (`01234`, `2.50`, `+12` stay so, not 668, 2.5, 12)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value) if isinstance(value, (int, float)) else value
+    if isinstance(value, (int, float)):
+        return getattr(value, "yaml_text", str(value))
+    return value
 
 
 class Condition(_Model):
@@ -330,16 +333,35 @@ def _format_error(path: Path, exc: ValidationError) -> str:
 
 
 class _YamlLoader(yaml.SafeLoader):
-    """YAML with only true/false as booleans (YAML 1.2): in YAML 1.1, which PyYAML follows, `no`, `yes`,
-    `on` and `off` are booleans too, so `{country: no}` would silently become the text 'false'."""
+    """YAML as a condition value means it: only true/false are booleans (YAML 1.2; in YAML 1.1, which PyYAML
+    follows, `no`, `yes`, `on`, `off` are too, so `{country: no}` would become 'false'), dates stay text,
+    and a number keeps the text it was written as (`yaml_text`) for conditions that compare text."""
+
+
+class _Int(int):
+    yaml_text: str
+
+
+class _Float(float):
+    yaml_text: str
+
+
+def _number(kind: type, construct: Any) -> Any:
+    def build(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+        value = kind(construct(loader, node))
+        value.yaml_text = node.value
+        return value
+    return build
 
 
 _YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _YamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_YamlLoader.add_constructor("tag:yaml.org,2002:int", _number(_Int, yaml.SafeLoader.construct_yaml_int))
+_YamlLoader.add_constructor("tag:yaml.org,2002:float", _number(_Float, yaml.SafeLoader.construct_yaml_float))
 
 
 def load_config(path: str | os.PathLike[str] = "journey.yaml") -> Config:

@@ -112,13 +112,14 @@ def test_suggested_rules_match_only_the_event_they_name_and_data_cannot_inject_y
     con.execute("""create table marts.stage_inference as select * from (values
         ('web', 'faq?', 'awareness', 1, 1.0, 10, 10, 10, true),
         ('web', '50%_off*', 'awareness', 1, 1.0, 10, 10, 10, true),
+        ('web', '🎉 signup', 'awareness', 1, 1.0, 10, 10, 10, true),
         ('web', e'weird\n- name: hacked\n  rules: [{source_kind: clickstream}]\n#', null, null, null, 3, 0, 3, false)
     ) as t(source, event_name, proposed_stage, proposed_stage_index, share, occurrences, n_with_stage, customers,
            is_used)""")
     suggested = yaml.safe_load(suggested_rules(con))
     assert [stage["name"] for stage in suggested] == ["awareness"]  # the newline in a name stays in a comment
     conditions = [Condition.model_validate(rule["event_name"]) for rule in suggested[0]["rules"]]
-    for condition, name, other in zip(conditions, ["50%_off*", "faq?"], ["50x off now", "faqs"]):  # rule order
+    for condition, name, other in zip(conditions, ["50%_off*", "faq?", "🎉 signup"], ["50x off now", "faqs", "signup"]):
         ((op, pattern),) = _condition_rows(condition, globs=True)
         matches = "select ? like ? escape '\\'" if op == "like" else "select ? = ?"
         assert con.execute(matches, [name, pattern]).fetchall() == [(True,)]

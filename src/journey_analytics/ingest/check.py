@@ -50,4 +50,9 @@ def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> Ch
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
     except SourceError as exc:
         result.error = str(exc)
+    refused = [f for f in result.files if f.rows_quarantined] if source.on_bad_row == "fail" else []
+    if refused and not result.error:
+        result.error = "; ".join(f"{f.path}: {f.rows_quarantined} bad row(s)" for f in refused) + (
+            f" and source {source.name!r} has on_bad_row: fail, so a run would load nothing from "
+            f"{'these files' if len(refused) > 1 else 'this file'}. Fix the data or set on_bad_row: quarantine.")
     return result

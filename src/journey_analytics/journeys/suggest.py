@@ -7,6 +7,12 @@ import json
 import duckdb
 
 
+def _quoted(text: str) -> str:
+    """A YAML double-quoted scalar: JSON string syntax, with characters beyond ASCII kept as they are
+    (JSON's surrogate-pair escapes for emoji would not read back as the same text in YAML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def suggested_rules(con: duckdb.DuckDBPyConnection) -> str:
     """YAML for `stages:`: confident proposals as rules, the others as comments with their numbers."""
     rows = con.execute(
@@ -19,14 +25,14 @@ def suggested_rules(con: duckdb.DuckDBPyConnection) -> str:
     current = None
     for source, event, stage, share, occurrences, with_stage, customers, used in rows:
         if stage is None:
-            lines.append(f"# {json.dumps(source)} / {json.dumps(event)}: never seen after a mapped event; "
+            lines.append(f"# {_quoted(source)} / {_quoted(event)}: never seen after a mapped event; "
                          "no stage to propose")
             continue
         why = f"{share:.0%} of {with_stage} occurrences ({customers} customers) happen in {stage}"
         if stage != current:
             lines.append(f"- name: {stage}\n  rules:")
             current = stage
-        rule = f"{{source: {json.dumps(source)}, event_name: {_exactly(event)}}}"
+        rule = f"{{source: {_quoted(source)}, event_name: {_exactly(event)}}}"
         if used:
             lines.append(f"    - {rule}   # {why}")
         else:
@@ -38,6 +44,6 @@ def _exactly(event_name: str) -> str:
     """A YAML condition matching exactly this name: plain, or, when the name holds the glob characters `*` or
     `?` (which a plain event_name value treats as wildcards), a LIKE pattern with `%`, `_` and `\\` escaped."""
     if "*" not in event_name and "?" not in event_name:
-        return json.dumps(event_name)
+        return _quoted(event_name)
     escaped = event_name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{{like: {json.dumps(escaped)}}}"
+    return f"{{like: {_quoted(escaped)}}}"

@@ -30,13 +30,15 @@ TYPE_FORMATS = {
     "integer": ("bigint", r"^[+-]?[0-9]+$"),
     "number": ("double", r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"),
     "boolean": ("boolean", r"^(?i)(true|false|t|f|yes|no|y|n|1|0)$"),
-    "timestamp": ("timestamptz", TIMESTAMP_FORMAT),
+    "timestamp": ("timestamp", TIMESTAMP_FORMAT),  # its date and time parts are cast, as for occurred_at
 }
 
 # Redaction of a line that is not JSON (so its fields cannot be hashed): anything shaped like an email
 # (any script; `@` possibly JSON-escaped), and the value after every key that feeds a personal identifier.
 EMAIL_LIKE = r"""[^\s"'<>(),;:@]+(@|\\u0040)[^\s"'<>(),;:@]+"""
-JSON_VALUE = r"""("([^"\\]|\\.)*("|$)|[^\s,}]+)"""  # a JSON string, maybe cut off, or a bare value
+# The value after a personal key, whatever its shape (string, cut-off string, bare words, array, object):
+# everything up to the next key, which is kept, or the end of the line.
+VALUE_UP_TO_NEXT_KEY = r"""(.*?)(,\s*["'][^"']*["']\s*:|$)"""
 
 
 def referenced_columns(source: Source) -> list[str]:
@@ -58,14 +60,19 @@ def required_columns(source: Source) -> list[str]:
 
 def pii_sql(value: str, kind: str, salt: str) -> str:
     """SQL for the stored form of a personal identifier, given SQL for the raw value and the salt:
-    hex `sha256(salt || ':' || normalised)`, NULL when nothing is left after trimming spaces, tabs, line
-    breaks and no-break spaces. An email is then NFC-normalised and lower-cased; a phone keeps its digits
-    and an optional leading +. Ingest and `journey explain --email` both use this one expression, so a
-    lookup always hashes exactly as ingest did."""
+    hex `sha256(salt || ':' || normalised)`. The value is trimmed of spaces, tabs, line breaks and no-break
+    spaces; an email is then NFC-normalised and lower-cased character by character; a phone keeps its
+    digits and an optional leading +. NULL when nothing is left (so `n/a` or `-` as a phone is no
+    identifier, rather than one identifier shared by everyone who gave none). Ingest and `journey explain
+    --email` both use this one expression, so a lookup always hashes exactly as ingest did."""
     trimmed = f"trim({value}, ' ' || chr(9) || chr(10) || chr(13) || chr(160))"
-    normal = (f"lower(nfc_normalize({trimmed}))" if kind == "email" else
-              f"(case when starts_with({trimmed}, '+') then '+' else '' end || regexp_replace({trimmed}, '[^0-9]', '', 'g'))")
-    return f"case when {trimmed} <> '' then sha256({salt} || ':' || {normal}) end"
+    if kind == "email":
+        kept = trimmed
+        normal = f"lower(nfc_normalize({trimmed}))"
+    else:
+        kept = f"regexp_replace({trimmed}, '[^0-9]', '', 'g')"  # no digit: no phone number
+        normal = f"(case when starts_with({trimmed}, '+') then '+' else '' end || {kept})"
+    return f"case when {kept} <> '' then sha256({salt} || ':' || {normal}) end"
 
 
 def quote(name: str) -> str:
@@ -124,7 +131,7 @@ class _Compiler:
             case "in":
                 return f"list_contains({self.bind(list(value))}, {col})"
             case "like":
-                return f"{col} like {self.bind(value)}"
+                return f"{col} like {self.bind(value)} escape '\\'"
             case "glob":
                 return f"{col} glob {self.bind(value)}"
             case "regex":
@@ -155,8 +162,11 @@ class _Compiler:
         checks = []
         for c, t in self.source.types.items():
             sql_type, pattern = TYPE_FORMATS[t]
-            value = f"trim({self.col(c)})"
-            valid = f"regexp_full_match({value}, {self.bind(pattern)}) and try_cast({value} as {sql_type}) is not null"
+            value, shape = f"trim({self.col(c)})", self.bind(pattern)
+            cast = value if t != "timestamp" else (
+                f"regexp_extract({value}, {shape}, 1) || ' ' || "
+                f"coalesce(nullif(regexp_extract({value}, {shape}, 2), ''), '00:00')")
+            valid = f"regexp_full_match({value}, {shape}) and try_cast({cast} as {sql_type}) is not null"
             if t == "number":
                 valid += f" and isfinite(try_cast({value} as double))"
             checks.append(f"case when {self.text(c)} is not null and not ({valid}) "
@@ -207,8 +217,9 @@ class _Compiler:
             redacted = f"regexp_replace(text, {self.bind(EMAIL_LIKE)}, '<redacted email>', 'g')"
             for name in self.columns:
                 if self.pii_kind(name):
-                    pattern = self.bind("(" + re.escape(json_key(name)) + r"\s*:\s*)" + JSON_VALUE)
-                    redacted = f"regexp_replace({redacted}, {pattern}, '\\1\"<redacted>\"', 'g')"
+                    quoted = f"({re.escape(json_key(name))}|'{re.escape(name)}')"  # JSON or Python-style key
+                    pattern = self.bind("(" + quoted + r"\s*:\s*)" + VALUE_UP_TO_NEXT_KEY)
+                    redacted = f"regexp_replace({redacted}, {pattern}, '\\1\"<redacted>\"\\4', 'g')"
             record = f"case when malformed then {redacted} else {record} end"
         rejected = "where __line in (select line from classified where outcome not in ('loaded', 'deduplicated'))"
         return self.rows(rejected) + f"select __line as line, {record} as raw_record from rows"
@@ -247,5 +258,9 @@ def compile_mapping(source: Source, config: Config, file_columns: list[str] | No
     # checked: a key whose text is on no line of a file is a spec error, as a missing CSV column is.
     c = source.columns
     keys = tuple(dict.fromkeys(k for k in (c.event_id, c.occurred_at, c.event_name) if k))
-    counts = ", ".join(f"count(*) filter (where contains(__text, {compiler.bind(json_key(k))}))" for k in keys)
+    # the key's text, or (rarely needed, so parsed only then) the key written with JSON escapes (`\u00fc`)
+    counts = ", ".join(
+        f"count(*) filter (where case when contains(__text, {compiler.bind(json_key(k))}) then true "
+        f"when json_valid(__text) then json_exists(__text, {compiler.bind('$.' + json_key(k))}) else false end)"
+        for k in keys)
     return Mapping(batch, records, compiler.params, f"select [{counts}] from raw", keys)

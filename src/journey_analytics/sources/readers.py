@@ -73,7 +73,7 @@ def _checked_header(path: Path, columns: list[str]) -> None:
     renames a repeated name and reads no row at all after a quote in the header)."""
     try:
         with _csv_text(path) as fh:
-            header = next(csv.reader(fh), [])
+            header = next((record for record in csv.reader(fh) if record), [])  # blank lines are skipped
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
         raise _unreadable(path, "CSV", exc) from exc
     problems = [f"column {i} has no name" for i, name in enumerate(header, start=1) if not name.strip()]
