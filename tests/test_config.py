@@ -46,6 +46,7 @@ def _broken(tmp_path: Path, mutate) -> str:
         (lambda r: r.update(base_dir="/elsewhere"), "base_dir: unknown key (check the spelling); found '/elsewhere'"),
         (lambda r: r["stages"][4]["rules"].append({"event_name": {"regex": "^(?!landing)review"}}),
          "invalid regex '^(?!landing)review': invalid perl operator: (?! (RE2 syntax"),
+        (lambda r: r["stages"][4]["rules"].append({"event_name": {"like": "review\\"}}), "it ends with the escape character"),
     ],
 )
 def test_errors_name_the_key_what_was_expected_and_what_was_found(tmp_path, mutate, expected):

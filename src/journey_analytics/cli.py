@@ -74,7 +74,7 @@ def _sources_check(args: argparse.Namespace) -> int:
         print(f"  {'file':<40}{'read':>10}{'would load':>12}{'dedup':>8}{'quarantine':>12}")
         for f in result.files:
             print(f"  {f.path[-39:]:<40}{f.rows_read:>10,}{f.rows_loaded:>12,}{f.rows_deduplicated:>8,}"
-                  f"{f.rows_quarantined:>12,}")
+                  f"{f.rows_quarantined:>12,}" + ("  (read before, unchanged: a run skips it)" if f.skipped else ""))
             if f.reasons:
                 print("    quarantined by reason: " + ", ".join(f"{k} {n:,}" for k, n in f.reasons))
             if f.note:
@@ -83,6 +83,8 @@ def _sources_check(args: argparse.Namespace) -> int:
             print("  preview of mapped rows:")
             for row in result.preview:
                 print("    " + "  ".join(f"{k}={v}" for k, v in row.items()))
+        elif result.error:
+            pass
         elif any(f.rows_deduplicated for f in result.files):
             print("  no preview: no row would be new (every valid row is loaded already)")
         elif any(f.rows_read for f in result.files):

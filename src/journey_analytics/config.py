@@ -104,6 +104,9 @@ class Condition(_Model):
                 message = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
                 raise ValueError(f"invalid regex {self.regex!r}: {message} (RE2 syntax: no lookaround "
                                  "or backreferences)") from None
+        if self.like is not None and re.search(r"(?<!\\)(\\\\)*\\$", self.like):
+            raise ValueError(f"invalid like {self.like!r}: it ends with the escape character `\\`; "
+                             "write `\\\\` for a literal backslash")
         return self
 
     @property

@@ -65,18 +65,22 @@ def test_a_line_that_is_not_json_is_redacted_of_emails_and_personal_keys(tmp_pat
         '{"event_id": "w3", "phone": +1 555 010 9999, "event": "signup"',
         "{'event_id': 'w4', 'phone': '+1 555 010 9999'}",
         '{"event_id": "w5", "phone": ["+1 555 010", "+1 666 020"], "event": "x", "timestamp": "2026-08-03"',
+        '{"event_id": "w6", "phone": {"home": "+1 555 010", "work": "+1 666 020"}, "event": "x"',
+        '{"event_id": "w7", phone: "+1 555 040", "phone": "+1 666 050", "event": "x"',
     ]
     (tmp_path / "web.jsonl").write_text("\n".join(lines) + "\n")
     config = write_config(tmp_path, identity=raw["identity"], sources=[web])
     with connect(config.warehouse_path) as con:
-        assert dict(_ingest(config, con).reasons) == {"malformed_record": 5}
+        assert dict(_ingest(config, con).reasons) == {"malformed_record": 7}
         records = [r[0] for r in con.execute("select raw_record from ingest.quarantine order by line").fetchall()]
     assert records == [
         '{"event_id": "w1", "timestamp": "2026-08-03T10:00:00Z", "event": "signup", "phone": "<redacted>"',
-        '{"event_id": "w2", "email": "<redacted>", "note": "mail <redacted email>", "timestamp": ',
+        '{"event_id": "w2", "email": "<redacted email>", "note": "mail <redacted email>", "timestamp": ',
         '{"event_id": "w3", "phone": "<redacted>", "event": "signup"',
         "{'event_id': 'w4', 'phone': \"<redacted>\"",
-        '{"event_id": "w5", "phone": "<redacted>", "event": "x", "timestamp": "2026-08-03"',
+        '{"event_id": "w5", "phone": "<redacted>"',
+        '{"event_id": "w6", "phone": "<redacted>"',  # an object or array: redacted to the end of the line
+        '{"event_id": "w7", phone: "<redacted>", "phone": "<redacted>", "event": "x"',
     ]
     assert not any(digits in r for r in records for digits in ("555", "666"))
 
@@ -267,3 +271,14 @@ def test_a_like_condition_in_derive_honours_backslash_escapes(tmp_path):
     with connect(config.warehouse_path) as con:
         _ingest(config, con)
         assert dict(con.execute("select event_id, channel from core.events").fetchall()) == {"k1": "promo", "k2": "crm"}
+
+
+def test_check_does_not_fail_a_file_a_run_would_skip(tmp_path):
+    body = "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\nk2,not a time,lead_created,ct-1,,,smb,\n"
+    config = _crm(tmp_path, body)
+    with connect(config.warehouse_path) as con:
+        _ingest(config, con)  # read once with on_bad_row: quarantine
+    strict = _crm(tmp_path, body, on_bad_row="fail")
+    result = check_source(strict, strict.sources[0])
+    (file,) = result.files
+    assert result.error is None and file.skipped and dict(file.reasons) == {"unparsable_timestamp": 1}

@@ -113,7 +113,8 @@ def test_suggested_rules_match_only_the_event_they_name_and_data_cannot_inject_y
         ('web', 'faq?', 'awareness', 1, 1.0, 10, 10, 10, true),
         ('web', '50%_off*', 'awareness', 1, 1.0, 10, 10, 10, true),
         ('web', '🎉 signup', 'awareness', 1, 1.0, 10, 10, 10, true),
-        ('web', e'weird\n- name: hacked\n  rules: [{source_kind: clickstream}]\n#', null, null, null, 3, 0, 3, false)
+        ('web', e'weird\n- name: hacked\n  rules: [{source_kind: clickstream}]\n#', null, null, null, 3, 0, 3, false),
+        ('web', 'odd' || chr(8232) || '- name: hacked2' || chr(133) || '#', null, null, null, 3, 0, 3, false)
     ) as t(source, event_name, proposed_stage, proposed_stage_index, share, occurrences, n_with_stage, customers,
            is_used)""")
     suggested = yaml.safe_load(suggested_rules(con))

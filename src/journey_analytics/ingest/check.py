@@ -7,7 +7,7 @@ exactly what the next run would produce for files it has not read yet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 import duckdb
@@ -32,6 +32,7 @@ def _scratch(config: Config, source: Source) -> duckdb.DuckDBPyConnection:
     if config.warehouse_path.exists():
         con.execute("attach ? as warehouse (read_only)", [str(config.warehouse_path)])
         con.execute("insert into core.events select * from warehouse.core.events where source = ?", [source.name])
+        con.execute("insert into ingest.manifest select * from warehouse.ingest.manifest where source = ?", [source.name])
         con.execute("detach warehouse")
     return con
 
@@ -43,14 +44,18 @@ def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> Ch
     try:
         con = _scratch(config, source)
         for unit in units(config, source):
+            read_before = bool(unit.fingerprint) and bool(con.execute(
+                "select 1 from ingest.manifest where source = ? and path = ? and content_sha256 = ?",
+                [source.name, unit.shown, unit.fingerprint]).fetchall())
             unseen = Unit(unit.shown, unit.size_bytes, None, unit.open)  # evaluate even files already read
             # bad rows are counted by reason even where a run would fail the file on them (on_bad_row: fail)
             counted = source.model_copy(update={"on_bad_row": "quarantine"})
-            result.files.append(ingest_unit(con, config, counted, unseen, run_id="check", now=now))
+            checked = ingest_unit(con, config, counted, unseen, run_id="check", now=now)
+            result.files.append(replace(checked, skipped=read_before))  # a run would skip it
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
     except SourceError as exc:
         result.error = str(exc)
-    refused = [f for f in result.files if f.rows_quarantined] if source.on_bad_row == "fail" else []
+    refused = [f for f in result.files if f.rows_quarantined and not f.skipped] if source.on_bad_row == "fail" else []
     if refused and not result.error:
         result.error = "; ".join(f"{f.path}: {f.rows_quarantined} bad row(s)" for f in refused) + (
             f" and source {source.name!r} has on_bad_row: fail, so a run would load nothing from "

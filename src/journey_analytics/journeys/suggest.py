@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 
 
+# Characters YAML reads as line breaks (U+0085, U+2028, U+2029) or rejects: escaped, so no event name can
+# end a comment line or break the output.
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+
+
 def _quoted(text: str) -> str:
-    """A YAML double-quoted scalar: JSON string syntax, with characters beyond ASCII kept as they are
-    (JSON's surrogate-pair escapes for emoji would not read back as the same text in YAML)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A YAML double-quoted scalar: JSON string syntax, with printable characters beyond ASCII kept as
+    they are (JSON's surrogate-pair escapes for emoji would not read back as the same text in YAML)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
 
 
 def suggested_rules(con: duckdb.DuckDBPyConnection) -> str:

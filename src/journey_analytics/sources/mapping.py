@@ -36,9 +36,11 @@ TYPE_FORMATS = {
 # Redaction of a line that is not JSON (so its fields cannot be hashed): anything shaped like an email
 # (any script; `@` possibly JSON-escaped), and the value after every key that feeds a personal identifier.
 EMAIL_LIKE = r"""[^\s"'<>(),;:@]+(@|\\u0040)[^\s"'<>(),;:@]+"""
-# The value after a personal key, whatever its shape (string, cut-off string, bare words, array, object):
-# everything up to the next key, which is kept, or the end of the line.
-VALUE_UP_TO_NEXT_KEY = r"""(.*?)(,\s*["'][^"']*["']\s*:|$)"""
+# The value after a personal key, whatever its shape: an array or object runs to the end of the line (its
+# inner keys are no boundary); anything else (string, cut-off string, bare words) up to the next key, which
+# is kept, or the end of the line. A value already "<redacted>" does not match, so a second pass finds a
+# repeated key that the first pass's match ran into.
+VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^<].*?|[^"\[{\s].*?|"?)(,\s*["'][^"']*["']\s*:|$)"""
 
 
 def referenced_columns(source: Source) -> list[str]:
@@ -217,9 +219,10 @@ class _Compiler:
             redacted = f"regexp_replace(text, {self.bind(EMAIL_LIKE)}, '<redacted email>', 'g')"
             for name in self.columns:
                 if self.pii_kind(name):
-                    quoted = f"({re.escape(json_key(name))}|'{re.escape(name)}')"  # JSON or Python-style key
-                    pattern = self.bind("(" + quoted + r"\s*:\s*)" + VALUE_UP_TO_NEXT_KEY)
-                    redacted = f"regexp_replace({redacted}, {pattern}, '\\1\"<redacted>\"\\4', 'g')"
+                    key = f"({re.escape(json_key(name))}|'{re.escape(name)}'|\\b{re.escape(name)}\\b)"  # JSON, Python, bare
+                    pattern = self.bind("(" + key + r"\s*:\s*)" + VALUE_UP_TO_NEXT_KEY)
+                    for _ in range(2):  # a match ends where a repeated key begins: twice catches the repeat
+                        redacted = f"regexp_replace({redacted}, {pattern}, '\\1\"<redacted>\"\\4', 'g')"
             record = f"case when malformed then {redacted} else {record} end"
         rejected = "where __line in (select line from classified where outcome not in ('loaded', 'deduplicated'))"
         return self.rows(rejected) + f"select __line as line, {record} as raw_record from rows"
