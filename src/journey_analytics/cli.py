@@ -83,11 +83,9 @@ def _sources_check(args: argparse.Namespace) -> int:
             print("  preview of mapped rows:")
             for row in result.preview:
                 print("    " + "  ".join(f"{k}={v}" for k, v in row.items()))
-        elif result.error:
-            pass
-        elif any(f.rows_deduplicated for f in result.files):
+        elif not result.error and any(f.rows_deduplicated for f in result.files):
             print("  no preview: no row would be new (every valid row is loaded already)")
-        elif any(f.rows_read for f in result.files):
+        elif not result.error and any(f.rows_read for f in result.files):
             print("  no preview: every row would be quarantined")
         if result.error:
             failed = True

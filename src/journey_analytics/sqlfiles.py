@@ -28,9 +28,9 @@ def load(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    # DuckDB rejects named parameters the statement does not use.
-    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+def used(sql: str, params: dict[str, Any], marker: str = "$") -> dict[str, Any]:
+    # DuckDB (and Spark) reject named parameters the statement does not use; Spark marks them `:name`.
+    return {k: v for k, v in params.items() if re.search(rf"{re.escape(marker)}{k}\b", sql)}
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.DuckDBPyConnection:

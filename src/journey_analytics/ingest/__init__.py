@@ -97,21 +97,26 @@ def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
             f"{unit.shown}: required column(s) {', '.join(missing)} not found (found: {', '.join(opened.columns)}). "
             f"Fix the source's `columns`/`identifiers` in the config, or the data."
         )
-    extra = [c for c in opened.columns if c not in referenced_columns(source)]
-    absent = [c for c in referenced_columns(source) if c not in opened.columns]
+    referenced = referenced_columns(source)
+    extra = [c for c in opened.columns if c not in referenced]
+    absent = [c for c in referenced if c not in opened.columns]
     notes = ([f"ignored column(s) not in the spec: {', '.join(extra)}"] if extra else []) + (
         [f"column(s) of the spec not in the file, read as empty: {', '.join(absent)}"] if absent else [])
     return "; ".join(notes)
+
+
+def read_before(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit) -> bool:
+    """Whether the manifest holds this file with this content (a run skips it)."""
+    return bool(unit.fingerprint) and bool(con.execute(
+        "select 1 from ingest.manifest where source = ? and path = ? and content_sha256 = ?",
+        [source.name, unit.shown, unit.fingerprint]).fetchall())
 
 
 def ingest_unit(
     con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit, *, run_id: str, now: datetime
 ) -> FileResult:
     """Ingest one unit of `source`; returns its counts (rows_read = loaded + deduplicated + quarantined)."""
-    if unit.fingerprint and con.execute(
-        "select 1 from ingest.manifest where source = ? and path = ? and content_sha256 = ?",
-        [source.name, unit.shown, unit.fingerprint],
-    ).fetchall():
+    if read_before(con, source, unit):
         return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True)
 
     params = dict(

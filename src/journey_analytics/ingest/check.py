@@ -14,7 +14,7 @@ import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
-from journey_analytics.ingest import FileResult, Unit, ingest_unit, units
+from journey_analytics.ingest import FileResult, Unit, ingest_unit, read_before, units
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect
 
@@ -43,15 +43,13 @@ def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> Ch
     now = datetime.now(timezone.utc)
     try:
         con = _scratch(config, source)
+        # bad rows are counted by reason even where a run would fail the file on them (on_bad_row: fail)
+        counted = source.model_copy(update={"on_bad_row": "quarantine"})
         for unit in units(config, source):
-            read_before = bool(unit.fingerprint) and bool(con.execute(
-                "select 1 from ingest.manifest where source = ? and path = ? and content_sha256 = ?",
-                [source.name, unit.shown, unit.fingerprint]).fetchall())
+            skipped = read_before(con, source, unit)  # a run would skip it
             unseen = Unit(unit.shown, unit.size_bytes, None, unit.open)  # evaluate even files already read
-            # bad rows are counted by reason even where a run would fail the file on them (on_bad_row: fail)
-            counted = source.model_copy(update={"on_bad_row": "quarantine"})
             checked = ingest_unit(con, config, counted, unseen, run_id="check", now=now)
-            result.files.append(replace(checked, skipped=read_before))  # a run would skip it
+            result.files.append(replace(checked, skipped=skipped))
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
     except SourceError as exc:
         result.error = str(exc)

@@ -11,7 +11,7 @@ import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config
-from journey_analytics.sources.mapping import pii_sql
+from journey_analytics.sources.mapping import pii_sql, text_sql
 
 
 class NotFound(LookupError):
@@ -32,7 +32,7 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
     if id_type not in pii:
         raise NotFound(f"unknown identifier type {id_type!r} (known: {', '.join(pii)})")
     # stored as ingest stores it: personal identifiers hashed by the very same expression, others trimmed
-    value_sql = pii_sql("$value", pii[id_type], "$salt") if pii[id_type] else "nullif(trim($value), '')"
+    value_sql = pii_sql("$value", pii[id_type], "$salt") if pii[id_type] else text_sql("$value")
     params = {"value": value, "salt": config.hash_salt} if pii[id_type] else {"value": value}
     stored = con.execute(f"select {value_sql}", params).fetchall()[0][0]
     found = con.execute("select customer_id from core.identity_map where id_type = ? and id_value = ?",

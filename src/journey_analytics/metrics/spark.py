@@ -16,7 +16,6 @@ files run here: the fast forms in `sql/marts/fast/` are DuckDB-only. Needs the `
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import cache
 from typing import Any
 
@@ -31,10 +30,6 @@ def to_spark(name: str) -> str:
 
     return sqlglot.transpile(sqlfiles.load(name), read="duckdb", write="spark",
                              unsupported_level=sqlglot.ErrorLevel.RAISE)[0]
-
-
-def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if re.search(rf":{k}\b", sql)}
 
 
 def build_marts(spark: Any, settings: MetricSettings, as_of: dt.datetime) -> dict[str, int]:
@@ -54,11 +49,11 @@ def build_marts(spark: Any, settings: MetricSettings, as_of: dt.datetime) -> dic
         counts[table] = len(rows)
     for name in MARTS:
         sql, table = to_spark(name), name.replace("/", ".")
-        spark.sql(sql, args=_used(sql, params)).write.mode("overwrite").saveAsTable(table)
+        spark.sql(sql, args=sqlfiles.used(sql, params, ":")).write.mode("overwrite").saveAsTable(table)
         counts[table] = spark.table(table).count()
     for audit in AUDITS:
         sql = to_spark(audit)
-        rows = spark.sql(sql, args=_used(sql, params)).limit(20).collect()
+        rows = spark.sql(sql, args=sqlfiles.used(sql, params, ":")).limit(20).collect()
         if rows:
             raise AuditError(audit, list(rows[0].asDict()), [tuple(r) for r in rows])
     return counts

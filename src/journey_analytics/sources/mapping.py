@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from journey_analytics import sqlfiles
 from journey_analytics.config import Condition, Config, Source
 
 # The only timestamp text accepted (sql/ingest/classified.sql, typed `timestamp` properties): an ISO-8601
@@ -60,6 +61,11 @@ def required_columns(source: Source) -> list[str]:
     return list(dict.fromkeys(cols + list(source.identifiers.values())))
 
 
+def text_sql(value: str) -> str:
+    """SQL for a plain text value as stored: trimmed of spaces, NULL when empty."""
+    return f"nullif(trim({value}), '')"
+
+
 def pii_sql(value: str, kind: str, salt: str) -> str:
     """SQL for the stored form of a personal identifier, given SQL for the raw value and the salt:
     hex `sha256(salt || ':' || normalised)`. The value is trimmed of spaces, tabs, line breaks and no-break
@@ -102,7 +108,7 @@ class _Compiler:
         return quote(name) if name in self.file_columns else "null::varchar"
 
     def text(self, name: str) -> str:
-        return f"nullif(trim({self.col(name)}), '')"
+        return text_sql(self.col(name))
 
     def hashed(self, name: str, kind: str) -> str:
         return pii_sql(self.col(name), kind, self.bind(self.config.hash_salt))
@@ -249,7 +255,7 @@ class Mapping:
     role_keys: tuple[str, ...] = ()
 
     def bind(self, sql: str) -> dict[str, Any]:
-        return {k: v for k, v in self.params.items() if re.search(rf"\${k}\b", sql)}
+        return sqlfiles.used(sql, self.params)
 
 
 def compile_mapping(source: Source, config: Config, file_columns: list[str] | None) -> Mapping:
