@@ -18,7 +18,7 @@ select
     u.event_seq,
     u.reached_at,
     case when u.step > 1 then
-        cast(date_diff('microsecond', u.all_reached_at[u.step - 1], u.reached_at) as double) / 1000000
+        cast((epoch_us(u.reached_at) - epoch_us(u.all_reached_at[u.step - 1])) as double) / 1000000
     end as s_from_previous
 from unnested as u
 join marts.funnel_stages as s

@@ -9,7 +9,7 @@ select
     s.stage as deepest_stage,
     coalesce(f.breakdown_value, '(none)') as breakdown_value,
     f.deepest_step < l.n_steps
-        and date_diff('microsecond', f.reached_at[1], $as_of) < cast($window_s as double) * 1000000
+        and (epoch_us($as_of) - epoch_us(f.reached_at[1])) < cast($window_s as double) * 1000000
         as is_in_progress,
     f.reached_at
 from funnel_scan as f

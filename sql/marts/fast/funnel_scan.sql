@@ -76,7 +76,7 @@ chains as (
                         then chain[k - 1] + list_position(list_slice(step, chain[k - 1] + 1, len(step)), k) end],
                     lambda p: case
                         when p > chain[k - 1]
-                            and date_diff('microsecond', ts[s], ts[p]) < cast($window_s as double) * 1000000
+                            and (epoch_us(ts[p]) - epoch_us(ts[s])) < cast($window_s as double) * 1000000
                         then list_append(chain, p)
                         else chain
                     end

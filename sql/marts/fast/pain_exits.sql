@@ -17,5 +17,5 @@ select last_touch.source as source, last_touch.event_name as event_name, count(*
 from per_customer
 where last_touch is not null
   and not finished
-  and date_diff('microsecond', last_touch.occurred_at, $as_of) >= cast($window_s as double) * 1000000
+  and (epoch_us($as_of) - epoch_us(last_touch.occurred_at)) >= cast($window_s as double) * 1000000
 group by last_touch.source, last_touch.event_name

@@ -27,7 +27,7 @@ next_entries as (
     -- the stage's earliest start, the first later entry's start the earliest later start
     select
         p.stage_index as stage_index,
-        cast(date_diff('microsecond', start_list[p.first_pos], start_list[p.first_pos + p.next_pos]) as double)
+        cast((epoch_us(start_list[p.first_pos + p.next_pos]) - epoch_us(start_list[p.first_pos])) as double)
             / 1000000 as seconds
     from per_stage
     where p.first_pos > 0 and p.next_pos > 0

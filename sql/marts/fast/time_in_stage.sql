@@ -9,7 +9,7 @@ with visits as (
     select
         stage_index,
         ended_at is not null as is_completed,
-        date_diff('microsecond', started_at, coalesce(ended_at, $as_of)) as duration_us
+        (epoch_us(coalesce(ended_at, $as_of)) - epoch_us(started_at)) as duration_us
     from visit_rows
 ),
 

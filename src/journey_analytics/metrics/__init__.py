@@ -69,6 +69,8 @@ MARTS = (
 # test_fast_marts.py proves that both forms build identical tables. The temp tables built with
 # core/stage_visits feed later forms too: customer_lists (each customer's mapped touchpoints, ordered
 # once) also feeds funnel_scan; visit_rows feeds the visit-based forms (time_in_stage ... sankey_links).
+# Durations in the fast forms are differences of epoch_us: date_diff on a timestamptz goes through the
+# ICU calendar and costs ~20x as much (1.1 s against 0.05 s for 3.5 M visits, measured).
 FAST = {
     "core/stage_visits": (("customer_lists", "visit_rows"), "marts/fast/stage_visits"),
     "marts/funnel_customer_steps": (("funnel_scan",), "marts/fast/funnel_customer_steps"),
