@@ -51,7 +51,7 @@ keyed as materialized (
         * exclude (event_id),
         coalesce(event_id, 'h' || md5(concat_ws('|', occurred_at_raw, event_name, identifiers::varchar, properties)))
             as event_id,
-        md5(concat_ws('|', epoch_us(occurred_at), event_name, channel, identifiers::varchar, properties)) as row_md5
+        md5_number(concat_ws('|', epoch_us(occurred_at), event_name, channel, identifiers::varchar, properties)) as row_md5
     from validated
 ),
 

@@ -39,7 +39,7 @@ create table if not exists core.events (
     occurred_at timestamptz not null,
     channel varchar,
     properties json,
-    row_md5 varchar not null,
+    row_md5 uhugeint not null,
     run_id varchar not null,
     loaded_at timestamptz not null
     -- unique on (source, event_id): ingest classifies every repeat as deduplicated or quarantined

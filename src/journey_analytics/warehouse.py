@@ -40,7 +40,19 @@ def connect(path: str | Path, *, read_only: bool = False, memory_limit: str | No
         con.execute("set memory_limit = ?", [memory_limit])
     if not read_only:
         con.execute(sqlfiles.load("warehouse/schema"))
+        _migrate(con)
     return con
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a warehouse written by an earlier version to the current column types."""
+    row_md5_type = con.execute(
+        "select data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'core' and table_name = 'events' "
+        "and column_name = 'row_md5'"
+    ).fetchall()[0][0]
+    if row_md5_type == "VARCHAR":
+        con.execute(sqlfiles.load("warehouse/row_md5_as_number"))
 
 
 @contextmanager

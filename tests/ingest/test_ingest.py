@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -140,6 +141,31 @@ def test_a_changed_file_loads_only_its_new_rows(setup, tmp_path):
     assert web.rows_deduplicated == 3  # lines 1, 2 were loaded before; line 6 repeats line 2
     assert web.rows_quarantined == 7  # the same bad lines again
     assert con.execute("select count(*) from core.events").fetchall()[0][0] == 5
+
+
+def test_a_warehouse_with_hex_row_md5_is_migrated_and_its_rows_still_deduplicate(setup):
+    """Warehouses written before row_md5 became a number held md5() as hex text; opening one converts
+    it, and reading the same rows again still finds them equal (deduplicated, not conflicting)."""
+    config, con = setup
+    _ingest_all(config, con)
+    numbers = con.execute("select event_id, row_md5 from core.events order by event_id").fetchall()
+    # the old form, from Python: md5_number is md5's 16 bytes read little-endian (checked on a known digest)
+    digest = con.execute("select md5_number('journey')").fetchall()[0][0]
+    assert digest.to_bytes(16, "little").hex() == hashlib.md5(b"journey").hexdigest()
+    con.execute("alter table core.events alter column row_md5 set data type varchar")
+    con.executemany("update core.events set row_md5 = ? where event_id = ?",
+                    [(n.to_bytes(16, "little").hex(), event_id) for event_id, n in numbers])
+    con.execute("delete from ingest.manifest")  # read every file again
+    con.close()
+
+    con = connect(config.warehouse_path)
+    assert con.execute("select event_id, row_md5 from core.events order by event_id").fetchall() == numbers
+    again = [r for s in config.sources for r in ingest_source(con, config, s, run_id="r2", now=NOW)]
+    assert sum(r.rows_loaded for r in again) == 0
+    assert sum(r.rows_deduplicated for r in again) == len(numbers) + 1  # line 6 repeats line 2
+    reasons = dict(con.execute("select reason, count(*) from ingest.quarantine where run_id = 'r2' group by all").fetchall())
+    assert "duplicate_event_id" in reasons and reasons["duplicate_event_id"] == 1  # line 7 only, as in run r1
+    con.close()
 
 
 def test_a_missing_required_column_fails_the_source_and_loads_nothing(tmp_path):
