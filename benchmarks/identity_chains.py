@@ -29,7 +29,7 @@ AS_OF = datetime(2027, 1, 1, tzinfo=timezone.utc)
 EVENTS_SQL = """
 insert into core.events
 select 'e' || i, 'web', 'clickstream', 1, 'page_view',
-       timestamptz '2026-01-01 00:00:00+00' + to_seconds(i), null, '{}'::json, 'md5', 'bench', now()
+       timestamptz '2026-01-01 00:00:00+00' + to_seconds(i), null, '{}'::json, 0, 'bench', now()
 from range($events) as t(i)
 """
 IDENTIFIERS_SQL = """

@@ -41,7 +41,7 @@ def insert_events(con, events, *, source_priority: dict[str, int] | None = None)
     for source, event_id, occurred_at, event_name, identifiers, *rest in events:
         properties = rest[0] if rest else "{}"
         con.execute(
-            "insert into core.events values (?, ?, ?, ?, ?, ?, null, ?::json, 'md5', 'test', ?)",
+            "insert into core.events values (?, ?, ?, ?, ?, ?, null, ?::json, 0, 'test', ?)",
             [event_id, source, {"web": "clickstream"}.get(source, source), priority.get(source, 1), event_name,
              occurred_at, properties, occurred_at],
         )

@@ -40,18 +40,21 @@ def connect(path: str | Path, *, read_only: bool = False, memory_limit: str | No
         con.execute("set memory_limit = ?", [memory_limit])
     if not read_only:
         con.execute(sqlfiles.load("warehouse/schema"))
-        _migrate(con)
+        migrate(con)
     return con
 
 
-def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+def row_md5_is_text(con: duckdb.DuckDBPyConnection, catalog: str) -> bool:
+    """Whether the warehouse attached as `catalog` predates row_md5 as a number (held md5() hex text)."""
+    return con.execute(
+        "select data_type = 'VARCHAR' from information_schema.columns where table_catalog = ? "
+        "and table_schema = 'core' and table_name = 'events' and column_name = 'row_md5'", [catalog]
+    ).fetchall() == [(True,)]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a warehouse written by an earlier version to the current column types."""
-    row_md5_type = con.execute(
-        "select data_type from information_schema.columns "
-        "where table_catalog = current_database() and table_schema = 'core' and table_name = 'events' "
-        "and column_name = 'row_md5'"
-    ).fetchall()[0][0]
-    if row_md5_type == "VARCHAR":
+    if row_md5_is_text(con, con.execute("select current_database()").fetchall()[0][0]):
         con.execute(sqlfiles.load("warehouse/row_md5_as_number"))
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from journey_analytics.config import memory_bytes
 from journey_analytics.ingest import INGEST_MEMORY, ingest_source
+from journey_analytics.ingest.check import check_source
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect
 from tests.helpers import pii_hash, source_paths, write_config
@@ -156,6 +157,13 @@ def test_a_warehouse_with_hex_row_md5_is_migrated_and_its_rows_still_deduplicate
     con.executemany("update core.events set row_md5 = ? where event_id = ?",
                     [(n.to_bytes(16, "little").hex(), event_id) for event_id, n in numbers])
     con.execute("delete from ingest.manifest")  # read every file again
+    con.close()
+
+    # `sources check` reads such a warehouse without writing to it, and sees the rows as already loaded
+    (web,) = check_source(config, config.sources[0]).files
+    assert (web.rows_loaded, web.rows_deduplicated) == (0, 3)  # lines 1, 2 loaded before; line 6 repeats 2
+    con = duckdb.connect(str(config.warehouse_path), read_only=True)
+    assert con.execute("select typeof(row_md5) from core.events limit 1").fetchall() == [("VARCHAR",)]
     con.close()
 
     con = connect(config.warehouse_path)

@@ -16,7 +16,7 @@ from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
 from journey_analytics.ingest import FileResult, Unit, ingest_unit, read_before, units
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.warehouse import connect
+from journey_analytics.warehouse import connect, migrate, row_md5_is_text
 
 
 @dataclass
@@ -31,9 +31,12 @@ def _scratch(config: Config, source: Source) -> duckdb.DuckDBPyConnection:
     con = connect(":memory:")
     if config.warehouse_path.exists():
         con.execute("attach ? as warehouse (read_only)", [str(config.warehouse_path)])
+        if row_md5_is_text(con, "warehouse"):  # written by an earlier version: its copy is converted here
+            con.execute("alter table core.events alter column row_md5 set data type varchar")
         con.execute("insert into core.events select * from warehouse.core.events where source = ?", [source.name])
         con.execute("insert into ingest.manifest select * from warehouse.ingest.manifest where source = ?", [source.name])
         con.execute("detach warehouse")
+        migrate(con)
     return con
 
 
