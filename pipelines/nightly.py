@@ -71,9 +71,9 @@ class RunSummary:
 
 def _file_done(progress: Callable[[str], None]) -> Callable[[ingest.FileResult], None]:
     def report(r: ingest.FileResult) -> None:
-        get_run_logger().info("%s %s: read %d, loaded %d, deduplicated %d, quarantined %d%s", r.source, r.path,
+        get_run_logger().info("%s %s: read %d, loaded %d, deduplicated %d, quarantined %d%s%s", r.source, r.path,
                               r.rows_read, r.rows_loaded, r.rows_deduplicated, r.rows_quarantined,
-                              " (unchanged, skipped)" if r.skipped else "")
+                              " (unchanged, skipped)" if r.skipped else "", f"; note: {r.note}" if r.note else "")
         if not r.skipped:
             progress(f"    {r.path}: {r.rows_read:,} read, {r.rows_loaded:,} loaded, {r.rows_quarantined:,} quarantined")
     return report

@@ -15,8 +15,11 @@ create table if not exists ingest.manifest (
     rows_deduplicated bigint not null,
     rows_quarantined bigint not null,
     loaded_at timestamptz not null,
-    note varchar  -- e.g. extra columns that were ignored
+    note varchar,  -- e.g. extra columns that were ignored
+    spec_sha256 varchar  -- mapping.spec_fingerprint of the source when the file was read (null: before it was kept)
 );
+-- warehouses written before spec_sha256 was kept
+alter table ingest.manifest add column if not exists spec_sha256 varchar;
 
 -- grain: one rejected row; key: (source, path, line, run_id)
 create table if not exists ingest.quarantine (

@@ -2,6 +2,7 @@
 
     journey run [--config PATH] [--as-of TIME]    the nightly job (a Prefect flow run)
     journey sources check [NAME] [--config PATH]  what a source would load, without writing
+    journey sources reset NAME [--force]          forget what a source loaded; the next run reads it again
     journey explain customer [ID] [--email E | --anonymous-id A | --id TYPE=VALUE]
     journey stages suggest                        inferred stages as journey.yaml rules
 """
@@ -45,6 +46,8 @@ def _run(args: argparse.Namespace) -> int:
         note = "  (unchanged)" if f.skipped else ""
         print(f"{f.source:<12}{f.path[-43:]:<44}{f.rows_read:>10,}{f.rows_loaded:>10,}"
               f"{f.rows_deduplicated:>8,}{f.rows_quarantined:>10,}{note}")
+        if f.note:
+            print(f"{'':<12}note: {f.note}")
     for name, why in summary.failed_sources.items():
         print(f"{name:<12}FAILED: {why}")
     if not summary.ok:
@@ -54,14 +57,20 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sources_check(args: argparse.Namespace) -> int:
-    from journey_analytics.ingest.check import check_source
-
-    config = load_config(args.config)
+def _sources(config, args: argparse.Namespace) -> list:
+    """The source named `args.name`, or every source when no name is given."""
     chosen = [s for s in config.sources if args.name in (None, s.name)]
     if not chosen:
         raise ConfigError(f"{args.config}: no source named {args.name!r} "
                           f"(sources: {', '.join(s.name for s in config.sources)})")
+    return chosen
+
+
+def _sources_check(args: argparse.Namespace) -> int:
+    from journey_analytics.ingest.check import check_source
+
+    config = load_config(args.config)
+    chosen = _sources(config, args)
     failed = False
     for source in chosen:
         result = check_source(config, source)
@@ -92,6 +101,25 @@ def _sources_check(args: argparse.Namespace) -> int:
             print(f"  ERROR: {result.error}")
         print()
     return 1 if failed else 0
+
+
+def _sources_reset(args: argparse.Namespace) -> int:
+    from journey_analytics.ingest.reset import reset_source
+    from journey_analytics.warehouse import connect
+
+    config = load_config(args.config)
+    (source,) = _sources(config, args)
+    if not config.warehouse_path.exists():
+        raise ConfigError(f"{config.warehouse_path} does not exist yet: nothing to reset")
+    con = connect(config.warehouse_path, memory_limit=config.memory_limit)
+    try:
+        done = reset_source(con, config, source, force=args.force)
+    finally:
+        con.close()
+    lost = f"; {len(done.missing)} of them no longer exist, their rows are gone" if done.missing else ""
+    print(f"source {source.name}: removed {done.events:,} events read from {done.files:,} file(s){lost}.\n"
+          f"The next `journey run` reads the source again under the current spec and rebuilds the marts.")
+    return 0
 
 
 def _open_warehouse(config_path: Path):
@@ -158,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("name", nargs="?", help="source name (default: every source)")
     check.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
     check.set_defaults(handler=_sources_check)
+    reset = sources.add_parser("reset", help="forget what a source loaded, so the next run reads its files again")
+    reset.add_argument("name", help="source name")
+    reset.add_argument("--force", action="store_true", help="reset even if some files it loaded no longer exist")
+    reset.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
+    reset.set_defaults(handler=_sources_reset)
     explain = sub.add_parser("explain", help="why a customer is who they are, and their journey")
     explain.add_argument("what", choices=["customer"])
     explain.add_argument("customer_id", nargs="?", help="a customer_id (cu_...)")

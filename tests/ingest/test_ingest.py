@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from journey_analytics.cli import main
 from journey_analytics.config import memory_bytes
 from journey_analytics.ingest import INGEST_MEMORY, ingest_source
 from journey_analytics.ingest.check import check_source
@@ -157,6 +158,7 @@ def test_a_warehouse_with_hex_row_md5_is_migrated_and_its_rows_still_deduplicate
     con.executemany("update core.events set row_md5 = ? where event_id = ?",
                     [(n.to_bytes(16, "little").hex(), event_id) for event_id, n in numbers])
     con.execute("delete from ingest.manifest")  # read every file again
+    con.execute("alter table ingest.manifest drop column spec_sha256")  # not kept then either
     con.close()
 
     # `sources check` reads such a warehouse without writing to it, and sees the rows as already loaded
@@ -174,6 +176,51 @@ def test_a_warehouse_with_hex_row_md5_is_migrated_and_its_rows_still_deduplicate
     reasons = dict(con.execute("select reason, count(*) from ingest.quarantine where run_id = 'r2' group by all").fetchall())
     assert "duplicate_event_id" in reasons and reasons["duplicate_event_id"] == 1  # line 7 only, as in run r1
     con.close()
+
+
+def test_a_spec_change_is_noted_and_reset_has_the_next_run_read_the_source_again(setup, tmp_path, capsys):
+    config, con = setup
+    _ingest_all(config, con)
+    channel = "select event_id, channel from core.events where source = 'web' order by event_id"
+    assert con.execute(channel).fetchall() == [("c-1", "paid_search"), ("c-2", "organic_search")]
+    # the data engineer renames a channel: files already read are skipped, and the run says why nothing changed
+    sources = source_paths(tmp_path, web="web.jsonl", crm="crm.csv")
+    sources[0]["derive"]["channel"][0]["then"] = "search_ads"
+    config = write_config(tmp_path, sources=sources)
+    web, crm = _ingest_all(config, con, run_id="r2")
+    assert web.skipped and "earlier spec of source 'web'" in web.note and "journey sources reset web" in web.note
+    assert crm.skipped and crm.note == ""
+    assert con.execute(channel).fetchall() == [("c-1", "paid_search"), ("c-2", "organic_search")]
+    con.close()
+
+    path = str(config.base_dir / "journey.yaml")
+    assert main(["sources", "reset", "web", "--config", path]) == 0
+    assert "removed 2 events read from 1 file(s)" in capsys.readouterr().out
+    con = connect(config.warehouse_path)
+    assert con.execute("select count(*) from ingest.manifest where source = 'web'").fetchall() == [(0,)]
+    assert con.execute("select count(*) from ingest.quarantine where source = 'web'").fetchall() == [(0,)]
+    assert con.execute("select count(*) from core.event_identifiers where source = 'web'").fetchall() == [(0,)]
+    assert con.execute("select count(*) from core.events where source = 'crm'").fetchall() == [(2,)]  # untouched
+    web, crm = _ingest_all(config, con, run_id="r3")
+    assert (web.rows_loaded, web.rows_deduplicated, web.rows_quarantined, web.note) == (2, 1, 7, "")
+    assert crm.skipped
+    assert con.execute(channel).fetchall() == [("c-1", "search_ads"), ("c-2", "organic_search")]
+    con.close()
+
+
+def test_reset_refuses_while_a_file_it_loaded_is_gone_unless_forced(setup, tmp_path, capsys):
+    config, con = setup
+    _ingest_all(config, con)
+    con.close()
+    (tmp_path / "web.jsonl").unlink()
+    path = str(config.base_dir / "journey.yaml")
+    assert main(["sources", "reset", "web", "--config", path]) == 2
+    assert "web.jsonl" in capsys.readouterr().err
+    con = connect(config.warehouse_path)
+    assert con.execute("select count(*) from core.events where source = 'web'").fetchall() == [(2,)]
+    con.close()
+    assert main(["sources", "reset", "web", "--force", "--config", path]) == 0
+    assert "1 of them no longer exist" in capsys.readouterr().out
 
 
 def test_a_missing_required_column_fails_the_source_and_loads_nothing(tmp_path):

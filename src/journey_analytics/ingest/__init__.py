@@ -20,7 +20,13 @@ import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
-from journey_analytics.sources.mapping import TIMESTAMP_FORMAT, compile_mapping, referenced_columns, required_columns
+from journey_analytics.sources.mapping import (
+    TIMESTAMP_FORMAT,
+    compile_mapping,
+    referenced_columns,
+    required_columns,
+    spec_fingerprint,
+)
 from journey_analytics.sources.postgres import describe, open_postgres
 from journey_analytics.sources.readers import BATCH_ROWS, Opened, SourceError, expand, open_file
 from journey_analytics.warehouse import memory_cap
@@ -112,12 +118,26 @@ def read_before(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit) -> b
         [source.name, unit.shown, unit.fingerprint]).fetchall())
 
 
+def read_under_earlier_spec(con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit) -> str:
+    """A note when the manifest holds this file with this content read only under another spec of the
+    source (its rows keep the mapping of then), else ""."""
+    current, other = con.execute(
+        "select count(*) filter (where spec_sha256 = ?), count(spec_sha256) from ingest.manifest "
+        "where source = ? and path = ? and content_sha256 = ?",
+        [spec_fingerprint(source, config), source.name, unit.shown, unit.fingerprint]).fetchall()[0]
+    if current or not other:
+        return ""
+    return (f"read before under an earlier spec of source {source.name!r}, so its rows keep that mapping; "
+            f"`journey sources reset {source.name}` has the next run read the source's files again")
+
+
 def ingest_unit(
     con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit, *, run_id: str, now: datetime
 ) -> FileResult:
     """Ingest one unit of `source`; returns its counts (rows_read = loaded + deduplicated + quarantined)."""
     if read_before(con, source, unit):
-        return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True)
+        return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True,
+                          note=read_under_earlier_spec(con, config, source, unit))
 
     params = dict(
         source=source.name, source_kind=source.kind, source_priority=config.source_priority(source),
@@ -172,9 +192,10 @@ def ingest_unit(
             note=note, reasons=reasons,
         )
         con.execute(
-            "insert into ingest.manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into ingest.manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, source.name, unit.shown, unit.size_bytes, unit.fingerprint or digest.hexdigest(),
-             result.rows_read, result.rows_loaded, result.rows_deduplicated, result.rows_quarantined, now, note],
+             result.rows_read, result.rows_loaded, result.rows_deduplicated, result.rows_quarantined, now, note,
+             spec_fingerprint(source, config)],
         )
         for table in ("batch", "classified", "rejected"):
             con.execute(f"drop table if exists {table}")

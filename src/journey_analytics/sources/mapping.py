@@ -12,6 +12,8 @@ Personal identifiers are normalised and hashed here, so raw values never reach a
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -256,6 +258,19 @@ class Mapping:
 
     def bind(self, sql: str) -> dict[str, Any]:
         return sqlfiles.used(sql, self.params)
+
+
+def spec_fingerprint(source: Source, config: Config) -> str:
+    """SHA-256 of what decides a source's mapped rows: its spec as written (keys left at their default
+    omitted, so a new optional key does not change it; `on_bad_row` decides only whether a file loads),
+    its priority and which identifier types are hashed as personal data. The manifest keeps it, so a
+    run can tell files read under an earlier spec."""
+    decides = {
+        "source": source.model_dump(mode="json", exclude_defaults=True, exclude={"on_bad_row"}),
+        "priority": config.source_priority(source),
+        "pii": sorted((t.name, t.pii) for t in config.identity.types if t.pii),
+    }
+    return hashlib.sha256(json.dumps(decides, sort_keys=True).encode()).hexdigest()
 
 
 def compile_mapping(source: Source, config: Config, file_columns: list[str] | None) -> Mapping:
