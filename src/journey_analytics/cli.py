@@ -2,7 +2,7 @@
 
     journey run [--config PATH] [--as-of TIME]    the nightly job (a Prefect flow run)
     journey sources check [NAME] [--config PATH]  what a source would load, without writing
-    journey sources reset NAME [--force]          forget what a source loaded; the next run reads it again
+    journey sources reset NAME [--force] [--config PATH]  forget what a source loaded; the next run reads it again
     journey explain customer [ID] [--email E | --anonymous-id A | --id TYPE=VALUE]
     journey stages suggest                        inferred stages as journey.yaml rules
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from journey_analytics.config import ConfigError, load_config
@@ -46,8 +47,9 @@ def _run(args: argparse.Namespace) -> int:
         note = "  (unchanged)" if f.skipped else ""
         print(f"{f.source:<12}{f.path[-43:]:<44}{f.rows_read:>10,}{f.rows_loaded:>10,}"
               f"{f.rows_deduplicated:>8,}{f.rows_quarantined:>10,}{note}")
-        if f.note:
-            print(f"{'':<12}note: {f.note}")
+    # each distinct note once per source (after a spec change every file of the source has the same one)
+    for (source, text), n in Counter((f.source, f.note) for f in summary.files if f.note).items():
+        print(f"{source:<12}note ({n} file{'s' if n > 1 else ''}): {text}")
     for name, why in summary.failed_sources.items():
         print(f"{name:<12}FAILED: {why}")
     if not summary.ok:
@@ -110,15 +112,17 @@ def _sources_reset(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     (source,) = _sources(config, args)
     if not config.warehouse_path.exists():
-        raise ConfigError(f"{config.warehouse_path} does not exist yet: nothing to reset")
+        print(f"{config.warehouse_path} does not exist yet: nothing to reset")
+        return 0
     con = connect(config.warehouse_path, memory_limit=config.memory_limit)
     try:
         done = reset_source(con, config, source, force=args.force)
     finally:
         con.close()
-    lost = f"; {len(done.missing)} of them no longer exist, their rows are gone" if done.missing else ""
-    print(f"source {source.name}: removed {done.events:,} events read from {done.files:,} file(s){lost}.\n"
-          f"The next `journey run` reads the source again under the current spec and rebuilds the marts.")
+    print(f"source {source.name}: removed {done.events:,} events read from {done.files:,} file(s).")
+    for why in done.at_risk:
+        print(f"  forced although {why}")
+    print("The next `journey run` reads the source again under the current spec and rebuilds the marts.")
     return 0
 
 

@@ -14,6 +14,8 @@ from journey_analytics.cli import main
 from journey_analytics.config import memory_bytes
 from journey_analytics.ingest import INGEST_MEMORY, ingest_source
 from journey_analytics.ingest.check import check_source
+from journey_analytics.ingest.reset import reset_source
+from journey_analytics.sources.mapping import spec_fingerprint
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect
 from tests.helpers import pii_hash, source_paths, write_config
@@ -191,36 +193,81 @@ def test_a_spec_change_is_noted_and_reset_has_the_next_run_read_the_source_again
     assert web.skipped and "earlier spec of source 'web'" in web.note and "journey sources reset web" in web.note
     assert crm.skipped and crm.note == ""
     assert con.execute(channel).fetchall() == [("c-1", "paid_search"), ("c-2", "organic_search")]
+    # the file grows: read again under the new spec, its known rows conflict, and the note says why
+    extra = {"event_id": "c-9", "timestamp": "2026-08-04T10:00:00Z", "anonymous_id": "a-2", "event": "ad_click",
+             "utm_medium": "cpc"}
+    _write_web(tmp_path, WEB_LINES + [extra])
+    (web,) = ingest_source(con, config, config.sources[0], run_id="r2b", now=NOW)
+    assert (web.rows_loaded, dict(web.reasons)["duplicate_event_id"]) == (1, 2)  # c-1 remapped, and line 7
+    assert "earlier spec of source 'web'" in web.note
     con.close()
 
     path = str(config.base_dir / "journey.yaml")
     assert main(["sources", "reset", "web", "--config", path]) == 0
-    assert "removed 2 events read from 1 file(s)" in capsys.readouterr().out
+    assert "removed 3 events read from 1 file(s)" in capsys.readouterr().out
     con = connect(config.warehouse_path)
     assert con.execute("select count(*) from ingest.manifest where source = 'web'").fetchall() == [(0,)]
     assert con.execute("select count(*) from ingest.quarantine where source = 'web'").fetchall() == [(0,)]
     assert con.execute("select count(*) from core.event_identifiers where source = 'web'").fetchall() == [(0,)]
     assert con.execute("select count(*) from core.events where source = 'crm'").fetchall() == [(2,)]  # untouched
     web, crm = _ingest_all(config, con, run_id="r3")
-    assert (web.rows_loaded, web.rows_deduplicated, web.rows_quarantined, web.note) == (2, 1, 7, "")
+    assert (web.rows_loaded, web.rows_deduplicated, web.rows_quarantined, web.note) == (3, 1, 7, "")
     assert crm.skipped
-    assert con.execute(channel).fetchall() == [("c-1", "search_ads"), ("c-2", "organic_search")]
+    assert con.execute(channel).fetchall() == [("c-1", "search_ads"), ("c-2", "organic_search"), ("c-9", "search_ads")]
     con.close()
 
 
-def test_reset_refuses_while_a_file_it_loaded_is_gone_unless_forced(setup, tmp_path, capsys):
+def test_the_spec_fingerprint_follows_what_decides_the_stored_rows(tmp_path, monkeypatch):
+    def fingerprint(**overrides):
+        sources = source_paths(tmp_path, web="web.jsonl")
+        sources[0].update(overrides)
+        config = write_config(tmp_path, sources=sources)
+        return spec_fingerprint(config.sources[0], config)
+
+    base = fingerprint()
+    assert fingerprint(path="./web.jsonl") == base  # where the data lives is not how it is mapped
+    assert fingerprint(on_bad_row="fail") == base
+    identifiers = source_paths(tmp_path, web="web.jsonl")[0]["identifiers"]
+    assert fingerprint(identifiers=dict(reversed(identifiers.items()))) != base  # row_md5 lists them in order
+    assert fingerprint(properties=["page"]) != base
+    monkeypatch.setenv("JOURNEY_HASH_SALT", "another salt, rotated")
+    assert fingerprint() != base  # every hashed identifier changes
+
+
+@pytest.mark.parametrize("change", ["deleted", "rewritten", "no_longer_matched"])
+def test_reset_refuses_when_reading_again_might_not_bring_rows_back_unless_forced(setup, tmp_path, capsys, change):
     config, con = setup
     _ingest_all(config, con)
     con.close()
-    (tmp_path / "web.jsonl").unlink()
+    web = tmp_path / "web.jsonl"
+    if change == "deleted":
+        web.unlink()
+    elif change == "rewritten":  # an export overwritten in place: line 1's event is in no file any more
+        _write_web(tmp_path, WEB_LINES[1:])
+    else:  # the file is still there, but `path` now names another one
+        (tmp_path / "web2.jsonl").write_text(web.read_text())
+        config = write_config(tmp_path, sources=source_paths(tmp_path, web="web2.jsonl", crm="crm.csv"))
     path = str(config.base_dir / "journey.yaml")
     assert main(["sources", "reset", "web", "--config", path]) == 2
-    assert "web.jsonl" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "web.jsonl" in err and ("changed since a version of them was read" if change == "rewritten" else "gone or no longer match") in err
     con = connect(config.warehouse_path)
     assert con.execute("select count(*) from core.events where source = 'web'").fetchall() == [(2,)]
     con.close()
     assert main(["sources", "reset", "web", "--force", "--config", path]) == 0
-    assert "1 of them no longer exist" in capsys.readouterr().out
+    assert "forced although 1 file(s)" in capsys.readouterr().out
+
+
+def test_a_database_source_is_reset_only_when_forced(tmp_path):
+    db = {"name": "db", "kind": "crm", "format": "postgres", "uri": "postgresql://nobody@127.0.0.1:9/none",
+          "table": "public.activities", "columns": {"occurred_at": "at", "event_name": "what"},
+          "identifiers": {"contact_id": "contact"}}
+    config = write_config(tmp_path, sources=[db])
+    con = connect(config.warehouse_path)
+    with pytest.raises(SourceError, match="database source: rows deleted from its table"):
+        reset_source(con, config, config.sources[0])
+    assert reset_source(con, config, config.sources[0], force=True).events == 0
+    con.close()
 
 
 def test_a_missing_required_column_fails_the_source_and_loads_nothing(tmp_path):

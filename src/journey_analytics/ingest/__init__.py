@@ -60,11 +60,13 @@ class Unit:
     open: Callable[[], Opened]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def sha256_of(path: Path, first: int | None = None) -> str:
+    """SHA-256 of the file's bytes, or of its `first` bytes only (to tell a file that only grew)."""
+    digest, left = hashlib.sha256(), first
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
+        while left != 0 and (block := fh.read(1 << 20 if left is None else min(left, 1 << 20))):
             digest.update(block)
+            left = None if left is None else left - len(block)
     return digest.hexdigest()
 
 
@@ -85,7 +87,7 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
         except ValueError:
             shown = str(f)
         try:
-            fingerprint = _sha256(f)
+            fingerprint = sha256_of(f)
         except OSError as exc:
             raise SourceError(f"{shown}: cannot be read ({exc.strerror}). Check the file's permissions.") from exc
         yield Unit(shown, f.stat().st_size, fingerprint,
@@ -119,12 +121,12 @@ def read_before(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit) -> b
 
 
 def read_under_earlier_spec(con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit) -> str:
-    """A note when the manifest holds this file with this content read only under another spec of the
-    source (its rows keep the mapping of then), else ""."""
+    """A note when the manifest holds this file (any version of it) read only under other specs of the
+    source, else "": skipped, its rows keep the mapping of then; read again because it changed, its
+    rows loaded before and mapped differently now are quarantined as duplicate_event_id."""
     current, other = con.execute(
         "select count(*) filter (where spec_sha256 = ?), count(spec_sha256) from ingest.manifest "
-        "where source = ? and path = ? and content_sha256 = ?",
-        [spec_fingerprint(source, config), source.name, unit.shown, unit.fingerprint]).fetchall()[0]
+        "where source = ? and path = ?", [spec_fingerprint(source, config), source.name, unit.shown]).fetchall()[0]
     if current or not other:
         return ""
     return (f"read before under an earlier spec of source {source.name!r}, so its rows keep that mapping; "
@@ -135,9 +137,9 @@ def ingest_unit(
     con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit, *, run_id: str, now: datetime
 ) -> FileResult:
     """Ingest one unit of `source`; returns its counts (rows_read = loaded + deduplicated + quarantined)."""
+    stale = read_under_earlier_spec(con, config, source, unit)
     if read_before(con, source, unit):
-        return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True,
-                          note=read_under_earlier_spec(con, config, source, unit))
+        return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True, note=stale)
 
     params = dict(
         source=source.name, source_kind=source.kind, source_priority=config.source_priority(source),
@@ -145,7 +147,7 @@ def ingest_unit(
         has_event_id=source.columns.event_id is not None,
     )
     opened = unit.open()
-    note = _check_columns(unit, source, opened)
+    note = "; ".join(filter(None, (stale, _check_columns(unit, source, opened))))
     mapping = compile_mapping(source, config, opened.columns)
     counts: Counter[str] = Counter()
     keys_seen: Counter[str] = Counter()  # JSON lines: lines holding each key `columns` names

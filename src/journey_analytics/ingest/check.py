@@ -14,7 +14,7 @@ import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
-from journey_analytics.ingest import FileResult, Unit, ingest_unit, read_before, read_under_earlier_spec, units
+from journey_analytics.ingest import FileResult, Unit, ingest_unit, read_before, units
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect, migrate, row_md5_is_text
 
@@ -51,10 +51,9 @@ def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> Ch
         counted = source.model_copy(update={"on_bad_row": "quarantine"})
         for unit in units(config, source):
             skipped = read_before(con, source, unit)  # a run would skip it
-            stale = read_under_earlier_spec(con, config, source, unit) if skipped else ""
             unseen = Unit(unit.shown, unit.size_bytes, None, unit.open)  # evaluate even files already read
             checked = ingest_unit(con, config, counted, unseen, run_id="check", now=now)
-            result.files.append(replace(checked, skipped=skipped, note="; ".join(filter(None, (stale, checked.note)))))
+            result.files.append(replace(checked, skipped=skipped))
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
     except SourceError as exc:
         result.error = str(exc)

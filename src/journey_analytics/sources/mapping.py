@@ -13,6 +13,7 @@ Personal identifiers are normalised and hashed here, so raw values never reach a
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -261,16 +262,19 @@ class Mapping:
 
 
 def spec_fingerprint(source: Source, config: Config) -> str:
-    """SHA-256 of what decides a source's mapped rows: its spec as written (keys left at their default
-    omitted, so a new optional key does not change it; `on_bad_row` decides only whether a file loads),
-    its priority and which identifier types are hashed as personal data. The manifest keeps it, so a
-    run can tell files read under an earlier spec."""
+    """SHA-256 of what decides how a source's rows are mapped: its spec as written, in the order written
+    (identifiers build `row_md5` in that order), with keys left at their default omitted (a new optional
+    key does not change it) and without where the data lives (`path`, `uri`) or `on_bad_row` (whether a
+    file loads); its priority; how its identifier types are hashed, and a keyed hash of the salt. The
+    manifest keeps it, so a run can tell files read under an earlier spec."""
+    pii = {t.name: t.pii for t in config.identity.types if t.pii}
     decides = {
-        "source": source.model_dump(mode="json", exclude_defaults=True, exclude={"on_bad_row"}),
+        "source": source.model_dump(mode="json", exclude_defaults=True, exclude={"path", "uri", "on_bad_row"}),
         "priority": config.source_priority(source),
-        "pii": sorted((t.name, t.pii) for t in config.identity.types if t.pii),
+        "pii": [(name, pii[name]) for name in source.identifiers if name in pii],
+        "salt": hmac.new(config.hash_salt.encode(), b"journey-analytics spec fingerprint", "sha256").hexdigest(),
     }
-    return hashlib.sha256(json.dumps(decides, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(decides).encode()).hexdigest()
 
 
 def compile_mapping(source: Source, config: Config, file_columns: list[str] | None) -> Mapping:
