@@ -48,8 +48,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{f.source:<12}{f.path[-43:]:<44}{f.rows_read:>10,}{f.rows_loaded:>10,}"
               f"{f.rows_deduplicated:>8,}{f.rows_quarantined:>10,}{note}")
     # each distinct note once per source (after a spec change every file of the source has the same one)
-    for (source, text), n in Counter((f.source, f.note) for f in summary.files if f.note).items():
-        print(f"{source:<12}note ({n} file{'s' if n > 1 else ''}): {text}")
+    notes = Counter((f.source, note) for f in summary.files if f.note for note in f.note.split("; "))
+    for (source, text), n in notes.items():
+        where = next(f.path for f in summary.files if f.source == source and text in f.note) if n == 1 else f"{n} files"
+        print(f"{source:<12}note ({where}): {text}")
     for name, why in summary.failed_sources.items():
         print(f"{name:<12}FAILED: {why}")
     if not summary.ok:
@@ -82,6 +84,9 @@ def _sources_check(args: argparse.Namespace) -> int:
             failed = True
             print(f"  ERROR: {result.error}\n")
             continue
+        if result.after_reset:
+            print(f"  read before under an earlier spec: counted as a run would read the source after "
+                  f"`journey sources reset {source.name}` (until then a run skips files already read)")
         print(f"  {'file':<40}{'read':>10}{'would load':>12}{'dedup':>8}{'quarantine':>12}")
         for f in result.files:
             print(f"  {f.path[-39:]:<40}{f.rows_read:>10,}{f.rows_loaded:>12,}{f.rows_deduplicated:>8,}"
@@ -192,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     check.set_defaults(handler=_sources_check)
     reset = sources.add_parser("reset", help="forget what a source loaded, so the next run reads its files again")
     reset.add_argument("name", help="source name")
-    reset.add_argument("--force", action="store_true", help="reset even if some files it loaded no longer exist")
+    reset.add_argument("--force", action="store_true", help="reset even if reading again might not bring every row back (files gone or changed, a database)")
     reset.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
     reset.set_defaults(handler=_sources_reset)
     explain = sub.add_parser("explain", help="why a customer is who they are, and their journey")

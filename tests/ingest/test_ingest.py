@@ -200,7 +200,13 @@ def test_a_spec_change_is_noted_and_reset_has_the_next_run_read_the_source_again
     (web,) = ingest_source(con, config, config.sources[0], run_id="r2b", now=NOW)
     assert (web.rows_loaded, dict(web.reasons)["duplicate_event_id"]) == (1, 2)  # c-1 remapped, and line 7
     assert "earlier spec of source 'web'" in web.note
+    (web,) = ingest_source(con, config, config.sources[0], run_id="r2c", now=NOW)  # until a reset, every run says so
+    assert web.skipped and "earlier spec of source 'web'" in web.note
     con.close()
+    # sources check judges the new spec as a run after a reset would read it, not against rows mapped before
+    checked = check_source(config, config.sources[0])
+    (web,) = checked.files
+    assert checked.after_reset and (web.rows_loaded, web.rows_deduplicated, web.rows_quarantined) == (3, 1, 7)
 
     path = str(config.base_dir / "journey.yaml")
     assert main(["sources", "reset", "web", "--config", path]) == 0
@@ -215,6 +221,18 @@ def test_a_spec_change_is_noted_and_reset_has_the_next_run_read_the_source_again
     assert crm.skipped
     assert con.execute(channel).fetchall() == [("c-1", "search_ads"), ("c-2", "organic_search"), ("c-9", "search_ads")]
     con.close()
+
+
+def test_files_read_before_fingerprints_were_kept_take_the_spec_of_the_next_run(setup, tmp_path):
+    config, con = setup
+    _ingest_all(config, con)
+    con.execute("update ingest.manifest set spec_sha256 = null")  # as an upgraded warehouse has them
+    assert all(r.skipped and not r.note for r in _ingest_all(config, con, run_id="r2"))
+    sources = source_paths(tmp_path, web="web.jsonl", crm="crm.csv")
+    sources[0]["properties"] = []
+    config = write_config(tmp_path, sources=sources)
+    web, crm = _ingest_all(config, con, run_id="r3")
+    assert "earlier spec of source 'web'" in web.note and not crm.note
 
 
 def test_the_spec_fingerprint_follows_what_decides_the_stored_rows(tmp_path, monkeypatch):
@@ -234,7 +252,7 @@ def test_the_spec_fingerprint_follows_what_decides_the_stored_rows(tmp_path, mon
     assert fingerprint() != base  # every hashed identifier changes
 
 
-@pytest.mark.parametrize("change", ["deleted", "rewritten", "no_longer_matched"])
+@pytest.mark.parametrize("change", ["deleted", "rewritten", "last_line_extended", "no_longer_matched"])
 def test_reset_refuses_when_reading_again_might_not_bring_rows_back_unless_forced(setup, tmp_path, capsys, change):
     config, con = setup
     _ingest_all(config, con)
@@ -242,15 +260,23 @@ def test_reset_refuses_when_reading_again_might_not_bring_rows_back_unless_force
     web = tmp_path / "web.jsonl"
     if change == "deleted":
         web.unlink()
-    elif change == "rewritten":  # an export overwritten in place: line 1's event is in no file any more
-        _write_web(tmp_path, WEB_LINES[1:])
+    elif change == "rewritten":  # an export overwritten in place, larger: line 1's event is in no file any more
+        _write_web(tmp_path, [WEB_LINES[0] | {"event": "ad_clicked"}] + WEB_LINES[1:])
+    elif change == "last_line_extended":  # the first bytes are the file read, but its unterminated last line grew
+        web.write_text(web.read_text().rstrip("\n"))
+        con = connect(config.warehouse_path)
+        con.execute("delete from core.event_identifiers; delete from core.events; delete from ingest.manifest")
+        _ingest_all(config, con, run_id="r2")
+        con.close()
+        web.write_text(web.read_text() + '"}\n')
     else:  # the file is still there, but `path` now names another one
         (tmp_path / "web2.jsonl").write_text(web.read_text())
         config = write_config(tmp_path, sources=source_paths(tmp_path, web="web2.jsonl", crm="crm.csv"))
     path = str(config.base_dir / "journey.yaml")
     assert main(["sources", "reset", "web", "--config", path]) == 2
     err = capsys.readouterr().err
-    assert "web.jsonl" in err and ("changed since a version of them was read" if change == "rewritten" else "gone or no longer match") in err
+    changed = change in ("rewritten", "last_line_extended")
+    assert "web.jsonl" in err and ("changed since a version of them was read" if changed else "gone or no longer match") in err
     con = connect(config.warehouse_path)
     assert con.execute("select count(*) from core.events where source = 'web'").fetchall() == [(2,)]
     con.close()
@@ -264,9 +290,12 @@ def test_a_database_source_is_reset_only_when_forced(tmp_path):
           "identifiers": {"contact_id": "contact"}}
     config = write_config(tmp_path, sources=[db])
     con = connect(config.warehouse_path)
+    assert reset_source(con, config, config.sources[0]).files == 0  # nothing read yet: nothing at risk
+    con.execute("insert into ingest.manifest values ('r1', 'db', 'postgres:public.activities', null, 'x', "
+                "0, 0, 0, 0, now(), null, null)")
     with pytest.raises(SourceError, match="database source: rows deleted from its table"):
         reset_source(con, config, config.sources[0])
-    assert reset_source(con, config, config.sources[0], force=True).events == 0
+    assert reset_source(con, config, config.sources[0], force=True).files == 1
     con.close()
 
 

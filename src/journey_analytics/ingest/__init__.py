@@ -60,13 +60,11 @@ class Unit:
     open: Callable[[], Opened]
 
 
-def sha256_of(path: Path, first: int | None = None) -> str:
-    """SHA-256 of the file's bytes, or of its `first` bytes only (to tell a file that only grew)."""
-    digest, left = hashlib.sha256(), first
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        while left != 0 and (block := fh.read(1 << 20 if left is None else min(left, 1 << 20))):
+        for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-            left = None if left is None else left - len(block)
     return digest.hexdigest()
 
 
@@ -87,7 +85,7 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
         except ValueError:
             shown = str(f)
         try:
-            fingerprint = sha256_of(f)
+            fingerprint = _sha256(f)
         except OSError as exc:
             raise SourceError(f"{shown}: cannot be read ({exc.strerror}). Check the file's permissions.") from exc
         yield Unit(shown, f.stat().st_size, fingerprint,
@@ -121,13 +119,13 @@ def read_before(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit) -> b
 
 
 def read_under_earlier_spec(con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit) -> str:
-    """A note when the manifest holds this file (any version of it) read only under other specs of the
-    source, else "": skipped, its rows keep the mapping of then; read again because it changed, its
-    rows loaded before and mapped differently now are quarantined as duplicate_event_id."""
-    current, other = con.execute(
-        "select count(*) filter (where spec_sha256 = ?), count(spec_sha256) from ingest.manifest "
-        "where source = ? and path = ?", [spec_fingerprint(source, config), source.name, unit.shown]).fetchall()[0]
-    if current or not other:
+    """A note while the manifest holds a version of this file read under another spec of the source
+    (until `journey sources reset`), else "": its rows keep the mapping of then, and when the file is
+    read again because it changed, those mapped differently now are quarantined as duplicate_event_id."""
+    earlier = con.execute(
+        "select count(*) from ingest.manifest where source = ? and path = ? and spec_sha256 <> ?",
+        [source.name, unit.shown, spec_fingerprint(source, config)]).fetchall()[0][0]
+    if not earlier:
         return ""
     return (f"read before under an earlier spec of source {source.name!r}, so its rows keep that mapping; "
             f"`journey sources reset {source.name}` has the next run read the source's files again")
@@ -217,6 +215,9 @@ def ingest_source(
     DuckDB's memory is capped at `INGEST_MEMORY` meanwhile, so peak memory does not grow with the input.
     """
     results = []
+    # files read before the manifest kept spec fingerprints: taken as read under the spec of this run
+    con.execute("update ingest.manifest set spec_sha256 = ? where source = ? and spec_sha256 is null",
+                [spec_fingerprint(source, config), source.name])
     with memory_cap(con, INGEST_MEMORY, config.memory_limit):
         for unit in units(config, source, batch_rows):
             results.append(ingest_unit(con, config, source, unit, run_id=run_id, now=now))

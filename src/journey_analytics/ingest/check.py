@@ -15,6 +15,7 @@ import duckdb
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
 from journey_analytics.ingest import FileResult, Unit, ingest_unit, read_before, units
+from journey_analytics.sources.mapping import spec_fingerprint
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect, migrate, row_md5_is_text
 
@@ -25,9 +26,13 @@ class CheckResult:
     files: list[FileResult] = field(default_factory=list)
     preview: list[dict] = field(default_factory=list)
     error: str | None = None
+    # the source was read under an earlier spec: counted as a run would read it after `sources reset`
+    after_reset: bool = False
 
 
-def _scratch(config: Config, source: Source) -> duckdb.DuckDBPyConnection:
+def _scratch(config: Config, source: Source) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """An in-memory warehouse holding the source's events and manifest rows, and whether they were
+    dropped again because they were read under an earlier spec (so the counts judge the new spec)."""
     con = connect(":memory:")
     if config.warehouse_path.exists():
         con.execute("attach ? as warehouse (read_only)", [str(config.warehouse_path)])
@@ -38,7 +43,11 @@ def _scratch(config: Config, source: Source) -> duckdb.DuckDBPyConnection:
                     [source.name])
         con.execute("detach warehouse")
         migrate(con)
-    return con
+        if con.execute("select count(*) from ingest.manifest where source = ? and spec_sha256 <> ?",
+                       [source.name, spec_fingerprint(source, config)]).fetchall()[0][0]:
+            sqlfiles.run_script(con, "ingest/reset_source", source=source.name)
+            return con, True
+    return con, False
 
 
 def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> CheckResult:
@@ -46,7 +55,7 @@ def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> Ch
     result = CheckResult(source)
     now = datetime.now(timezone.utc)
     try:
-        con = _scratch(config, source)
+        con, result.after_reset = _scratch(config, source)
         # bad rows are counted by reason even where a run would fail the file on them (on_bad_row: fail)
         counted = source.model_copy(update={"on_bad_row": "quarantine"})
         for unit in units(config, source):
