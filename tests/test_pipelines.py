@@ -41,11 +41,12 @@ def test_a_source_missing_a_column_fails_alone_and_the_marts_stay_published(samp
     (sample_copy / "data/sample/crm/late.csv").write_text(
         "activity_id,occurred_at,activity,contact_id,lead_source,segment,amount\nx1,2026-10-30 10:00:00,renewal,ct-1,,smb,9\n")
     (sample_copy / "data/sample/service/late.csv").write_text(
-        "interaction_id,created_at,interaction,requester_email,topic,csat,nps\n"
-        "s-late,2026-10-30T10:00:00-04:00,ticket_opened,late@example.org,bug,,\n")
+        "interaction_id,created_at,interaction,requester_email,topic,csat,nps,agent\n"
+        "s-late,2026-10-30T10:00:00-04:00,ticket_opened,late@example.org,bug,,,a-7\n")
     assert main(["run", "--config", str(config_path), "--as-of", SAMPLE_AS_OF.isoformat()]) == 1
     out = capsys.readouterr().out
     assert "crm: FAILED" in out and "late.csv: required column(s) email not found" in out
+    assert "note (data/sample/service/late.csv): ignored column(s) not in the spec: agent" in out
     _assert_failed_task_logs_carry_no_empty_traceback()
     assert _marts(warehouse) == before
     with duckdb.connect(str(warehouse), read_only=True) as con:

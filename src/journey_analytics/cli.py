@@ -47,7 +47,8 @@ def _run(args: argparse.Namespace) -> int:
         note = "  (unchanged)" if f.skipped else ""
         print(f"{f.source:<12}{f.path[-43:]:<44}{f.rows_read:>10,}{f.rows_loaded:>10,}"
               f"{f.rows_deduplicated:>8,}{f.rows_quarantined:>10,}{note}")
-    # each distinct note once per source (after a spec change every file of the source has the same one)
+    # each distinct note once per source (after a spec change every file of the source has the same one);
+    # a file's notes are joined by "; " (ingest)
     notes = Counter((f.source, note) for f in summary.files if f.note for note in f.note.split("; "))
     for (source, text), n in notes.items():
         where = next(f.path for f in summary.files if f.source == source and text in f.note) if n == 1 else f"{n} files"

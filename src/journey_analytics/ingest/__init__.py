@@ -127,8 +127,8 @@ def read_under_earlier_spec(con: duckdb.DuckDBPyConnection, config: Config, sour
         [source.name, unit.shown, spec_fingerprint(source, config)]).fetchall()[0][0]
     if not earlier:
         return ""
-    return (f"read before under an earlier spec of source {source.name!r}, so its rows keep that mapping; "
-            f"`journey sources reset {source.name}` has the next run read the source's files again")
+    return (f"read before under an earlier spec of source {source.name!r}, so its rows keep that mapping "
+            f"(`journey sources reset {source.name}` has the next run read the source's files again)")
 
 
 def ingest_unit(
