@@ -184,6 +184,22 @@ def test_a_row_with_too_many_fields_fails_the_file_naming_its_line(tmp_path):
             _ingest(config, con)
 
 
+@pytest.mark.parametrize(("bad_row", "problem"), [
+    ('k2,2026-06-01 10:00:00,lead "hot created,ct-1,,,smb,', "an odd number of quotes inside a value that does not start with one"),
+    ('k2,2026-06-01 10:00:00,"lead" created,ct-1,,,smb,', "text after the closing quote of a value"),
+    ('k2,2026-06-01 10:00:00,"lead_created,ct-1,,,smb,', "a quote opens a value that is never closed"),
+])
+def test_a_stray_quote_fails_the_file_naming_its_line(tmp_path, bad_row, problem):
+    # values the reader takes first: a quoted one with a comma, escaped quotes and a line break inside,
+    # and a pair of quotes inside an unquoted one (read as text); then the bad row, at line 5
+    config = _crm(tmp_path, 'k1,2026-06-01 10:00:00,"lead, ""created""\nby hand",ct-1,,,smb,\n'
+                            'k1b,2026-06-01 10:00:00,lead "hot" created,ct-1,,,smb,\n' + bad_row + "\n"
+                            "k3,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError, match=f"crm.csv: cannot be read as CSV at line 5: {problem}"):
+            _ingest(config, con)
+
+
 def test_blank_lines_are_not_rows(tmp_path):
     config = _crm(tmp_path, "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n\n,,,,,,,\n"
                             "k2,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n\n")

@@ -51,7 +51,7 @@ def _checked(batches: Iterator[pl.DataFrame], path: Path, fmt: str) -> Iterator[
         for batch in batches:
             yield batch.with_columns(pl.col(LINE).cast(pl.Int64))
     except (pl.exceptions.PolarsError, OSError) as exc:
-        where = _ragged_line(path) if fmt == "CSV" else ""
+        where = _bad_line(path) if fmt == "CSV" else ""
         if where:
             raise SourceError(f"{path}: cannot be read as CSV{where}. Fix that row (quote a value that holds a "
                               "comma or a quote), or check the source's `format`.") from exc
@@ -88,20 +88,49 @@ def _checked_header(path: Path, columns: list[str]) -> None:
                           "Give every column one distinct, plain name in the file's first line.")
 
 
-def _ragged_line(path: Path) -> str:
-    """The first line with more fields than the header (for the error message of a file the fast reader
-    rejects), or '' when this reader finds none."""
-    line = 1
+def _bad_line(path: Path) -> str:
+    """Where a CSV file the fast reader rejects goes wrong, for the error message: the first physical
+    line with an odd number of quotes inside a value that does not start with one (the fast reader takes
+    an even number as text), text after a closing quote, a quote never closed, or a row with more fields
+    than the header; '' when none is found. Lines without a quote are checked by counting commas, so
+    only lines with quotes are read character by character."""
+    width, fields, state, opened_at, line, inner = None, 1, "start", 0, 0, 0
     try:
         with _csv_text(path) as fh:
-            records = csv.reader(fh)
-            width = len(next(records, []))
-            for fields in records:
-                line = records.line_num
-                if len(fields) > width:
-                    return f" at line {line}: {len(fields)} fields where the header has {width}"
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+            for line, text in enumerate(fh, start=1):
+                if state != "quoted" and '"' not in text:  # a whole record, or the end of a quoted one
+                    fields += text.count(",")
+                    state = "record end"
+                else:
+                    for ch in text:
+                        if state == "quoted":
+                            state = "closed?" if ch == '"' else "quoted"
+                        elif state == "closed?" and ch == '"':
+                            state = "quoted"  # an escaped quote ("")
+                        elif ch in ",\r\n":
+                            if state == "value" and inner % 2:
+                                return f" at line {line}: an odd number of quotes inside a value that does not start with one"
+                            fields, state = (fields + 1, "start") if ch == "," else (fields, "record end")
+                        elif ch == '"' and state == "start":
+                            state, opened_at = "quoted", line
+                        elif state == "closed?":
+                            return f" at line {line}: text after the closing quote of a value"
+                        else:
+                            inner = (inner if state == "value" else 0) + (ch == '"')
+                            state = "value"
+                if state in ("record end", "closed?", "value"):  # the record ended with this line
+                    if state == "value" and inner % 2:
+                        return f" at line {line}: an odd number of quotes inside a value that does not start with one"
+                    if text.strip(" \r\n,") or width is not None and fields > width:
+                        if width is None:
+                            width = fields
+                        elif fields > width:
+                            return f" at line {line}: {fields} fields where the header has {width}"
+                    fields, state = 1, "start"
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
         return f" near line {line}: {exc}"
+    if state == "quoted":
+        return f" at line {opened_at}: a quote opens a value that is never closed"
     return ""
 
 
