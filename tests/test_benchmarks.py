@@ -30,3 +30,10 @@ def test_every_layer_and_every_metric_model_is_measured(tmp_path):
     assert [r["model"] for r in rows] == [*MARTS, "audits", "all metrics"]
     assert rows[-1]["seconds"] >= sum(r["seconds"] for r in rows[:-1])
     assert all(r["peak_rss_mb"] > 0 for r in rows)
+
+
+def test_the_machine_reference_timings_are_measured():
+    machine = _script("machine")
+    speed = machine.speed(scale=0.001)
+    assert set(speed) == {"python_loop", "duckdb_group_by"} and all(s > 0 for s in speed.values())
+    assert f"{speed['python_loop']:.2f} s" in machine.line(speed)

@@ -1,0 +1,48 @@
+"""How fast this machine is today, so tables measured on different days can be compared.
+
+    uv run python benchmarks/machine.py
+
+Machines of the same type differ by up to ~3x between days (docs/performance.md), so every benchmark
+prints these two reference timings with its table: a plain Python loop (one core) and a DuckDB hash
+aggregate (all cores), each the best of three runs.
+"""
+
+from __future__ import annotations
+
+import time
+
+import duckdb
+
+
+def _best(fn, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _python_loop(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def speed(scale: float = 1.0) -> dict[str, float]:
+    """Seconds for `python_loop` (2e7 additions) and `duckdb_group_by` (1e7 rows into 1e6 groups)."""
+    con = duckdb.connect()
+    rows, loop = int(1e7 * scale), int(2e7 * scale)
+    group_by = f"select count(*) from (select i % {max(rows // 10, 1)} as k, count(*) from range({rows}) t(i) group by k)"
+    return {"python_loop": _best(lambda: _python_loop(loop)),
+            "duckdb_group_by": _best(lambda: con.execute(group_by).fetchall())}
+
+
+def line(result: dict[str, float]) -> str:
+    return (f"machine now: Python loop of 2e7 additions {result['python_loop']:.2f} s, DuckDB group-by of 1e7 rows "
+            f"{result['duckdb_group_by']:.2f} s (compare with the figures of a table in docs/performance.md)")
+
+
+if __name__ == "__main__":
+    print(line(speed()))
