@@ -40,9 +40,13 @@ def speed(scale: float = 1.0) -> dict[str, float]:
             "duckdb_group_by": _best(lambda: con.execute(group_by).fetchall())}
 
 
-def line(result: dict[str, float]) -> str:
-    return (f"machine now: Python loop of 2e7 additions {result['python_loop']:.2f} s, DuckDB group-by of 1e7 rows "
-            f"{result['duckdb_group_by']:.2f} s (compare with the figures of a table in docs/performance.md)")
+def line(*results: dict[str, float]) -> str:
+    """The timings as one line; several results (say before and after a benchmark) as ranges."""
+    def shown(key: str) -> str:
+        low, high = min(r[key] for r in results), max(r[key] for r in results)
+        return f"{low:.2f} s" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}–{high:.2f} s"
+    return (f"machine: Python loop of 2e7 additions {shown('python_loop')}, DuckDB group-by of 1e7 rows "
+            f"{shown('duckdb_group_by')} (compare with the figures of a table in docs/performance.md)")
 
 
 if __name__ == "__main__":

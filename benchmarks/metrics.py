@@ -126,6 +126,9 @@ def main() -> None:
         print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]), args.memory_limit)))
         return
 
+    import machine  # benchmarks/machine.py, beside this script
+
+    before = machine.speed()
     results = {}
     for events in map(int, args.events):
         warehouse, config_path = prepare(events)  # run.py writes the same settings at every scale
@@ -136,10 +139,8 @@ def main() -> None:
         print(f"{events:>12,} touchpoints: all metrics {total['seconds']:.2f} s, peak RSS {total['peak_rss_mb']:,.0f} MB",
               flush=True)
 
-    import machine  # benchmarks/machine.py, beside this script
-
-    speed = machine.speed()
-    print(machine.line(speed))
+    after = machine.speed()
+    print(machine.line(before, after))
     scales = list(results)
     header = f"{'model':<34}" + "".join(f"{f'{e:.0e} s':>10}{f'{e:.0e} MB':>10}" for e in scales)
     print("\n" + header)
@@ -153,8 +154,9 @@ def main() -> None:
             for r in rows:
                 writer.writerow([stamp, os.cpu_count(), events, f"metrics:{r['model']}", r["rows"] or "",
                                  f"{r['seconds']:.3f}", f"{r['peak_rss_mb']:.0f}"])
-        for reference, seconds in speed.items():
-            writer.writerow([stamp, os.cpu_count(), "", f"machine:{reference}", "", f"{seconds:.3f}", ""])
+        for when, speed in (("before", before), ("after", after)):
+            for reference, seconds in speed.items():
+                writer.writerow([stamp, os.cpu_count(), "", f"machine:{reference}:{when}", "", f"{seconds:.3f}", ""])
 
 
 if __name__ == "__main__":

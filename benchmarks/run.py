@@ -88,6 +88,9 @@ def main() -> None:
         print(json.dumps(run_layer(args.layer, args.config)))
         return
 
+    import machine  # benchmarks/machine.py, beside this script
+
+    before = machine.speed()
     table = []
     for events in map(int, args.events):
         config_path = prepare(events)
@@ -100,10 +103,8 @@ def main() -> None:
                 print(f"{events:>12,} {layer:<10} {result['rows']:>12,} rows {result['seconds']:>8.2f} s "
                       f"{result['rows'] / result['seconds']:>12,.0f} rows/s {result['peak_rss_mb']:>8,.0f} MB", flush=True)
 
-    import machine  # benchmarks/machine.py, beside this script
-
-    speed = machine.speed()
-    print(machine.line(speed))
+    after = machine.speed()
+    print(machine.line(before, after))
     print(f"\n{'events':>12}  {'layer':<10}{'rows':>12}{'seconds':>10}{'rows/s':>13}{'peak RSS MB':>13}")
     for r in table:
         print(f"{r['events']:>12,}  {r['layer']:<10}{r['rows']:>12,}{r['seconds']:>10.2f}"
@@ -114,8 +115,9 @@ def main() -> None:
         for r in table:
             writer.writerow([stamp, os.cpu_count(), r["events"], r["layer"], r["rows"], f"{r['seconds']:.3f}",
                              f"{r['peak_rss_mb']:.0f}"])
-        for reference, seconds in speed.items():
-            writer.writerow([stamp, os.cpu_count(), "", f"machine:{reference}", "", f"{seconds:.3f}", ""])
+        for when, speed in (("before", before), ("after", after)):
+            for reference, seconds in speed.items():
+                writer.writerow([stamp, os.cpu_count(), "", f"machine:{reference}:{when}", "", f"{seconds:.3f}", ""])
 
 
 if __name__ == "__main__":

@@ -36,4 +36,4 @@ def test_the_machine_reference_timings_are_measured():
     machine = _script("machine")
     speed = machine.speed(scale=0.001)
     assert set(speed) == {"python_loop", "duckdb_group_by"} and all(s > 0 for s in speed.values())
-    assert f"{speed['python_loop']:.2f} s" in machine.line(speed)
+    assert f"{speed['python_loop']:.2f} s" in machine.line(speed, speed)
