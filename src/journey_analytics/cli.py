@@ -51,7 +51,8 @@ def _run(args: argparse.Namespace) -> int:
     # a file's notes are joined by "; " (ingest)
     notes = Counter((f.source, note) for f in summary.files if f.note for note in f.note.split("; "))
     for (source, text), n in notes.items():
-        where = next(f.path for f in summary.files if f.source == source and text in f.note) if n == 1 else f"{n} files"
+        where = (next(f.path for f in summary.files if f.source == source and text in f.note.split("; "))
+                 if n == 1 else f"{n} files")
         print(f"{source:<12}note ({where}): {text}")
     for name, why in summary.failed_sources.items():
         print(f"{name:<12}FAILED: {why}")
@@ -198,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     check.set_defaults(handler=_sources_check)
     reset = sources.add_parser("reset", help="forget what a source loaded, so the next run reads its files again")
     reset.add_argument("name", help="source name")
-    reset.add_argument("--force", action="store_true", help="reset even if reading again might not bring every row back (files gone or changed, a database)")
+    reset.add_argument("--force", action="store_true",
+                       help="reset even if reading again might not bring every row back (files gone or changed, a database)")
     reset.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
     reset.set_defaults(handler=_sources_reset)
     explain = sub.add_parser("explain", help="why a customer is who they are, and their journey")

@@ -17,7 +17,7 @@ import duckdb
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
 from journey_analytics.ingest import units
-from journey_analytics.sources.readers import SourceError, expand
+from journey_analytics.sources.readers import SourceError, expand, is_gzip
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,12 @@ def _listed(paths: list[str]) -> str:
     return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
 
 
-def _grew_from(path: Path, versions: list[tuple[str, int | None]]) -> bool:
+def _grew_from(source: Source, path: Path, versions: list[tuple[str, int | None]]) -> bool:
     """Whether every earlier version (sha256, size) read of this plain-text file is its first bytes and
     ended with a line break, so its rows come back as they were. One pass; a digest snapshot per size."""
-    if path.suffix in (".gz", ".parquet") or any(size is None for _, size in versions):
-        return False  # compressed or columnar: growing rewrites earlier bytes
-    wanted = dict(versions)  # sha256 -> size
-    sizes = sorted(set(wanted.values()))
+    if source.format == "parquet" or is_gzip(path) or any(size is None for _, size in versions):
+        return False  # columnar or compressed: growing rewrites earlier bytes
+    sizes = sorted({size for _, size in versions})
     if sizes[-1] > path.stat().st_size:
         return False
     found, digest, done = {}, hashlib.sha256(), 0
@@ -72,7 +71,7 @@ def rows_at_risk(con: duckdb.DuckDBPyConnection, config: Config, source: Source)
         config.resolve(source.path)) else {}
     gone = [path for path, _ in versions if path not in current]
     changed = [path for path, read in versions if path in current and [sha for sha, _ in read] != [current[path]]
-               and not _grew_from(config.resolve(path), [(sha, size) for sha, size in read if sha != current[path]])]
+               and not _grew_from(source, config.resolve(path), [(sha, size) for sha, size in read if sha != current[path]])]
     reasons = []
     if gone:
         reasons.append(f"{len(gone)} file(s) it loaded are gone or no longer match `path` ({_listed(gone)})")

@@ -58,13 +58,17 @@ def _checked(batches: Iterator[pl.DataFrame], path: Path, fmt: str) -> Iterator[
         raise _unreadable(path, fmt, exc) from exc
 
 
+def is_gzip(path: Path) -> bool:
+    """Whether the file is gzip-compressed, by its first bytes (whatever its name)."""
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
 @contextmanager
 def _csv_text(path: Path) -> Iterator[TextIO]:
     """The file as text for Python's csv module (gzip and a UTF-8 BOM handled): used only to check the
     header and to find the line of a row the fast reader rejects."""
-    with path.open("rb") as fh:
-        gzipped = fh.read(2) == b"\x1f\x8b"
-    with (gzip.open if gzipped else open)(path, "rt", encoding="utf-8-sig", newline="") as fh:
+    with (gzip.open if is_gzip(path) else open)(path, "rt", encoding="utf-8-sig", newline="") as fh:
         yield fh
 
 
@@ -94,6 +98,7 @@ def _bad_line(path: Path) -> str:
     an even number as text), text after a closing quote, a quote never closed, or a row with more fields
     than the header; '' when none is found. Lines without a quote are checked by counting commas, so
     only lines with quotes are read character by character."""
+    odd_quotes = "an odd number of quotes inside a value that does not start with one"
     width, fields, state, opened_at, line, inner = None, 1, "start", 0, 0, 0
     try:
         with _csv_text(path) as fh:
@@ -109,7 +114,7 @@ def _bad_line(path: Path) -> str:
                             state = "quoted"  # an escaped quote ("")
                         elif ch in ",\r\n":
                             if state == "value" and inner % 2:
-                                return f" at line {line}: an odd number of quotes inside a value that does not start with one"
+                                return f" at line {line}: {odd_quotes}"
                             fields, state = (fields + 1, "start") if ch == "," else (fields, "record end")
                         elif ch == '"' and state == "start":
                             state, opened_at = "quoted", line
@@ -120,7 +125,7 @@ def _bad_line(path: Path) -> str:
                             state = "value"
                 if state in ("record end", "closed?", "value"):  # the record ended with this line
                     if state == "value" and inner % 2:
-                        return f" at line {line}: an odd number of quotes inside a value that does not start with one"
+                        return f" at line {line}: {odd_quotes}"
                     if text.strip(" \r\n,") or width is not None and fields > width:
                         if width is None:
                             width = fields
