@@ -9,9 +9,15 @@ aggregate (all cores), each the best of three runs.
 
 from __future__ import annotations
 
+import csv
+import os
 import time
+from datetime import datetime, timezone
+from pathlib import Path
 
 import duckdb
+
+RESULTS = Path(__file__).resolve().parent / "results.csv"
 
 
 def _best(fn, runs: int = 3) -> float:
@@ -47,6 +53,20 @@ def line(*results: dict[str, float]) -> str:
         return f"{low:.2f} s" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}–{high:.2f} s"
     return (f"machine: Python loop of 2e7 additions {shown('python_loop')}, DuckDB group-by of 1e7 rows "
             f"{shown('duckdb_group_by')} (compare with the figures of a table in docs/performance.md)")
+
+
+def record(rows: list[tuple], before: dict[str, float], after: dict[str, float], path: Path = RESULTS) -> None:
+    """Append a benchmark's rows (events, layer, rows, seconds, peak RSS MB or None) to results.csv,
+    stamped with the time and core count, followed by the reference timings taken before and after."""
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with path.open("a", newline="") as fh:
+        writer = csv.writer(fh)
+        for events, layer, n, seconds, peak in rows:
+            writer.writerow([stamp, os.cpu_count(), events, layer, n if n is not None else "", f"{seconds:.3f}",
+                             "" if peak is None else f"{peak:.0f}"])
+        for when, speed in (("before", before), ("after", after)):
+            for reference, seconds in speed.items():
+                writer.writerow([stamp, os.cpu_count(), "", f"machine:{reference}:{when}", "", f"{seconds:.3f}", ""])
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ built (so it includes what earlier models left in DuckDB's buffer pool). Results
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -147,17 +145,8 @@ def main() -> None:
     for i, row in enumerate(results[scales[0]]):
         print(f"{row['model']:<34}" + "".join(
             f"{results[e][i]['seconds']:>10.2f}{results[e][i]['peak_rss_mb']:>10,.0f}" for e in scales))
-    with (HERE / "results.csv").open("a", newline="") as fh:
-        writer = csv.writer(fh)
-        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        for events, rows in results.items():
-            for r in rows:
-                writer.writerow([stamp, os.cpu_count(), events, f"metrics:{r['model']}", r["rows"] or "",
-                                 f"{r['seconds']:.3f}", f"{r['peak_rss_mb']:.0f}"])
-        for when, speed in (("before", before), ("after", after)):
-            for reference, seconds in speed.items():
-                writer.writerow([stamp, os.cpu_count(), "", f"machine:{reference}:{when}", "", f"{seconds:.3f}", ""])
-
+    machine.record([(events, f"metrics:{r['model']}", r["rows"], r["seconds"], r["peak_rss_mb"])
+                    for events, rows in results.items() for r in rows], before, after)
 
 if __name__ == "__main__":
     main()

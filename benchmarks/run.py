@@ -12,7 +12,6 @@ is its own; layers run in pipeline order on the same warehouse. Results are appe
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import resource
@@ -109,16 +108,8 @@ def main() -> None:
     for r in table:
         print(f"{r['events']:>12,}  {r['layer']:<10}{r['rows']:>12,}{r['seconds']:>10.2f}"
               f"{r['rows'] / r['seconds']:>13,.0f}{r['peak_rss_mb']:>13,.0f}")
-    with (HERE / "results.csv").open("a", newline="") as fh:
-        writer = csv.writer(fh)
-        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        for r in table:
-            writer.writerow([stamp, os.cpu_count(), r["events"], r["layer"], r["rows"], f"{r['seconds']:.3f}",
-                             f"{r['peak_rss_mb']:.0f}"])
-        for when, speed in (("before", before), ("after", after)):
-            for reference, seconds in speed.items():
-                writer.writerow([stamp, os.cpu_count(), "", f"machine:{reference}:{when}", "", f"{seconds:.3f}", ""])
-
+    machine.record([(r["events"], r["layer"], r["rows"], r["seconds"], r["peak_rss_mb"]) for r in table],
+                   before, after)
 
 if __name__ == "__main__":
     main()

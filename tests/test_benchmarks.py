@@ -25,6 +25,13 @@ def test_every_layer_and_every_metric_model_is_measured(tmp_path):
     assert results["journeys"]["rows"] == results["metrics"]["rows"] > 0
     assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in results.values())
 
+    # every reader, and each floor, reads every row the ingest read
+    reads = _script("read_floor").measure(config_path)
+    readers = {r["reader"] for r in reads}
+    assert readers == {"duckdb", "polars", "pyarrow", "duckdb, stored", "floor: parse", "floor: parse + store"}
+    for reader in readers:
+        assert sum(r["rows"] for r in reads if r["reader"] == reader) == results["ingest"]["rows"]
+
     warehouse = tmp_path / "warehouse.duckdb"
     rows = metrics_bench.measure(warehouse, config_path, "1GB")
     assert [r["model"] for r in rows] == [*MARTS, "audits", "all metrics"]
@@ -32,8 +39,14 @@ def test_every_layer_and_every_metric_model_is_measured(tmp_path):
     assert all(r["peak_rss_mb"] > 0 for r in rows)
 
 
-def test_the_machine_reference_timings_are_measured():
+def test_the_machine_reference_timings_are_measured_and_recorded(tmp_path):
     machine = _script("machine")
     speed = machine.speed(scale=0.001)
     assert set(speed) == {"python_loop", "duckdb_group_by"} and all(s > 0 for s in speed.values())
     assert f"{speed['python_loop']:.2f} s" in machine.line(speed, speed)
+
+    machine.record([(10, "ingest", 12, 1.5, 300.4), (10, "read_floor:floor", 12, 0.25, None)],
+                   {"python_loop": 1.0}, {"python_loop": 2.0}, path=tmp_path / "results.csv")
+    rows = [line.split(",")[2:] for line in (tmp_path / "results.csv").read_text().splitlines()]
+    assert rows == [["10", "ingest", "12", "1.500", "300"], ["10", "read_floor:floor", "12", "0.250", ""],
+                    ["", "machine:python_loop:before", "", "1.000", ""], ["", "machine:python_loop:after", "", "2.000", ""]]
