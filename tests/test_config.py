@@ -67,6 +67,31 @@ def test_salt_comes_from_the_environment_when_set(monkeypatch):
     assert config.hash_salt == "from-the-environment"
 
 
+def test_a_short_salt_in_the_environment_is_refused_as_in_the_file(monkeypatch):
+    monkeypatch.setenv("JOURNEY_HASH_SALT", "abc")
+    with pytest.raises(ConfigError, match=r"JOURNEY_HASH_SALT \(environment, overrides privacy.salt\): 3 character"):
+        load_config(ROOT / "journey.yaml")
+
+
+def test_a_key_written_twice_in_one_mapping_is_an_error_naming_both_lines(tmp_path):
+    text = (ROOT / "journey.yaml").read_text()
+    first = next(i for i, line in enumerate(text.splitlines(), 1) if line.strip().startswith("path:"))
+    lines = text.splitlines()
+    lines.insert(first, lines[first - 1].replace("path:", "path: nowhere/*.csv #"))
+    (tmp_path / "journey.yaml").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "journey.yaml")
+    assert f"key 'path' is written twice in one mapping (first on line {first}); keep one" in str(err.value)
+    assert f"in {tmp_path / 'journey.yaml'}, line {first + 1}" in str(err.value)
+
+
+def test_an_unset_goal_stage_that_is_not_a_stage_says_it_is_the_default(tmp_path):
+    message = _broken(tmp_path, lambda r: (r.pop("paths"), r["stages"][2].update(name="buy"),
+                                           r["funnel"].pop("steps", None)))
+    assert "paths.goal_stage: 'purchase' (the default) is not a stage" in message
+    assert "set paths.goal_stage to the stage that counts as converted" in message
+
+
 def test_yaml_scalars_in_conditions_are_the_text_they_match(tmp_path):
     """`true` is the text 'true' (not Python's 'True'); `no`, `yes`, `off` stay text (YAML 1.2 booleans only);
     numbers and dates are the text they were written as (not 668 for `01234`)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Hashable
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -283,7 +284,13 @@ class Config(_Model):
         if positions != sorted(set(positions)):
             problems.append(f"funnel.steps: {list(steps)} must be distinct stages in stage order ({', '.join(stage_names)})")
         if self.paths.goal_stage not in stage_names:
-            problems.append(f"paths.goal_stage: {self.paths.goal_stage!r} is not a stage ({', '.join(stage_names)})")
+            written = "goal_stage" in self.paths.model_fields_set
+            problems.append(f"paths.goal_stage: {self.paths.goal_stage!r}{'' if written else ' (the default)'} is not a "
+                            f"stage ({', '.join(stage_names)}); set paths.goal_stage to the stage that counts as converted")
+        salt = os.environ.get("JOURNEY_HASH_SALT")
+        if salt and len(salt) < 8:
+            problems.append(f"JOURNEY_HASH_SALT (environment, overrides privacy.salt): {len(salt)} character(s); "
+                            "use at least 8")
         return problems
 
     # -- derived views used across layers -------------------------------------------------
@@ -338,7 +345,22 @@ def _format_error(path: Path, exc: ValidationError) -> str:
 class _YamlLoader(yaml.SafeLoader):
     """YAML as a condition value means it: only true/false are booleans (YAML 1.2; in YAML 1.1, which PyYAML
     follows, `no`, `yes`, `on`, `off` are too, so `{country: no}` would become 'false'), dates stay text,
-    and a number keeps the text it was written as (`yaml_text`) for conditions that compare text."""
+    and a number keeps the text it was written as (`yaml_text`) for conditions that compare text.
+    A key written twice in one mapping is an error (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, Hashable) and key in first:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is written twice in one mapping (first on line {first[key] + 1}); "
+                    "keep one", key_node.start_mark)
+            if isinstance(key, Hashable):
+                first[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
 
 
 class _Int(int):
@@ -377,7 +399,7 @@ def load_config(path: str | os.PathLike[str] = "journey.yaml") -> Config:
     try:
         raw = yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{path}: not valid YAML: {exc}".replace('"<unicode string>"', str(path))) from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level; found {type(raw).__name__}")
     try:
