@@ -2,42 +2,53 @@
 
     uv run python -m pipelines.backfill --from 2026-10-01 --to 2026-10-31 [--config journey.yaml]
 
-Each night is one run of the nightly flow (a subflow) with `as_of` at that midnight, UTC. Ingest
-reads only files it has not read yet, so a backfill over data already loaded just recomputes.
+Each night is one run of the nightly flow (a subflow of the `journey-backfill` flow in
+pipelines/nightly.py) with `as_of` at that midnight, UTC. Ingest reads only files it has not read
+yet, so a backfill over data already loaded just recomputes. Prefect is imported only after its
+project-local defaults are set (it reads its settings once, on import).
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, time, timedelta, timezone
-
-from prefect import flow
-
-from pipelines.nightly import RunSummary, nightly
+import sys
+from datetime import date
 
 
-@flow(name="journey-backfill")
-def backfill(start: date, end: date, config_path: str = "journey.yaml") -> list[RunSummary]:
-    """One nightly run per day from `start` to `end` inclusive, oldest first."""
-    days = (end - start).days + 1
-    if days < 1:
-        raise ValueError(f"backfill: --to {end} is before --from {start}")
-    nights = [datetime.combine(start + timedelta(days=d), time(0), tzinfo=timezone.utc) for d in range(days)]
-    return [nightly(config_path=config_path, as_of=night) for night in nights]
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write YYYY-MM-DD, e.g. 2026-10-01") from None
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Exit codes as `journey run`: 0 done, 1 a night failed (the nights before it are built), 2 bad input."""
     from journey_analytics.cli import prefect_defaults
-    from journey_analytics.config import load_config
+    from journey_analytics.config import ConfigError, load_config
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
-    parser.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
+    parser.add_argument("--from", dest="start", type=_day, required=True)
+    parser.add_argument("--to", dest="end", type=_day, required=True)
     parser.add_argument("--config", default="journey.yaml")
-    args = parser.parse_args()
-    prefect_defaults(load_config(args.config).base_dir)
-    backfill(args.start, args.end, args.config)
+    args = parser.parse_args(argv)
+    if args.end < args.start:
+        parser.error(f"--to {args.end} is before --from {args.start}")
+    try:
+        prefect_defaults(load_config(args.config).base_dir)  # fail fast, before Prefect starts
+    except ConfigError as exc:
+        print(f"backfill: {exc}", file=sys.stderr)
+        return 2
+    from journey_analytics.metrics import AuditError
+    from pipelines.nightly import SourcesFailed, backfill
+
+    try:
+        backfill(args.start, args.end, args.config)
+    except (SourcesFailed, AuditError) as exc:
+        print(f"backfill: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

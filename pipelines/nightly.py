@@ -1,8 +1,10 @@
-"""The nightly run: one Prefect task per layer, each a thin call into journey_analytics.
+"""The nightly run, one Prefect task per layer, each a thin call into journey_analytics; and the
+backfill, one nightly run per past night.
 
 Runs against Prefect's ephemeral local API when no server is configured. A source that fails
 (a missing column, an unreadable file) is reported and the other sources still load, but the
-marts and the report are then left as the previous run published them.
+marts and the report are then left as the previous run published them and the flow run ends
+Failed (`SourcesFailed`, carrying the run's summary).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -69,13 +71,36 @@ class RunSummary:
         return not self.failed_sources
 
 
+class SourcesFailed(Exception):
+    """Ends the flow run Failed when a source failed (after the other sources loaded), so a
+    scheduler, the Prefect UI and a backfill see it; `summary` keeps what the run did."""
+
+    def __init__(self, summary: RunSummary):
+        self.summary = summary
+        failed = "; ".join(f"{name}: {why}" for name, why in summary.failed_sources.items())
+        super().__init__(f"source(s) failed, so the marts and report stay as the previous run published them: {failed}")
+
+
+class _NoTracebackForFailedSources(logging.Filter):
+    """The flow run's log says why it failed; the traceback of SourcesFailed would only repeat it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], SourcesFailed):
+            record.exc_info = None
+        return True
+
+
+logging.getLogger("prefect.flow_runs").addFilter(_NoTracebackForFailedSources())
+
+
 def _file_done(progress: Callable[[str], None]) -> Callable[[ingest.FileResult], None]:
     def report(r: ingest.FileResult) -> None:
         get_run_logger().info("%s %s: read %d, loaded %d, deduplicated %d, quarantined %d%s%s", r.source, r.path,
                               r.rows_read, r.rows_loaded, r.rows_deduplicated, r.rows_quarantined,
                               " (unchanged, skipped)" if r.skipped else "", f"; note: {r.note}" if r.note else "")
         if not r.skipped:
-            progress(f"    {r.path}: {r.rows_read:,} read, {r.rows_loaded:,} loaded, {r.rows_quarantined:,} quarantined")
+            progress(f"    {r.path}: {r.rows_read:,} read, {r.rows_loaded:,} loaded, {r.rows_deduplicated:,} deduplicated, "
+                     f"{r.rows_quarantined:,} quarantined")
     return report
 
 
@@ -152,10 +177,11 @@ def nightly(
             summary.files += files
             new = [f for f in files if not f.skipped]
             progress(f"    {len(new)} new file(s) of {len(files)}: {sum(f.rows_read for f in new):,} rows read, "
-                     f"{sum(f.rows_loaded for f in new):,} loaded, {sum(f.rows_quarantined for f in new):,} quarantined")
+                     f"{sum(f.rows_loaded for f in new):,} loaded, {sum(f.rows_deduplicated for f in new):,} deduplicated, "
+                     f"{sum(f.rows_quarantined for f in new):,} quarantined")
         if not summary.ok:
             progress("marts and report left as the previous run published them: fix the failed source(s) and rerun")
-            return summary
+            raise SourcesFailed(summary)
         wh.con.execute("begin transaction")  # readers see the previous complete state until commit
         summary.identity = stitch_identities(wh, config, run)
         progress(f"[identity] {summary.identity.identifiers:,} identifiers → {summary.identity.customers:,} customers "
@@ -172,3 +198,14 @@ def nightly(
     finally:
         wh.close()  # an uncommitted transaction is rolled back: the previous state stays published
     return summary
+
+
+@flow(name="journey-backfill")
+def backfill(start: date, end: date, config_path: str = "journey.yaml") -> list[RunSummary]:
+    """One nightly run (a subflow) per day from `start` to `end` inclusive, oldest first, each as of
+    that midnight UTC; stops at the first night that fails."""
+    days = (end - start).days + 1
+    if days < 1:
+        raise ValueError(f"backfill: --to {end} is before --from {start}")
+    nights = [datetime.combine(start + timedelta(days=d), time(0), tzinfo=timezone.utc) for d in range(days)]
+    return [nightly(config_path=config_path, as_of=night) for night in nights]

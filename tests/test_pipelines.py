@@ -47,7 +47,15 @@ def test_a_source_missing_a_column_fails_alone_and_the_marts_stay_published(samp
     out = capsys.readouterr().out
     assert "crm: FAILED" in out and "late.csv: required column(s) email not found" in out
     assert "note (data/sample/service/late.csv): ignored column(s) not in the spec: agent" in out
+    assert "data/sample/service/late.csv: 1 read, 1 loaded, 0 deduplicated, 0 quarantined" in out
     _assert_failed_task_logs_carry_no_empty_traceback()
+    assert _marts(warehouse) == before
+
+    # the flow run itself ends Failed, so a scheduler and Prefect's UI see it
+    from pipelines.nightly import nightly
+
+    state = nightly(config_path=str(config_path), as_of=SAMPLE_AS_OF, progress=lambda _: None, return_state=True)
+    assert state.is_failed() and "late.csv: required column(s) email not found" in state.message
     assert _marts(warehouse) == before
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from core.events where event_id = 's-late'").fetchall() == [(1,)]
@@ -69,7 +77,7 @@ def _assert_failed_task_logs_carry_no_empty_traceback() -> None:
 
 
 def test_backfill_runs_one_night_after_another(sample_copy):
-    from pipelines.backfill import backfill
+    from pipelines.nightly import backfill
 
     config_path = sample_copy / "journey.yaml"
     summaries = backfill(date(2026, 8, 1), date(2026, 8, 3), str(config_path))
@@ -78,6 +86,43 @@ def test_backfill_runs_one_night_after_another(sample_copy):
         customers = con.execute("select value from marts.run_history where metric = 'customers' "
                                 "order by as_of").fetchall()
     assert len(customers) == 3 and customers[0] < customers[1] < customers[2]  # every night sees more people
+
+
+def test_backfill_stops_at_a_failed_night_and_exits_1_with_one_line(sample_copy):
+    """In its own process, as an operator runs it: no traceback, and the flow stops at the failed night."""
+    config_path = sample_copy / "journey.yaml"
+    (sample_copy / "data/sample/crm/late.csv").write_text("activity_id,occurred_at\nx1,2026-10-30 10:00:00\n")
+    done = subprocess.run([sys.executable, "-m", "pipelines.backfill", "--from", "2026-08-01", "--to", "2026-08-02",
+                           "--config", str(config_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith(
+        "backfill: source(s) failed, so the marts and report stay as the previous run published them: "
+        "crm: data/sample/crm/late.csv: required column(s)")
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.stdout.count("[ingest 1/3]") == 1  # the first night failed: no second night ran
+    with duckdb.connect(str(load_config(config_path).warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from information_schema.tables where table_schema = 'marts'"
+                           ).fetchall() == [(0,)]
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--from", "2026-10-05", "--to", "2026-10-01"], "--to 2026-10-01 is before --from 2026-10-05"),
+    (["--from", "2026-10-01", "--to", "yesterday"], "'yesterday' is not a date: write YYYY-MM-DD"),
+])
+def test_backfill_refuses_bad_dates_before_prefect_starts(argv, expected, capsys):
+    from pipelines.backfill import main as backfill_main
+
+    with pytest.raises(SystemExit) as done:
+        backfill_main(argv)
+    assert done.value.code == 2 and expected in capsys.readouterr().err
+
+
+def test_backfill_with_a_broken_config_exits_2_with_its_message(tmp_path, capsys):
+    from pipelines.backfill import main as backfill_main
+
+    assert backfill_main(["--from", "2026-10-01", "--to", "2026-10-01", "--config", str(tmp_path / "nope.yaml")]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(f"backfill: {tmp_path / 'nope.yaml'}: cannot read the configuration") and "Traceback" not in err
 
 
 def test_deploy_without_a_prefect_server_says_how_to_start_one(tmp_path):

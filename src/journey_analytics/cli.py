@@ -33,10 +33,12 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # fail fast, before Prefect starts
     prefect_defaults(config.base_dir)
     from journey_analytics.metrics import AuditError
-    from pipelines.nightly import nightly  # Prefect is imported only for the run itself
+    from pipelines.nightly import SourcesFailed, nightly  # Prefect is imported only for the run itself
 
     try:
         summary = nightly(config_path=str(args.config), as_of=args.as_of)
+    except SourcesFailed as exc:  # the other sources loaded; the summary below says which failed
+        summary = exc.summary
     except AuditError as exc:  # a broken metric invariant: nothing of this run was published
         print(f"journey: {exc}\nThe marts and report stay as the previous run published them; "
               "please report this with the audit's rows.", file=sys.stderr)
