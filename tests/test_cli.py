@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from journey_analytics.cli import main
@@ -26,6 +29,19 @@ def test_sources_check_reports_counts_reasons_and_writes_nothing(folder, capsys)
     assert "ignored column(s) not in the spec: new_col" in out
     assert "preview of mapped rows:" in out and "channel=paid_search" in out
     assert not (folder / "data" / "warehouse.duckdb").exists()
+
+
+def test_sources_check_with_on_bad_row_fail_shows_that_nothing_would_load(folder, capsys):
+    sources = source_paths(folder, web="web.jsonl", crm="crm.csv")
+    for source in sources:
+        source["on_bad_row"] = "fail"
+    write_config(folder, sources=sources)
+    assert main(["sources", "check", "--config", str(folder / "journey.yaml")]) == 1
+    out = capsys.readouterr().out
+    web = next(line for line in out.splitlines() if line.strip().startswith("web.jsonl"))
+    assert web.split()[1:5] == ["10", "0", "0", "7"]  # read, would load, dedup, quarantine
+    assert web.endswith("(on_bad_row: fail; once fixed, 2 would load)")
+    assert "has on_bad_row: fail, so a run would load nothing from this file" in out
 
 
 def test_sources_check_of_an_unknown_source_names_the_known_ones(folder, capsys):
@@ -67,6 +83,47 @@ def test_explain_of_an_unknown_identifier_says_so(project, capsys):
     config, _, _ = project
     assert main(["explain", "customer", "--anonymous-id", "nobody", "--config", str(config.base_dir / "journey.yaml")]) == 1
     assert "no customer has anonymous_id 'nobody'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, code, expected", [
+    (["--id", "shoe_size=42"], 2, "journey: unknown identifier type 'shoe_size' (known: contact_id"),
+    ([], 2, "journey: give a customer id, or an identifier: --email, --anonymous-id or --id TYPE=VALUE"),
+])
+def test_explain_input_problems_exit_2(project, capsys, args, code, expected):
+    config, _, _ = project
+    assert main(["explain", "customer", *args, "--config", str(config.base_dir / "journey.yaml")]) == code
+    assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["explain", "customer", "--id", "foo"], "argument --id: 'foo': write TYPE=VALUE, e.g. --id contact_id=ct-1"),
+    (["run", "--as-of", "yesterday"], "argument --as-of: 'yesterday' is not a time: write ISO-8601, e.g. 2026-11-01"),
+])
+def test_malformed_arguments_say_what_to_write(capsys, argv, expected):
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2 and expected in capsys.readouterr().err
+
+
+def test_explain_of_a_customer_made_only_of_a_super_node_says_where_its_events_went(project, capsys):
+    config, con, _ = project
+    (phantom,) = con.execute("select distinct customer_id from core.identity_map "
+                             "where customer_id not in (select customer_id from core.touchpoints)").fetchall()
+    assert main(["explain", "customer", phantom[0], "--config", str(config.base_dir / "journey.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "(super-node: not used for linking)" in out
+    assert out.split("journey:\n")[1].startswith("  none: this customer's only identifier is a super-node")
+
+
+def test_output_into_a_closed_pipe_ends_quietly(project):
+    config, con, _ = project
+    customer = con.execute("select customer_id from core.touchpoints limit 1").fetchall()[0][0]
+    proc = subprocess.Popen([sys.executable, "-m", "journey_analytics.cli", "explain", "customer", customer,
+                             "--config", str(config.base_dir / "journey.yaml")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `| head` that has stopped reading
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1 and err == ""
 
 
 def test_stages_suggest_on_a_fully_mapped_sample_has_nothing_to_suggest(project, capsys):

@@ -93,8 +93,11 @@ def _sources_check(args: argparse.Namespace) -> int:
                   f"`journey sources reset {source.name}` (until then a run skips files already read)")
         print(f"  {'file':<40}{'read':>10}{'would load':>12}{'dedup':>8}{'quarantine':>12}")
         for f in result.files:
-            print(f"  {f.path[-39:]:<40}{f.rows_read:>10,}{f.rows_loaded:>12,}{f.rows_deduplicated:>8,}"
-                  f"{f.rows_quarantined:>12,}" + ("  (read before, unchanged: a run skips it)" if f.skipped else ""))
+            refused = source.on_bad_row == "fail" and f.rows_quarantined and not f.skipped
+            loaded, deduplicated = (0, 0) if refused else (f.rows_loaded, f.rows_deduplicated)
+            print(f"  {f.path[-39:]:<40}{f.rows_read:>10,}{loaded:>12,}{deduplicated:>8,}{f.rows_quarantined:>12,}"
+                  + ("  (read before, unchanged: a run skips it)" if f.skipped else "")
+                  + (f"  (on_bad_row: fail; once fixed, {f.rows_loaded:,} would load)" if refused else ""))
             if f.reasons:
                 print("    quarantined by reason: " + ", ".join(f"{k} {n:,}" for k, n in f.reasons))
             if f.note:
@@ -144,18 +147,37 @@ def _open_warehouse(config_path: Path):
     return config, connect(config.warehouse_path, read_only=True, memory_limit=config.memory_limit)
 
 
+def _type_value(text: str) -> tuple[str, str]:
+    """`--id TYPE=VALUE`."""
+    id_type, sep, value = text.partition("=")
+    if not sep or not id_type.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: write TYPE=VALUE, e.g. --id contact_id=ct-1")
+    return id_type.strip(), value
+
+
+def _as_of(text: str):
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time: write ISO-8601, e.g. 2026-11-01 or 2026-11-01T02:30:00+01:00 "
+            "(no offset means UTC)") from None
+
+
 def _explain(args: argparse.Namespace) -> int:
-    from journey_analytics.journeys.explain import NotFound, explain, find_customer
+    from journey_analytics.journeys.explain import NotFound, UnknownIdType, explain, find_customer
 
     config, con = _open_warehouse(args.config)
     lookups = [(t, v) for t, v in (("email", args.email), ("anonymous_id", args.anonymous_id)) if v]
-    lookups += [tuple(x.split("=", 1)) for x in args.id or [] if "=" in x]
+    lookups += args.id or []
+    if not args.customer_id and not lookups:
+        raise ConfigError("give a customer id, or an identifier: --email, --anonymous-id or --id TYPE=VALUE")
     try:
-        customer = args.customer_id or (find_customer(con, config, *lookups[0]) if lookups else None)
-        if customer is None:
-            raise NotFound("give a customer id, or an identifier: --email, --anonymous-id or --id TYPE=VALUE")
+        customer = args.customer_id or find_customer(con, config, *lookups[0])
         found = explain(con, customer)
-    except NotFound as exc:
+    except UnknownIdType as exc:
+        raise ConfigError(str(exc)) from None
+    except NotFound as exc:  # like grep: 1 when nothing matches
         print(f"journey: {exc}", file=sys.stderr)
         return 1
     print(f"customer {found.customer_id}\n\nidentifiers:")
@@ -171,6 +193,10 @@ def _explain(args: argparse.Namespace) -> int:
               f"by {e['first_source']}/{e['first_event_id']} {e['first_event_name']} at {e['first_seen_at']:%Y-%m-%d %H:%M:%S}"
               f" ({e['n_events']} event(s))")
     print("\njourney:")
+    if not found.journey and all(i["is_super_node"] for i in found.identifiers):
+        print("  none: this customer's only identifier is a super-node, set aside for linking, so each of its events\n"
+              "  belongs to the customer of another identifier the event carries (or to none)")
+        return 0
     print(f"  {'#':>4}  {'occurred_at (UTC)':<20}{'source':<9}{'event':<22}{'channel':<16}{'stage':<15}{'how':<10}visit")
     for t in found.journey:
         print(f"  {t['event_seq']:>4}  {t['occurred_at']:%Y-%m-%d %H:%M:%S}  {t['source']:<9}{t['event_name'][:21]:<22}"
@@ -191,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="ingest every source, rebuild journeys and metrics, write the report")
     run.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
-    run.add_argument("--as-of", type=parse_time, default=None,
+    run.add_argument("--as-of", type=_as_of, default=None,
                      help="ISO time the run is as of (default: now; no offset means UTC)")
     run.set_defaults(handler=_run)
     sources = sub.add_parser("sources", help="work with source specs").add_subparsers(dest="action", required=True)
@@ -210,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     explain.add_argument("customer_id", nargs="?", help="a customer_id (cu_...)")
     explain.add_argument("--email", help="find the customer by email (hashed before lookup)")
     explain.add_argument("--anonymous-id", help="find the customer by anonymous (cookie) id")
-    explain.add_argument("--id", action="append", metavar="TYPE=VALUE", help="find the customer by any identifier")
+    explain.add_argument("--id", action="append", type=_type_value, metavar="TYPE=VALUE",
+                         help="find the customer by any identifier")
     explain.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
     explain.set_defaults(handler=_explain)
     stages = sub.add_parser("stages", help="work with stages").add_subparsers(dest="action", required=True)
@@ -219,10 +246,15 @@ def main(argv: list[str] | None = None) -> int:
     suggest.set_defaults(handler=_suggest)
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # here, so a closed pipe is caught below rather than at exit
+        return code
     except (ConfigError, SourceError, WarehouseBusy) as exc:
         print(f"journey: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like, which stopped reading
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush does not fail again
+        return 1
 
 
 if __name__ == "__main__":

@@ -18,6 +18,10 @@ class NotFound(LookupError):
     """No customer matches what was asked for."""
 
 
+class UnknownIdType(ValueError):
+    """The identifier type is not one the configuration declares."""
+
+
 @dataclass(frozen=True)
 class Explanation:
     customer_id: str
@@ -30,7 +34,7 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
     """The customer holding an identifier; personal identifiers are given raw and hashed here."""
     pii = {t.name: t.pii for t in config.identity.types}
     if id_type not in pii:
-        raise NotFound(f"unknown identifier type {id_type!r} (known: {', '.join(pii)})")
+        raise UnknownIdType(f"unknown identifier type {id_type!r} (known: {', '.join(pii)})")
     # stored as ingest stores it: personal identifiers hashed by the very same expression, others trimmed
     value_sql = pii_sql("$value", pii[id_type], "$salt") if pii[id_type] else text_sql("$value")
     params = {"value": value, "salt": config.hash_salt} if pii[id_type] else {"value": value}

@@ -62,7 +62,8 @@ INTROS = {
     ),
     "paths": (
         "The most common journeys from start to finish (a stage repeated in a row counts once). The last "
-        "row groups every other path, so the rows add up to all customers."
+        "row groups every other path, so the rows add up to every customer with a staged touchpoint (a "
+        "customer whose events no stage rule or inference maps has no path)."
     ),
     "time": (
         "How long one visit to a stage lasts. Bars use completed visits (median, 75th and 90th percentile); "

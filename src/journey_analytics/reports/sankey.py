@@ -78,18 +78,19 @@ def _ending(label: str) -> str:
 
 
 def sankey_figure(links: pl.DataFrame, stages: list[str], colours: dict[str, str]) -> go.Figure:
-    """Flows of customers from step to step; hover shows customers and share of all customers."""
+    """Flows of customers from step to step; hover shows customers and their share of the customers
+    with a path (every customer with a staged touchpoint)."""
     g = sankey_graph(links, stages)
     total = g.total_customers
     labels = [esc_label(label) for _, label in g.nodes]
     node_hover = [
-        f"<b>{name}</b> · step {step}<br>{fmt_int(n)} customers ({_share(n, total)} of all customers)"
+        f"<b>{name}</b> · step {step}<br>{fmt_int(n)} customers ({_share(n, total)} of customers with a path)"
         + (f"<br>{_ending(label)}" if _ending(label) else "")
         for (step, label), name, n in zip(g.nodes, labels, g.node_customers)
     ]
     link_hover = [
         f"<b>{labels[s]}</b> → <b>{labels[t]}</b> (step {g.nodes[s][0]} → {g.nodes[t][0]})<br>"
-        f"{fmt_int(v)} customers ({_share(v, total)} of all customers)"
+        f"{fmt_int(v)} customers ({_share(v, total)} of customers with a path)"
         for s, t, v in zip(g.sources, g.targets, g.values)
     ]
     node_colours = [colour_for(label, colours) for _, label in g.nodes]
