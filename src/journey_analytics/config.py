@@ -354,12 +354,13 @@ class _YamlLoader(yaml.SafeLoader):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self.construct_object(key_node, deep=True)
-            if isinstance(key, Hashable) and key in first:
+            if not isinstance(key, Hashable):
+                continue  # the parent method says what is wrong with it
+            if key in first:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} is written twice in one mapping (first on line {first[key] + 1}); "
                     "keep one", key_node.start_mark)
-            if isinstance(key, Hashable):
-                first[key] = key_node.start_mark.line
+            first[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep)
 
 
