@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,8 @@ from journey_analytics.reports import esc_html, esc_label, render_run_report
 from journey_analytics.reports.render import check_run_id
 from journey_analytics.reports.run_page import plotly_js
 from journey_analytics.reports.sankey import sankey_graph
-from journey_analytics.reports.summary import change_sentence
+from journey_analytics.reports.figures import trends_figure
+from journey_analytics.reports.summary import change_sentence, history_up_to, previous_run
 from journey_analytics.reports.text import fmt_duration, fmt_pts
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -63,12 +64,35 @@ def test_change_sentence_names_the_change_since_previous_run(warehouse):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         history = con.sql("select * from marts.run_history").pl()
     sentence = change_sentence(history, RUN_ID, STAGES, BERLIN)
-    assert sentence.startswith("Since the previous run (11 Mar 2025, 03:00 CET): ")
+    assert sentence.startswith("Since the previous run (data up to 11 Mar 2025, 01:00 CET): ")
     assert "purchase conversion \u22123.2 pts" in sentence
     assert "consideration conversion \u22121.0 pts" in sentence
     assert "customers +50 (+5.3%)" in sentence
     assert change_sentence(history, PREV_RUN_ID, STAGES, BERLIN) is None  # first run: nothing to compare
     assert change_sentence(None, RUN_ID, STAGES, BERLIN) is None
+
+
+def test_runs_are_placed_and_compared_by_the_time_their_data_run_up_to():
+    """A backfill runs past nights minutes apart, after a nightly run: each sits at its night, a rerun
+    of a night replaces it, and 'previous' is the night before in data time."""
+    night = [datetime(2026, 10, d, tzinfo=timezone.utc) for d in (1, 2, 3)]
+    today = datetime(2026, 11, 29, 9, 0, tzinfo=timezone.utc)
+    runs = [("nightly", today, today, 900.0), ("n1", today + timedelta(minutes=1), night[0], 100.0),
+            ("n2", today + timedelta(minutes=2), night[1], 200.0), ("n3", today + timedelta(minutes=3), night[2], 300.0),
+            ("n1-again", today + timedelta(minutes=4), night[0], 110.0)]
+    history = pl.DataFrame([(r, at, of, "customers", v) for r, at, of, v in runs],
+                           schema=["run_id", "run_at", "as_of", "metric", "value"], orient="row")
+    assert previous_run(history, "n3") == ("n2", night[1])
+    assert previous_run(history, "nightly") == ("n3", night[2])
+    assert previous_run(history, "n1-again") is None and previous_run(history, "n1") is None
+    assert set(history_up_to(history, "n2", night[1])["run_id"]) == {"n1-again", "n2"}
+    assert set(history_up_to(history, "n1", night[0])["run_id"]) == {"n1"}  # re-rendering the first run
+    shown = history_up_to(history, "nightly", today)
+    (line,) = trends_figure(shown, ["a"], {}, "UTC").data
+    assert list(line.x) == [n.replace(tzinfo=None) for n in night] + [today.replace(tzinfo=None)]
+    assert list(line.y) == [110.0, 200.0, 300.0, 900.0]
+    sentence = change_sentence(history, "n3", ["a"], ZoneInfo("UTC"))
+    assert sentence == "Since the previous run (data up to 2 Oct 2026, 00:00 UTC): customers +100 (+50.0%)."
 
 
 def test_sankey_graph_indexes_step_keyed_nodes():
@@ -116,6 +140,20 @@ def test_pain_points_table_ranks_touchpoints_with_their_survey_scores(report):
     assert cells[1][1] == f"service: <b>{esc_html(XSS)}</b>"
     assert cells[1][5:] == ["15.0%", "2.75 (80)", "-35 (80)"]
     assert cells[0][6:] == ["", ""]  # no survey follows a pricing view
+    assert "The first" not in _section(report.read_text(encoding="utf-8"), "pain")  # all three shown
+
+
+def test_a_pain_points_table_cut_short_says_so():
+    from report_warehouse import PAIN_POINTS
+
+    from journey_analytics.reports.run_page import _pain_points
+
+    schema = ["rank", "source", "event_name", "stage", "customers", "exits", "exit_rate", "csat_responses",
+              "avg_csat", "nps_responses", "nps"]
+    pain = pl.DataFrame(PAIN_POINTS * 5, schema=schema, orient="row")
+    table = _pain_points(pain, {})
+    assert len(re.findall(r"<tr>", table)) == 1 + 12
+    assert "The first 12 of 15 touchpoints; all are in <code>marts.pain_points</code>." in table
 
 
 def test_stage_inference_table_shows_proposals_and_which_are_used(report):

@@ -124,8 +124,8 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
 def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str, str]) -> go.Figure:
     """Median / p75 / p90 of completed visits per stage, plus the Kaplan–Meier median.
 
-    KM also counts visits still open at as_of, so when it sits far above the plain median,
-    many customers are stalled in that stage right now.
+    KM also counts visits still open at as_of, so when it sits far above the plain median, many
+    open visits are already long (customers stalling there, or gone quiet without a later touchpoint).
     """
     by_stage = {r["stage"]: r for r in tis.to_dicts()}
     order = in_stage_order(list(by_stage), stages)
@@ -153,7 +153,8 @@ def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str
             name=label, x=x, y=scaled(key), marker=marker,
             text=[fmt_duration(r[key]) for r in rows], textposition="outside", cliponaxis=False,
             hovertext=[f"<b>{n}</b><br>{label.lower()}: {fmt_duration(r[key])}<br>"
-                       f"{fmt_int(r['completed'])} completed visits by {fmt_int(r['customers'])} customers"
+                       f"{fmt_int(r['completed'])} of {fmt_int(r['visits'])} visits completed · "
+                       f"{fmt_int(r['customers'])} customers visited the stage"
                        for n, r in zip(names, rows)],
             hoverinfo="text",
         )
@@ -212,16 +213,17 @@ def breakdown_figure(bd: pl.DataFrame) -> go.Figure:
 
 
 def trends_figure(history: pl.DataFrame, stages: list[str], colours: dict[str, str], tz: str) -> go.Figure:
-    """Headline numbers across runs: customers, events, quarantined rows, conversion per stage.
+    """Headline numbers across runs (one run per data time, `summary.history_up_to`): customers,
+    events, quarantined rows, conversion per stage, each run placed at the time its data run up to.
 
-    Run times are shown in the report's time zone `tz` (plotly.js has no time zones of its own).
+    Times are shown in the report's time zone `tz` (plotly.js has no time zones of its own).
     """
     wide = (
-        history.with_columns(pl.col("run_at").dt.convert_time_zone(tz).dt.replace_time_zone(None))
-        .pivot(on="metric", index=["run_id", "run_at"], values="value", aggregate_function="first")
-        .sort("run_at")
+        history.with_columns(pl.col("as_of").dt.convert_time_zone(tz).dt.replace_time_zone(None))
+        .pivot(on="metric", index=["run_id", "as_of"], values="value", aggregate_function="first")
+        .sort("as_of")
     )
-    when = wide["run_at"].to_list()
+    when = wide["as_of"].to_list()
     fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.16, subplot_titles=(
         "Customers", "Events", "Quarantined rows", "Conversion from the first stage"))
 
@@ -232,7 +234,7 @@ def trends_figure(history: pl.DataFrame, stages: list[str], colours: dict[str, s
         fig.add_scatter(
             x=when, y=wide[metric].to_list(), name=name, mode="lines+markers", row=row, col=col,
             line={"color": colour, "width": 2.5}, marker={"size": 7}, showlegend=pct,
-            hovertemplate=f"%{{fullData.name}}: {fmt}<br>run at %{{x|%d %b %Y %H:%M}}<extra></extra>",
+            hovertemplate=f"%{{fullData.name}}: {fmt}<br>data up to %{{x|%d %b %Y %H:%M}}<extra></extra>",
         )
 
     line("customers", "customers", TEXT, 1, 1)

@@ -13,7 +13,6 @@ from functools import cache
 from pathlib import Path
 from dataclasses import dataclass
 from datetime import datetime
-from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
@@ -23,8 +22,8 @@ from . import figures, html
 from .data import ReportData
 from .palette import stage_colours
 from .sankey import sankey_figure
-from .summary import change_sentence, run_metrics
-from .text import as_utc, esc_html, fmt_int, fmt_pct, fmt_time
+from .summary import change_sentence, history_up_to, run_metrics
+from .text import esc_html, fmt_int, fmt_pct, fmt_time
 
 
 PLOTLY_BUNDLE = Path(__file__).parent / "assets" / "plotly-journey.min.js"
@@ -61,28 +60,34 @@ INTROS = {
         "<b>(end)</b>: it stopped there; <b>Other</b>: less common stages at that step. Hover for numbers."
     ),
     "paths": (
-        "The most common journeys from start to finish (a stage repeated in a row counts once). The last "
-        "row groups every other path, so the rows add up to every customer with a staged touchpoint (a "
-        "customer whose events no stage rule or inference maps has no path)."
+        "The most common journeys from start to finish (a stage repeated in a row counts once). When there "
+        "are more paths than the table shows, a last row, <b>other paths</b>, groups the rest, so the rows "
+        "add up to every customer with a staged touchpoint (a customer whose events no stage rule or "
+        "inference maps has no path)."
     ),
     "time": (
         "How long one visit to a stage lasts. Bars use completed visits (median, 75th and 90th percentile); "
-        "the diamond is the median including visits still open (Kaplan–Meier). A diamond well above its "
-        "bars means customers are stalling in that stage right now."
+        "the diamond is the median including visits still open (Kaplan–Meier), each counted up to the time "
+        "the data run up to. A diamond well above its bars means many open visits are already long: "
+        "customers stalling in that stage, or customers gone quiet there without a later touchpoint."
     ),
     "channel": (
         "Share of the customers who started the funnel that reached each stage, by the {dimension} of the "
-        "event that started their journey, with how many customers started. Darker means fewer got that far."
+        "touchpoint that started their counted attempt (the first-stage touchpoint the funnel follows: for "
+        "a customer who never got further, their latest one, not necessarily their very first touch), with "
+        "how many customers started. Darker means fewer got that far."
     ),
     "segment": (
-        "The same funnel by customer segment (persona), taken from the sources that carry one. Customers "
-        "whose events carry no segment are shown as (none)."
+        "The same funnel by customer segment (persona): the latest value any of the customer's events "
+        "carries, even one after the funnel started. Customers whose events carry none are shown as "
+        "(none); when only a later stage's source (a CRM, say) carries the segment, (none) mostly means "
+        "customers who never got that far, so compare the named segments with each other, not with (none)."
     ),
     "pain": (
         "The places to fix first. <b>Exit rate</b>: of the customers who had this touchpoint, the share for "
         "whom it was the last one — they have been silent for a whole funnel window and never finished the "
         "journey. <b>CSAT</b> (1–5) and <b>NPS</b> (−100 to 100) come from the service surveys that followed "
-        "the touchpoint. Touchpoints with few customers are listed but not ranked."
+        "the touchpoint. Touchpoints with few customers are not ranked and come after the ranked ones."
     ),
     "inference": (
         "Events that no stage rule maps. Each is given the stage customers were in when it happened, if "
@@ -94,7 +99,8 @@ INTROS = {
         "with the reason; duplicates were already loaded and were skipped."
     ),
     "trends": ("The headline numbers of every recorded run, so a change stands out against the usual range. "
-               "Run times in {tz}."),
+               "Each run sits at the time its data run up to (a backfilled night at its midnight; of two runs "
+               "over the same time, the later one). Times in {tz}."),
 }
 
 
@@ -109,13 +115,6 @@ def _headline(data: ReportData, run_id: str) -> list[tuple[str, str]]:
         quarantined = data.manifest_by_source["quarantined_run"].sum()
     return [("events", fmt_int(m.get("events"))), ("customers", fmt_int(customers)),
             ("rows quarantined in this run", fmt_int(quarantined))]
-
-
-def _up_to(history: pl.DataFrame | None, run_at: datetime) -> pl.DataFrame | None:
-    """Runs up to this one: re-rendering an old run (a backfill) must not show later runs."""
-    if history is None:
-        return None
-    return history.filter(pl.col("run_at").dt.convert_time_zone("UTC") <= as_utc(run_at).astimezone(dt_timezone.utc))
 
 
 def _paths(paths: pl.DataFrame | None, colours: dict[str, str]) -> str:
@@ -153,8 +152,11 @@ def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str], top: int = 
              "" if r["avg_csat"] is None else f"{r['avg_csat']:.2f} ({fmt_int(r['csat_responses'])})",
              "" if r["nps"] is None else f"{r['nps']:+.0f} ({fmt_int(r['nps_responses'])})"]
             for r in pain.head(top).to_dicts()]
+    shown = "" if pain.height <= top else (
+        f"<p class=\"meta\">The first {top} of {fmt_int(pain.height)} touchpoints; all are in "
+        "<code>marts.pain_points</code>.</p>")
     return html.table(["#", "Touchpoint", "Stage", "Customers", "Exits", "Exit rate", "CSAT (responses)",
-                       "NPS (responses)"], rows, numeric={3, 4, 5, 6, 7})
+                       "NPS (responses)"], rows, numeric={3, 4, 5, 6, 7}) + shown
 
 
 def _inference(inference: pl.DataFrame | None, colours: dict[str, str]) -> str:
@@ -212,7 +214,7 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
         html.section("quality", "Data quality", INTROS["quality"], html.data_quality_html(
             data.manifest_by_source, data.quarantine_by_reason, data.quarantine_examples, info.run_id)),
         html.section("trends", "Trends across runs", INTROS["trends"].format(tz=esc_html(info.timezone)), figs.add(
-            _up_to(data.run_history, info.run_at), "marts.run_history",
+            history_up_to(data.run_history, info.run_id, info.as_of), "marts.run_history",
             lambda f: figures.trends_figure(f, info.stages, colours, info.timezone),
             "fig-trends", "No run has been recorded yet.")),
     ]

@@ -8,12 +8,12 @@ percentage. The sentence is plain text: the caller escapes it for HTML.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from .text import fmt_int, fmt_pts, fmt_time, signed
+from .text import as_utc, fmt_int, fmt_pts, fmt_time, signed
 
 COUNTS = (("customers", "customers"), ("events", "events"), ("rows_quarantined", "quarantined rows"))
 
@@ -27,26 +27,41 @@ def run_metrics(history: pl.DataFrame | None, run_id: str) -> dict[str, float]:
 
 
 def run_times(history: pl.DataFrame | None) -> pl.DataFrame:
-    """One row per run: run_id, run_at, as_of (latest recorded), oldest first."""
+    """One row per run: run_id, run_at, as_of (latest recorded), in data-time order (as_of, then run time)."""
     if history is None or history.is_empty():
         return pl.DataFrame(schema={"run_id": pl.String, "run_at": pl.Datetime("us", "UTC"),
                                     "as_of": pl.Datetime("us", "UTC")})
     return (history.group_by("run_id").agg(pl.col("run_at").max(), pl.col("as_of").max())
-            .sort("run_at", "run_id"))
+            .with_columns(pl.col("run_at", "as_of").dt.convert_time_zone("UTC"))
+            .sort("as_of", "run_at", "run_id"))
+
+
+def history_up_to(history: pl.DataFrame | None, run_id: str, as_of: datetime) -> pl.DataFrame | None:
+    """The runs a report of `run_id` (data up to `as_of`) compares with: itself, and per earlier data
+    time the run made last (a backfilled night sits at its midnight, not at the moment it was run;
+    a rerun replaces its night). Later data times are left out, so re-rendering an old run shows no
+    later runs."""
+    if history is None:
+        return None
+    runs = run_times(history)
+    earlier = (runs.filter((pl.col("as_of") < as_utc(as_of).astimezone(timezone.utc)) & (pl.col("run_id") != run_id))
+               .group_by("as_of").agg(pl.col("run_id").sort_by("run_at", "run_id").last()))
+    keep = set(earlier["run_id"].to_list()) | {run_id}
+    return history.filter(pl.col("run_id").is_in(keep))
 
 
 def previous_run(history: pl.DataFrame | None, run_id: str) -> tuple[str, datetime] | None:
-    """The run recorded just before `run_id` (by run time), or None if it is the first."""
+    """The run before `run_id` in data time (the last made of those with the latest earlier as_of)
+    and its as_of, or None if it is the first."""
     runs = run_times(history)
     mine = runs.filter(pl.col("run_id") == run_id)
     if mine.is_empty():
         return None
-    at = mine["run_at"][0]
-    earlier = runs.filter((pl.col("run_at") < at) | ((pl.col("run_at") == at) & (pl.col("run_id") < run_id)))
+    earlier = runs.filter(pl.col("as_of") < mine["as_of"][0])
     if earlier.is_empty():
         return None
     last = earlier.row(-1, named=True)
-    return last["run_id"], last["run_at"]
+    return last["run_id"], last["as_of"]
 
 
 def _count_change(name: str, now: float, before: float) -> str:
@@ -82,4 +97,4 @@ def change_sentence(history: pl.DataFrame | None, run_id: str, stages: list[str]
     parts = [p for p in (", ".join(conversions), ", ".join(counts)) if p]
     if not parts:
         return None
-    return f"Since the previous run ({fmt_time(prev[1], tz)}): {'; '.join(parts)}."
+    return f"Since the previous run (data up to {fmt_time(prev[1], tz)}): {'; '.join(parts)}."
