@@ -5,9 +5,10 @@ Runs against Prefect's ephemeral local API when no server is configured. A sourc
 (a missing column, an unreadable file) is reported and the other sources still load, but the
 marts and the report are then left as the previous run published them and the flow run ends
 Failed (`SourcesFailed`, carrying the run's summary).
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: a served deployment runs the flow from a copy that
+keeps only the globals its body uses, so Prefect could not resolve parameter types written as text.
+"""
 
 import logging
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from prefect.states import Failed
 
 from journey_analytics import identity, ingest, journeys, metrics, reports
 from journey_analytics.config import Config, Source, load_config
+from journey_analytics.identity import IdentityResult
+from journey_analytics.journeys import JourneyResult
 from journey_analytics.runs import Run, record_history
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect
@@ -61,8 +64,8 @@ class RunSummary:
     run: Run
     files: list[ingest.FileResult] = field(default_factory=list)
     failed_sources: dict[str, str] = field(default_factory=dict)
-    identity: identity.IdentityResult | None = None
-    journeys: journeys.JourneyResult | None = None
+    identity: IdentityResult | None = None
+    journeys: JourneyResult | None = None
     marts: dict[str, int] = field(default_factory=dict)
     report: Path | None = None
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
-import shutil
+import time
+import urllib.error
+import urllib.request
 from datetime import date
 
 import duckdb
@@ -123,6 +129,72 @@ def test_backfill_with_a_broken_config_exits_2_with_its_message(tmp_path, capsys
     assert backfill_main(["--from", "2026-10-01", "--to", "2026-10-01", "--config", str(tmp_path / "nope.yaml")]) == 2
     out, err = capsys.readouterr()
     assert err.startswith(f"backfill: {tmp_path / 'nope.yaml'}: cannot read the configuration") and "Traceback" not in err
+
+
+def _api(base: str, path: str, body: dict | None = None):
+    request = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="GET" if body is None else "POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _wait(what: str, check, seconds: float):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if found := check():
+                return found
+        except (OSError, urllib.error.URLError):
+            pass  # not up yet
+        time.sleep(1)
+    raise AssertionError(f"gave up after {seconds:.0f} s waiting for {what}")
+
+
+def test_a_served_deployment_is_scheduled_and_runs_on_a_real_prefect_server(sample_copy, tmp_path):
+    """The operator's path (docs/operations.md): a Prefect server, `pipelines.deploy` serving the flow;
+    the scheduler creates the deployment's runs and a run triggered now completes and publishes."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    api = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+           "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
+    logs = tmp_path / "server.log", tmp_path / "deploy.log"
+    config_path = sample_copy / "journey.yaml"
+    started = []
+    try:
+        with logs[0].open("w") as log:
+            started.append(subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                             "--port", str(port)], env=env, stdout=log, stderr=log,
+                                            start_new_session=True))
+        _wait("the Prefect server", lambda: _api(api, "/health") is True, 180)
+        with logs[1].open("w") as log:
+            started.append(subprocess.Popen([sys.executable, "-m", "pipelines.deploy", "--cron", "0 3 * * *",
+                                             "--config", str(config_path)], cwd=ROOT, env=env, stdout=log,
+                                            stderr=log, start_new_session=True))
+        deployment = _wait("the deployment", lambda: _api(api, "/deployments/name/journey-nightly/nightly"), 120)
+        scheduled = _wait("the scheduler's runs", lambda: _api(api, "/flow_runs/filter", {
+            "deployments": {"id": {"any_": [deployment["id"]]}},
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}), 60)
+        assert all(r["expected_start_time"].endswith("03:00:00Z") or "T03:00:00" in r["expected_start_time"]
+                   for r in scheduled)
+        run = _api(api, f"/deployments/{deployment['id']}/create_flow_run", {})
+        state = _wait("the triggered run to end", lambda: (
+            s if (s := _api(api, f"/flow_runs/{run['id']}")["state"])["type"] in ("COMPLETED", "FAILED", "CRASHED")
+            else None), 300)
+        assert state["type"] == "COMPLETED", (state, logs[1].read_text()[-3000:])
+        assert (sample_copy / "reports" / "latest" / "index.html").is_file()
+        with duckdb.connect(str(load_config(config_path).warehouse_path), read_only=True) as con:
+            assert con.execute("select count(*) from marts.funnel_steps").fetchall()[0][0] > 0
+    finally:
+        for process in reversed(started):
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 def test_deploy_without_a_prefect_server_says_how_to_start_one(tmp_path):
