@@ -298,3 +298,24 @@ def test_check_does_not_fail_a_file_a_run_would_skip(tmp_path):
     result = check_source(strict, strict.sources[0])
     (file,) = result.files
     assert result.error is None and file.skipped and dict(file.reasons) == {"unparsable_timestamp": 1}
+
+
+def test_a_parquet_column_the_spec_does_not_read_is_ignored_whatever_its_type(tmp_path):
+    import polars as pl
+    from datetime import timedelta
+
+    pl.DataFrame({
+        "activity_id": ["p1", "p2"], "occurred_at": [datetime(2026, 6, 1, 10), datetime(2026, 6, 1, 11)],
+        "activity": ["lead_created", None], "contact_id": ["ct-1", "ct-2"], "email": [None, None],
+        "tags": [["a", "b"], []], "blob": [b"\x00\xff", b"\x01"], "took": [timedelta(seconds=3), None],
+    }).write_parquet(tmp_path / "crm.parquet")
+    sources = source_paths(tmp_path, crm="crm.parquet")
+    sources[0].update(format="parquet")
+    config = write_config(tmp_path, sources=sources)
+    with connect(config.warehouse_path) as con:
+        result = _ingest(config, con)
+        assert (result.rows_read, result.rows_loaded, dict(result.reasons)) == (2, 1, {"missing_required_field": 1})
+        assert "ignored column(s) not in the spec: tags, blob, took" in result.note
+        (raw,) = con.execute("select raw_record from ingest.quarantine").fetchall()[0]
+        assert json.loads(raw) == {"activity_id": "p2", "occurred_at": "2026-06-01T11:00:00",
+                                   "activity": None, "contact_id": "ct-2", "email": None}

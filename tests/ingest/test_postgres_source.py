@@ -23,13 +23,17 @@ def pg_uri():
     with postgres_server() as uri:
         with pg.connect(uri) as conn, conn.cursor() as cur:
             cur.execute('create schema "crm app"')
+            # the columns after `extra` have types that cannot be read as text; the spec does not read them
             cur.execute('create table "crm app".activities (activity_id text, occurred_at timestamptz, '
-                        'activity text, contact_id text, email text, lead_source text, amount numeric, extra int)')
+                        'activity text, contact_id text, email text, lead_source text, amount numeric, extra int, '
+                        'u uuid, tags text[], span interval, blob bytea)')
             cur.execute("""insert into "crm app".activities values
-                ('k1', '2026-08-03 12:15:02+02', 'lead_created', 'ct-1', ' Ann@Example.com', 'webinar', null, 1),
-                ('k2', '2026-08-05 09:00:00+00', 'order_placed', 'ct-1', null, null, 120.50, 2),
-                ('k3', null, 'order_placed', 'ct-2', null, null, 10, 3),
-                ('k4', '2026-08-06 09:00:00+00', 'order_placed', null, null, null, 10, 4)""")
+                ('k1', '2026-08-03 12:15:02+02', 'lead_created', 'ct-1', ' Ann@Example.com', 'webinar', null, 1,
+                 gen_random_uuid(), '{a,b}', '1 day', '\\x00ff'),
+                ('k2', '2026-08-05 09:00:00+00', 'order_placed', 'ct-1', null, null, 120.50, 2,
+                 gen_random_uuid(), '{}', '2 hours', '\\x01'),
+                ('k3', null, 'order_placed', 'ct-2', null, null, 10, 3, null, null, null, null),
+                ('k4', '2026-08-06 09:00:00+00', 'order_placed', null, null, null, 10, 4, null, null, null, null)""")
             conn.commit()
         yield uri
 
@@ -54,7 +58,9 @@ def test_a_table_is_ingested_with_types_zones_and_hashing(tmp_path, monkeypatch,
         (result,) = ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
         assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 2, 2)
         assert result.path == "postgres:crm app.activities"
-        assert "extra" in result.note
+        assert "ignored column(s) not in the spec: extra, u, tags, span, blob" in result.note
+        raw = con.execute("select raw_record from ingest.quarantine order by line").fetchall()
+        assert all("extra" not in r and "tags" not in r for (r,) in raw)  # only the columns the spec reads
         assert dict(result.reasons) == {"missing_required_field": 1, "missing_identifier": 1}
         events = con.execute("select event_id, occurred_at, channel, properties->>'amount' from core.events "
                              "order by event_id").fetchall()
@@ -68,6 +74,15 @@ def test_a_table_is_ingested_with_types_zones_and_hashing(tmp_path, monkeypatch,
         (again,) = ingest_source(con, config, config.sources[0], run_id="r2", now=NOW)
         assert (again.rows_loaded, again.rows_deduplicated) == (0, 2)
         assert con.execute("select count(*) from core.events").fetchall() == [(2,)]
+
+
+def test_a_column_the_spec_reads_that_cannot_be_text_fails_the_source_saying_how_to_cast_it(
+        tmp_path, monkeypatch, pg_uri):
+    config = _config(tmp_path, monkeypatch, pg_uri, properties=["amount", "blob"])
+    with connect(config.warehouse_path) as con, pytest.raises(SourceError) as err:
+        ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+    assert "postgres:crm app.activities (crm_db): a column the spec reads cannot be read as text" in str(err.value)
+    assert "blob binary" in str(err.value) and "Read the source through `query:` and cast that column" in str(err.value)
 
 
 def test_a_query_source_reads_only_what_it_selects(tmp_path, monkeypatch, pg_uri):

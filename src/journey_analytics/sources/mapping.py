@@ -222,8 +222,10 @@ class _Compiler:
         )
 
     def records(self) -> str:
-        """Raw records (PII hashed; a malformed line redacted) of the rows `classified` rejected."""
-        record = self.json_object(self.columns if self.jsonl else self.file_columns, self.value)
+        """Raw records of the rows `classified` rejected: the columns the spec reads (PII hashed; a
+        malformed line redacted). Other columns are not read at all, whatever their type."""
+        kept = self.columns if self.jsonl else [c for c in self.file_columns if c in self.columns]
+        record = self.json_object(kept, self.value)
         if self.jsonl:
             redacted = f"regexp_replace(text, {self.bind(EMAIL_LIKE)}, '<redacted email>', 'g')"
             for name in self.columns:

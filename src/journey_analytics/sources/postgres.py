@@ -15,7 +15,7 @@ import polars as pl
 import pyarrow as pa
 
 from journey_analytics.config import Source
-from journey_analytics.sources.mapping import quote
+from journey_analytics.sources.mapping import quote, referenced_columns
 from journey_analytics.sources.readers import BATCH_ROWS, LINE, Opened, SourceError, as_text
 
 
@@ -57,12 +57,20 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
         raise SourceError(f"{describe(source)} ({source.name}): {str(exc).splitlines()[0]}. "
                           "Check `uri`, `table`/`query` and that the server is reachable.") from exc
     columns = [f.name for f in reader.schema]
+    kept = [c for c in columns if c in referenced_columns(source)]  # any other column is not read, whatever its type
 
     def batches() -> Iterator[pl.DataFrame]:
         offset = 1
         try:
             for record_batch in reader:
-                frame = as_text(pl.from_arrow(_storage(record_batch)))
+                try:
+                    frame = as_text(pl.from_arrow(_storage(record_batch.select(kept))))
+                except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
+                    types = ", ".join(f"{f.name} {f.type}" for f in record_batch.schema if f.name in kept)
+                    raise SourceError(
+                        f"{describe(source)} ({source.name}): a column the spec reads cannot be read as text "
+                        f"({str(exc).splitlines()[0]}; columns: {types}). Read the source through `query:` "
+                        "and cast that column, e.g. `select id::text as id, ...`.") from exc
                 frame = frame.with_columns(pl.int_range(offset, offset + frame.height, dtype=pl.Int64).alias(LINE))
                 offset += frame.height
                 yield frame

@@ -156,12 +156,16 @@ def open_csv(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
     return Opened(columns, _checked(scan.collect_batches(chunk_size=batch_rows), path, "CSV"))
 
 
-def open_parquet(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
+def open_parquet(path: Path, batch_rows: int = BATCH_ROWS, keep: list[str] | None = None) -> Opened:
+    """Typed columns as text; only the columns in `keep` (those the spec reads) are read, so a column
+    the spec does not name is ignored whatever its type (a list, binary, duration)."""
     try:
         scan = pl.scan_parquet(path, row_index_name=LINE, row_index_offset=1)
         columns = [c for c in scan.collect_schema().names() if c != LINE]
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, "Parquet", exc) from exc
+    if keep is not None:
+        scan = scan.select([c for c in columns if c in keep] + [LINE])
     batches = (as_text(b) for b in scan.collect_batches(chunk_size=batch_rows))
     return Opened(columns, _checked(batches, path, "Parquet"))
 
@@ -188,13 +192,14 @@ def _without_bom(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
     yield from batches
 
 
-def open_file(path: Path, fmt: str, batch_rows: int = BATCH_ROWS) -> Opened:
+def open_file(path: Path, fmt: str, batch_rows: int = BATCH_ROWS, keep: list[str] | None = None) -> Opened:
+    """`keep`: the columns the spec reads (Parquet reads no other; CSV and JSON lines are text anyway)."""
     if not os.access(path, os.R_OK):
         raise SourceError(f"{path}: permission denied. Make the file readable by the user running journey.")
     if fmt == "csv":
         return open_csv(path, batch_rows)
     if fmt == "parquet":
-        return open_parquet(path, batch_rows)
+        return open_parquet(path, batch_rows, keep)
     return open_jsonl(path, batch_rows)
 
 
