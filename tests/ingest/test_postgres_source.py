@@ -101,3 +101,12 @@ def test_a_missing_table_or_unset_variable_is_a_clear_error(tmp_path, monkeypatc
         monkeypatch.delenv("CRM_TEST_DATABASE_URL")
         with pytest.raises(SourceError, match=r"\$\{CRM_TEST_DATABASE_URL\} but the environment has no"):
             ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+
+
+@pytest.mark.parametrize("uri", ["postgresql://ann:s3cret PW@127.0.0.1:1/db", "postgresql://ann:s3cret%20PW@127.0.0.1:1/db"])
+def test_a_connection_error_never_shows_the_password(tmp_path, monkeypatch, uri):
+    config = _config(tmp_path, monkeypatch, uri)
+    with connect(config.warehouse_path) as con, pytest.raises(SourceError) as err:
+        ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+    assert "postgres:crm app.activities (crm_db): " in str(err.value)
+    assert "s3cret" not in str(err.value) and err.value.__cause__ is None

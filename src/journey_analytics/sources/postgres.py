@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import quote as quote_url, unquote, urlsplit
 from collections.abc import Iterator
 
 import polars as pl
@@ -36,6 +37,14 @@ def resolve_uri(source: Source) -> str:
     return re.sub(r"\$\{(\w+)\}", env, source.uri or "")
 
 
+def _without_secrets(message: str, uri: str) -> str:
+    """The driver may quote the URI or its password (say, in a parse error): neither reaches a message."""
+    password = unquote(urlsplit(uri).password or "") if "://" in uri else ""
+    for secret in sorted({uri, password, quote_url(password)} - {""}, key=len, reverse=True):
+        message = message.replace(secret, "***")
+    return message
+
+
 def describe(source: Source) -> str:
     """How the source shows in the manifest and messages (never the URI: it may hold a password)."""
     return f"postgres:{source.table}" if source.table else "postgres:query"
@@ -46,16 +55,15 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
 
     table = ".".join(quote(part) for part in source.table.split(".")) if source.table else None  # schema.table
     sql = f"select * from {table}" if table else source.query
+    uri = resolve_uri(source)
     try:
-        conn = pg.connect(resolve_uri(source))
+        conn = pg.connect(uri)
         cursor = conn.cursor()
         cursor.execute(sql)
         reader = cursor.fetch_record_batch()
-    except SourceError:
-        raise
     except Exception as exc:  # the driver's errors carry the server's message
-        raise SourceError(f"{describe(source)} ({source.name}): {str(exc).splitlines()[0]}. "
-                          "Check `uri`, `table`/`query` and that the server is reachable.") from exc
+        raise SourceError(f"{describe(source)} ({source.name}): {_without_secrets(str(exc).splitlines()[0], uri)}. "
+                          "Check `uri`, `table`/`query` and that the server is reachable.") from None
     columns = [f.name for f in reader.schema]
     kept = [c for c in columns if c in referenced_columns(source)]  # any other column is not read, whatever its type
 
