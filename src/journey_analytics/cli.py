@@ -93,7 +93,7 @@ def _sources_check(args: argparse.Namespace) -> int:
                   f"`journey sources reset {source.name}` (until then a run skips files already read)")
         print(f"  {'file':<40}{'read':>10}{'would load':>12}{'dedup':>8}{'quarantine':>12}")
         for f in result.files:
-            refused = source.on_bad_row == "fail" and f.rows_quarantined and not f.skipped
+            refused = result.refused(f)
             loaded, deduplicated = (0, 0) if refused else (f.rows_loaded, f.rows_deduplicated)
             print(f"  {f.path[-39:]:<40}{f.rows_read:>10,}{loaded:>12,}{deduplicated:>8,}{f.rows_quarantined:>12,}"
                   + ("  (read before, unchanged: a run skips it)" if f.skipped else "")

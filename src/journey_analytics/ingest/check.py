@@ -29,6 +29,10 @@ class CheckResult:
     # the source was read under an earlier spec: counted as a run would read it after `sources reset`
     after_reset: bool = False
 
+    def refused(self, f: FileResult) -> bool:
+        """Whether a run would load nothing from this file: a bad row and `on_bad_row: fail`."""
+        return self.source.on_bad_row == "fail" and bool(f.rows_quarantined) and not f.skipped
+
 
 def _scratch(config: Config, source: Source) -> tuple[duckdb.DuckDBPyConnection, bool]:
     """An in-memory warehouse holding the source's events and manifest rows, and whether they were
@@ -66,7 +70,7 @@ def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> Ch
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
     except SourceError as exc:
         result.error = str(exc)
-    refused = [f for f in result.files if f.rows_quarantined and not f.skipped] if source.on_bad_row == "fail" else []
+    refused = [f for f in result.files if result.refused(f)]
     if refused and not result.error:
         result.error = "; ".join(f"{f.path}: {f.rows_quarantined} bad row(s)" for f in refused) + (
             f" and source {source.name!r} has on_bad_row: fail, so a run would load nothing from "

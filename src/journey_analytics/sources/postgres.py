@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import quote as quote_url, unquote, urlsplit
 from collections.abc import Iterator
+from urllib.parse import quote as quote_url, unquote, urlsplit
 
 import polars as pl
 import pyarrow as pa
@@ -65,7 +65,8 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
         raise SourceError(f"{describe(source)} ({source.name}): {_without_secrets(str(exc).splitlines()[0], uri)}. "
                           "Check `uri`, `table`/`query` and that the server is reachable.") from None
     columns = [f.name for f in reader.schema]
-    kept = [c for c in columns if c in referenced_columns(source)]  # any other column is not read, whatever its type
+    referenced = referenced_columns(source)
+    kept = [c for c in columns if c in referenced]  # any other column is not read, whatever its type
 
     def batches() -> Iterator[pl.DataFrame]:
         offset = 1
