@@ -30,19 +30,6 @@ from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect
 
 
-class _NoEmptyTraceback(logging.Filter):
-    """Prefect logs a task that returns a Failed state with exc_info=True although nothing was
-    raised, which prints a stray "NoneType: None"; the state's message already says what failed."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and record.exc_info[0] is None:
-            record.exc_info = None
-        return True
-
-
-logging.getLogger("prefect.task_runs").addFilter(_NoEmptyTraceback())
-
-
 class Warehouse:
     """The open warehouse, handed to tasks by reference.
 
@@ -84,16 +71,19 @@ class SourcesFailed(Exception):
         super().__init__(f"source(s) failed, so the marts and report stay as the previous run published them: {failed}")
 
 
-class _NoTracebackForFailedSources(logging.Filter):
-    """The flow run's log says why it failed; the traceback of SourcesFailed would only repeat it."""
+class _NoNeedlessTraceback(logging.Filter):
+    """Tracebacks that say nothing the message does not: Prefect logs a task that returns a Failed
+    state with exc_info=True although nothing was raised (a stray "NoneType: None"), and a flow
+    ended by SourcesFailed, whose message already says which source failed and why."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], SourcesFailed):
+        if record.exc_info and (record.exc_info[0] is None or isinstance(record.exc_info[1], SourcesFailed)):
             record.exc_info = None
         return True
 
 
-logging.getLogger("prefect.flow_runs").addFilter(_NoTracebackForFailedSources())
+for _logger in ("prefect.task_runs", "prefect.flow_runs"):
+    logging.getLogger(_logger).addFilter(_NoNeedlessTraceback())
 
 
 def _file_done(progress: Callable[[str], None]) -> Callable[[ingest.FileResult], None]:

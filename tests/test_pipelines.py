@@ -72,10 +72,10 @@ def _assert_failed_task_logs_carry_no_empty_traceback() -> None:
     """Prefect logs a task that returned a Failed state with exc_info=True though nothing was raised
     ("NoneType: None" under the message); the flow's filter, still in place after Prefect set up its
     logging for the runs, drops that empty traceback."""
-    from pipelines.nightly import _NoEmptyTraceback
+    from pipelines.nightly import _NoNeedlessTraceback
 
     logger = logging.getLogger("prefect.task_runs")
-    assert any(isinstance(f, _NoEmptyTraceback) for f in logger.filters)
+    assert any(isinstance(f, _NoNeedlessTraceback) for f in logger.filters)
     record = logger.makeRecord(logger.name, logging.ERROR, __file__, 1, "Task run failed with state: %s",
                                ("Failed",), (None, None, None))
     assert logger.filter(record)
