@@ -319,3 +319,21 @@ def test_a_parquet_column_the_spec_does_not_read_is_ignored_whatever_its_type(tm
         (raw,) = con.execute("select raw_record from ingest.quarantine").fetchall()[0]
         assert json.loads(raw) == {"activity_id": "p2", "occurred_at": "2026-06-01T11:00:00",
                                    "activity": None, "contact_id": "ct-2", "email": None}
+
+
+def test_a_parquet_struct_or_list_column_the_spec_reads_is_stored_as_its_json_text(tmp_path):
+    import polars as pl
+
+    pl.DataFrame({
+        "activity_id": ["p1", "p2"], "occurred_at": [datetime(2026, 6, 1, 10), datetime(2026, 6, 1, 11)],
+        "activity": ["lead_created", "lead_created"], "contact_id": ["ct-1", "ct-2"], "email": [None, None],
+        "segment": [{"tier": "smb", "seats": 5}, None], "amount": [None, None], "lead_source": [["ads", "x y"], None],
+    }).write_parquet(tmp_path / "crm.parquet")
+    sources = source_paths(tmp_path, crm="crm.parquet")
+    sources[0].update(format="parquet")
+    config = write_config(tmp_path, sources=sources)
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 2
+        rows = con.execute("select event_id, channel, properties->>'segment' from core.events order by 1").fetchall()
+    # as a JSON lines source reads an object or array (docs/sources.md): JSON text without spaces
+    assert rows == [("p1", '["ads","x y"]', '{"tier":"smb","seats":5}'), ("p2", "crm", None)]

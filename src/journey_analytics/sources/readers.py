@@ -204,7 +204,8 @@ def open_file(path: Path, fmt: str, batch_rows: int = BATCH_ROWS, keep: list[str
 
 
 def as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every column as text; times as ISO-8601 (with the offset when the type carries a zone)."""
+    """Every column as text; times as ISO-8601 (with the offset when the type carries a zone); structs,
+    lists and arrays as JSON text without spaces, as JSON lines read them."""
     out = []
     for name, dtype in frame.schema.items():
         col = pl.col(name)
@@ -213,6 +214,10 @@ def as_text(frame: pl.DataFrame) -> pl.DataFrame:
         elif isinstance(dtype, pl.Datetime):
             fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
             out.append(col.dt.to_string(fmt).alias(name))
+        elif dtype.is_nested():
+            # Polars encodes only structs as JSON: wrap the value as {"v":...} and keep the inside
+            inside = pl.struct(col.alias("v")).struct.json_encode().str.slice(5).str.strip_suffix("}")
+            out.append(pl.when(col.is_null()).then(None).otherwise(inside).alias(name))
         else:
             out.append(col.cast(pl.String))
     return frame.select(out)
