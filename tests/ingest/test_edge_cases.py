@@ -67,11 +67,12 @@ def test_a_line_that_is_not_json_is_redacted_of_emails_and_personal_keys(tmp_pat
         '{"event_id": "w5", "phone": ["+1 555 010", "+1 666 020"], "event": "x", "timestamp": "2026-08-03"',
         '{"event_id": "w6", "phone": {"home": "+1 555 010", "work": "+1 666 020"}, "event": "x"',
         '{"event_id": "w7", phone: "+1 555 040", "phone": "+1 666 050", "event": "x"',
+        '{"event_id": "w8", "ph\\u006Fne": "+1 555 060", "\\u0070hone": "+1 666 070", "event": "x"',
     ]
     (tmp_path / "web.jsonl").write_text("\n".join(lines) + "\n")
     config = write_config(tmp_path, identity=raw["identity"], sources=[web])
     with connect(config.warehouse_path) as con:
-        assert dict(_ingest(config, con).reasons) == {"malformed_record": 7}
+        assert dict(_ingest(config, con).reasons) == {"malformed_record": 8}
         records = [r[0] for r in con.execute("select raw_record from ingest.quarantine order by line").fetchall()]
     assert records == [
         '{"event_id": "w1", "timestamp": "2026-08-03T10:00:00Z", "event": "signup", "phone": "<redacted>"',
@@ -81,6 +82,7 @@ def test_a_line_that_is_not_json_is_redacted_of_emails_and_personal_keys(tmp_pat
         '{"event_id": "w5", "phone": "<redacted>"',
         '{"event_id": "w6", "phone": "<redacted>"',  # an object or array: redacted to the end of the line
         '{"event_id": "w7", phone: "<redacted>", "phone": "<redacted>", "event": "x"',
+        '{"event_id": "w8", "ph\\u006Fne": "<redacted>", "\\u0070hone": "<redacted>", "event": "x"',  # escaped keys
     ]
     assert not any(digits in r for r in records for digits in ("555", "666"))
 

@@ -230,13 +230,21 @@ class _Compiler:
             redacted = f"regexp_replace(text, {self.bind(EMAIL_LIKE)}, '<redacted email>', 'g')"
             for name in self.columns:
                 if self.pii_kind(name):
-                    key = f"({re.escape(json_key(name))}|'{re.escape(name)}'|\\b{re.escape(name)}\\b)"  # JSON, Python, bare
+                    key = f"({json_key_pattern(name)}|'{re.escape(name)}'|\\b{re.escape(name)}\\b)"  # JSON, Python, bare
                     pattern = self.bind("(" + key + r"\s*:\s*)" + VALUE_UP_TO_NEXT_KEY)
                     for _ in range(2):  # a match ends where a repeated key begins: twice catches the repeat
                         redacted = f"regexp_replace({redacted}, {pattern}, '\\1\"<redacted>\"\\4', 'g')"
             record = f"case when malformed then {redacted} else {record} end"
         rejected = "where __line in (select line from classified where outcome not in ('loaded', 'deduplicated'))"
         return self.rows(rejected) + f"select __line as line, {record} as raw_record from rows"
+
+
+def json_key_pattern(key: str) -> str:
+    """A regex for `key` as a quoted JSON key, each character as itself or as its `\\uXXXX` escape."""
+    def char(ch: str) -> str:
+        escaped = "\\\\u" + "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{ord(ch):04x}")
+        return f"(?:{re.escape(json_key(ch)[1:-1])}|{escaped})" if ord(ch) < 0x10000 else re.escape(ch)
+    return '"' + "".join(map(char, key)) + '"'
 
 
 def json_key(key: str) -> str:
