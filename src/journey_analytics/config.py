@@ -131,7 +131,7 @@ class DeriveCase(_Model):
 
 
 class SourceColumns(_Model):
-    event_id: str | None = None  # None: a stable hash of the row's content is the id
+    event_id: str | None = None  # None: a hash of time, event name, identifiers and properties is the id
     occurred_at: str
     event_name: str
 
