@@ -117,6 +117,10 @@ def test_timestamps_follow_the_documented_format_and_are_never_shifted_by_guessi
         "k5,2026-06-01T10:00:00+05:30:00,lead_created,ct-1,,,smb,\n"
         "k6,epoch,lead_created,ct-1,,,smb,\n"
         "k7,2026-02-30T10:00:00Z,lead_created,ct-1,,,smb,\n"
+        "k8,2026-06-01T10:00:00+99:99,lead_created,ct-1,,,smb,\n"      # offsets out of range: not normalised
+        "k9,2026-06-01T10:00:00+02:60,lead_created,ct-1,,,smb,\n"
+        "k10,2026-06-01T10:00:00+1900,lead_created,ct-1,,,smb,\n"
+        "k11,2026-06-01T10:00:00-18:00,lead_created,ct-1,,,smb,\n"     # the widest offset there is
     ))
     with connect(config.warehouse_path) as con:
         result = _ingest(config, con)
@@ -127,8 +131,9 @@ def test_timestamps_follow_the_documented_format_and_are_never_shifted_by_guessi
         "k1": datetime(2026, 5, 31, 22, 0, tzinfo=UTC),
         "k2": datetime(2026, 6, 1, 10, 0, tzinfo=UTC),
         "k3": datetime(2026, 6, 1, 4, 30, 0, 500000, tzinfo=UTC),
+        "k11": datetime(2026, 6, 2, 4, 0, tzinfo=UTC),
     }
-    assert unparsable == [5, 6, 7, 8] and result.rows_quarantined == 4
+    assert unparsable == [5, 6, 7, 8, 9, 10, 11] and result.rows_quarantined == 7
 
 
 def test_a_date_without_a_time_in_a_source_without_a_zone_is_a_spec_error(tmp_path):
