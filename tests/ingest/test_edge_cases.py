@@ -344,3 +344,18 @@ def test_a_parquet_struct_or_list_column_the_spec_reads_is_stored_as_its_json_te
         rows = con.execute("select event_id, channel, properties->>'segment' from core.events order by 1").fetchall()
     # as a JSON lines source reads an object or array (docs/sources.md): JSON text without spaces
     assert rows == [("p1", '["ads","x y"]', '{"tier":"smb","seats":5}'), ("p2", "crm", None)]
+
+
+# --- file names, near-empty files, encodings ----------------------------------------------------------
+
+def test_a_path_naming_a_file_reads_that_file_even_with_glob_characters_in_its_name(tmp_path):
+    (tmp_path / "crm[1].csv").write_text(HEADER + "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
+    (tmp_path / "crm1.csv").write_text(HEADER + "other,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm[1].csv"))
+    with connect(config.warehouse_path) as con:
+        _ingest(config, con)
+        assert con.execute("select event_id from core.events").fetchall() == [("k1",)]
+    glob = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm[0-9].csv"))  # a glob is still a glob
+    with connect(glob.warehouse_path) as con:
+        _ingest(glob, con, run_id="r2")
+        assert con.execute("select event_id from core.events order by 1").fetchall() == [("k1",), ("other",)]

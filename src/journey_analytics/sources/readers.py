@@ -37,7 +37,10 @@ class Opened:
 
 
 def expand(pattern: Path) -> list[Path]:
-    """The files a path or glob names, sorted so runs are deterministic."""
+    """The files a path or glob names, sorted so runs are deterministic; a path naming a file is that file,
+    even when its name holds glob characters (`export[1].csv`)."""
+    if pattern.is_file():
+        return [pattern]
     return sorted(Path(p) for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file())
 
 
@@ -146,7 +149,7 @@ def open_csv(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
     if os.access(path, os.R_OK) and path.stat().st_size == 0:
         return Opened([], iter(()))
     try:
-        scan = pl.scan_csv(path, infer_schema=False, row_index_name=LINE, row_index_offset=2)
+        scan = pl.scan_csv(path, glob=False, infer_schema=False, row_index_name=LINE, row_index_offset=2)
         columns = [c for c in scan.collect_schema().names() if c != LINE]
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, "CSV", exc) from exc
@@ -160,7 +163,7 @@ def open_parquet(path: Path, batch_rows: int = BATCH_ROWS, keep: list[str] | Non
     """Typed columns as text; only the columns in `keep` (those the spec reads) are read, so a column
     the spec does not name is ignored whatever its type (a list, binary, duration)."""
     try:
-        scan = pl.scan_parquet(path, row_index_name=LINE, row_index_offset=1)
+        scan = pl.scan_parquet(path, glob=False, row_index_name=LINE, row_index_offset=1)
         columns = [c for c in scan.collect_schema().names() if c != LINE]
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, "Parquet", exc) from exc
@@ -173,7 +176,7 @@ def open_parquet(path: Path, batch_rows: int = BATCH_ROWS, keep: list[str] | Non
 def open_jsonl(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
     """One JSON object per line, as text: the mapping SQL extracts the fields and flags malformed lines."""
     scan = (
-        pl.scan_lines(path, name=TEXT, row_index_name=LINE, row_index_offset=1)
+        pl.scan_lines(path, glob=False, name=TEXT, row_index_name=LINE, row_index_offset=1)
         .filter(pl.col(TEXT).str.strip_chars() != "")
     )
     return Opened(None, _without_bom(_checked(scan.collect_batches(chunk_size=batch_rows), path, "JSON lines")))
