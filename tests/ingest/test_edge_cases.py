@@ -4,6 +4,7 @@ a byte order mark, and re-reads. Every expected value is written out by hand."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import datetime, timezone
 
@@ -359,3 +360,21 @@ def test_a_path_naming_a_file_reads_that_file_even_with_glob_characters_in_its_n
     with connect(glob.warehouse_path) as con:
         _ingest(glob, con, run_id="r2")
         assert con.execute("select event_id from core.events order by 1").fetchall() == [("k1",), ("other",)]
+
+
+@pytest.mark.parametrize("name, content", [
+    ("a.csv", b"\xef\xbb\xbf"), ("a.csv", b"\n"), ("a.csv", b"\r\n\r\n"), ("a.csv.gz", gzip.compress(b"")),
+    ("a.jsonl", b"\xef\xbb\xbf"), ("a.jsonl", b"\xef\xbb\xbf\n\n"),
+])
+def test_a_file_of_nothing_but_a_bom_or_blank_lines_reads_as_empty_and_the_next_file_loads(tmp_path, name, content):
+    kind = "crm" if ".csv" in name else "web"
+    (tmp_path / name).write_bytes(content)
+    if kind == "crm":
+        (tmp_path / "b.csv").write_text(HEADER + "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
+    else:
+        (tmp_path / "b.jsonl").write_text('{"event_id": "w1", "timestamp": "2026-06-01T10:00:00Z", '
+                                          '"event": "page_view", "anonymous_id": "a-1"}\n')
+    config = write_config(tmp_path, sources=source_paths(tmp_path, **{kind: "*.csv*" if kind == "crm" else "*.jsonl"}))
+    with connect(config.warehouse_path) as con:
+        results = ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        assert [(r.rows_read, r.rows_loaded, r.rows_quarantined) for r in results] == [(0, 0, 0), (1, 1, 0)]

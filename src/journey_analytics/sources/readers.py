@@ -151,6 +151,8 @@ def open_csv(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
     try:
         scan = pl.scan_csv(path, glob=False, infer_schema=False, row_index_name=LINE, row_index_offset=2)
         columns = [c for c in scan.collect_schema().names() if c != LINE]
+    except pl.exceptions.NoDataError:  # nothing but blank lines, a BOM or an empty .gz: as an empty file
+        return Opened([], iter(()))
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, "CSV", exc) from exc
     _checked_header(path, columns)
@@ -177,7 +179,7 @@ def open_jsonl(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
     """One JSON object per line, as text: the mapping SQL extracts the fields and flags malformed lines."""
     scan = (
         pl.scan_lines(path, glob=False, name=TEXT, row_index_name=LINE, row_index_offset=1)
-        .filter(pl.col(TEXT).str.strip_chars() != "")
+        .filter(pl.col(TEXT).str.strip_chars_start("\ufeff").str.strip_chars() != "")  # a BOM alone is blank
     )
     return Opened(None, _without_bom(_checked(scan.collect_batches(chunk_size=batch_rows), path, "JSON lines")))
 
