@@ -378,3 +378,11 @@ def test_a_file_of_nothing_but_a_bom_or_blank_lines_reads_as_empty_and_the_next_
     with connect(config.warehouse_path) as con:
         results = ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
         assert [(r.rows_read, r.rows_loaded, r.rows_quarantined) for r in results] == [(0, 0, 0), (1, 1, 0)]
+
+
+def test_a_csv_with_carriage_returns_alone_for_line_ends_says_so(tmp_path):
+    (tmp_path / "crm.csv").write_bytes((HEADER + "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n").replace("\n", "\r").encode())
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
+    with connect(config.warehouse_path) as con, pytest.raises(SourceError, match="crm.csv: its lines end with a carriage "
+                                                                                 "return alone.*LF or CRLF"):
+        _ingest(config, con)

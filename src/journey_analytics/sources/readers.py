@@ -83,6 +83,9 @@ def _checked_header(path: Path, columns: list[str]) -> None:
             header = next((record for record in csv.reader(fh) if record), [])  # blank lines are skipped
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
         raise _unreadable(path, "CSV", exc) from exc
+    if any("\r" in name for name in columns) and not any("\r" in name for name in header):
+        raise SourceError(f"{path}: its lines end with a carriage return alone (old Mac line endings), so it reads "
+                          "as one line. Save it with LF or CRLF line endings.")
     problems = [f"column {i} has no name" for i, name in enumerate(header, start=1) if not name.strip()]
     problems += [f"column name {name!r} appears {header.count(name)} times"
                  for name in dict.fromkeys(header) if name.strip() and header.count(name) > 1]
