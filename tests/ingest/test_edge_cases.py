@@ -345,6 +345,12 @@ def test_a_parquet_struct_or_list_column_the_spec_reads_is_stored_as_its_json_te
         rows = con.execute("select event_id, channel, properties->>'segment' from core.events order by 1").fetchall()
     # as a JSON lines source reads an object or array (docs/sources.md): JSON text without spaces
     assert rows == [("p1", '["ads","x y"]', '{"tier":"smb","seats":5}'), ("p2", "crm", None)]
+    from datetime import timedelta
+
+    from journey_analytics.sources.readers import as_text
+    other_types = pl.DataFrame({"took": [timedelta(seconds=3.5), None],
+                                "pair": pl.Series([[1, 2], None], dtype=pl.Array(pl.Int64, 2))})
+    assert as_text(other_types).rows() == [("PT3.5S", "[1,2]"), (None, None)]
 
 
 # --- file names, near-empty files, encodings ----------------------------------------------------------

@@ -212,7 +212,7 @@ def open_file(path: Path, fmt: str, batch_rows: int = BATCH_ROWS, keep: list[str
 
 
 def as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every column as text; times as ISO-8601 (with the offset when the type carries a zone); structs,
+    """Every column as text; times and durations as ISO-8601 (with the offset when the type carries a zone); structs,
     lists and arrays as JSON text without spaces, as JSON lines read them."""
     out = []
     for name, dtype in frame.schema.items():
@@ -222,6 +222,8 @@ def as_text(frame: pl.DataFrame) -> pl.DataFrame:
         elif isinstance(dtype, pl.Datetime):
             fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
             out.append(col.dt.to_string(fmt).alias(name))
+        elif isinstance(dtype, pl.Duration):
+            out.append(col.dt.to_string("iso").alias(name))  # ISO-8601: PT3.5S
         elif dtype.is_nested():
             # Polars encodes only structs as JSON: wrap the value as {"v":...} and keep the inside
             inside = pl.struct(col.alias("v")).struct.json_encode().str.slice(5).str.strip_suffix("}")
