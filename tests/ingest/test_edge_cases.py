@@ -392,3 +392,19 @@ def test_a_csv_with_carriage_returns_alone_for_line_ends_says_so(tmp_path):
     with connect(config.warehouse_path) as con, pytest.raises(SourceError, match="crm.csv: its lines end with a carriage "
                                                                                  "return alone.*LF or CRLF"):
         _ingest(config, con)
+
+
+@pytest.mark.parametrize("kind, bad_line", [("crm", 4), ("crm", 2501), ("web", 3)])
+def test_a_file_that_is_not_utf8_names_the_line_and_says_to_save_it_as_utf8(tmp_path, kind, bad_line):
+    if kind == "crm":
+        lines = [HEADER.encode()] + [f"k{i},2026-06-01 10:00:00,lead_created,ct-{i},,,smb,\n".encode() for i in range(3000)]
+    else:
+        lines = [f'{{"event_id": "w{i}", "timestamp": "2026-06-01T10:00:00Z", "event": "x", "anonymous_id": "a"}}\n'
+                 .encode() for i in range(5)]
+    lines[bad_line - 1] = lines[bad_line - 1].replace(b'"x"' if kind == "web" else b"smb", b'"caf\xe9"')  # Latin-1 é
+    name = "crm.csv" if kind == "crm" else "web.jsonl"
+    (tmp_path / name).write_bytes(b"".join(lines))
+    config = write_config(tmp_path, sources=source_paths(tmp_path, **{kind: name}))
+    with connect(config.warehouse_path) as con, pytest.raises(
+            SourceError, match=rf"{name}: line {bad_line} is not UTF-8 \(byte 0xe9 .*Save the file as UTF-8"):
+        _ingest(config, con)

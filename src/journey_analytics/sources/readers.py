@@ -49,11 +49,30 @@ def _unreadable(path: Path, fmt: str, exc: Exception) -> SourceError:
                        "Check the file's format, compression and encoding, or the source's `format`.")
 
 
+def _not_utf8(path: Path) -> SourceError | None:
+    """The error for the first physical line that is not UTF-8, found in binary (a text reader decodes ahead,
+    so its position is not the line's); None when every line decodes."""
+    with (gzip.open if is_gzip(path) else open)(path, "rb") as fh:
+        for line, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return SourceError(f"{path}: line {line} is not UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} "
+                                   "of the line). Save the file as UTF-8: journey reads UTF-8 only.")
+    return None
+
+
 def _checked(batches: Iterator[pl.DataFrame], path: Path, fmt: str) -> Iterator[pl.DataFrame]:
     try:
         for batch in batches:
             yield batch.with_columns(pl.col(LINE).cast(pl.Int64))
     except (pl.exceptions.PolarsError, OSError) as exc:
+        try:
+            not_utf8 = None if fmt == "Parquet" else _not_utf8(path)
+        except (OSError, EOFError):  # a truncated or corrupt .gz: the reader's own message says so
+            not_utf8 = None
+        if not_utf8:
+            raise not_utf8 from exc
         where = _bad_line(path) if fmt == "CSV" else ""
         if where:
             raise SourceError(f"{path}: cannot be read as CSV{where}. Fix that row (quote a value that holds a "
@@ -81,7 +100,9 @@ def _checked_header(path: Path, columns: list[str]) -> None:
     try:
         with _csv_text(path) as fh:
             header = next((record for record in csv.reader(fh) if record), [])  # blank lines are skipped
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError as exc:
+        raise (_not_utf8(path) or _unreadable(path, "CSV", exc)) from exc
+    except (OSError, EOFError, csv.Error) as exc:
         raise _unreadable(path, "CSV", exc) from exc
     if any("\r" in name for name in columns) and not any("\r" in name for name in header):
         raise SourceError(f"{path}: its lines end with a carriage return alone (old Mac line endings), so it reads "
@@ -138,8 +159,8 @@ def _bad_line(path: Path) -> str:
                         elif fields > width:
                             return f" at line {line}: {fields} fields where the header has {width}"
                     fields, state = 1, "start"
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        return f" near line {line}: {exc}"
+    except (OSError, EOFError, UnicodeDecodeError):
+        return ""  # not a row's fault: the caller says what the reader found
     if state == "quoted":
         return f" at line {opened_at}: a quote opens a value that is never closed"
     return ""
