@@ -37,10 +37,20 @@ def resolve_uri(source: Source) -> str:
     return re.sub(r"\$\{(\w+)\}", env, source.uri or "")
 
 
+def _passwords(uri: str) -> set[str]:
+    """Every reading of the URI's password: as a URL parser splits it (when the URI parses at all), and as
+    the text between the user's `:` and the last `@`, percent-decoded or not."""
+    found = set(re.findall(r"://[^:/@]*:(.*)@", uri))
+    try:
+        found.add(urlsplit(uri).password or "")
+    except ValueError:  # an unparsable URI (say, an unclosed `[`): the pattern above still finds it
+        pass
+    return {form for p in found for form in (p, unquote(p), quote_url(unquote(p)))}
+
+
 def _without_secrets(message: str, uri: str) -> str:
     """The driver may quote the URI or its password (say, in a parse error): neither reaches a message."""
-    password = unquote(urlsplit(uri).password or "") if "://" in uri else ""
-    for secret in sorted({uri, password, quote_url(password)} - {""}, key=len, reverse=True):
+    for secret in sorted(({uri} | _passwords(uri)) - {""}, key=len, reverse=True):
         message = message.replace(secret, "***")
     return message
 
