@@ -104,3 +104,23 @@ def test_yaml_scalars_in_conditions_are_the_text_they_match(tmp_path):
     assert {k: c.op for k, c in rule.properties.items()} == {
         "is_trial": ("equals", "true"), "country": ("equals", "no"), "tier": ("equals", "2"), "flag": ("equals", "off"),
         "zip": ("equals", "01234"), "price": ("equals", "2.50"), "day": ("equals", "2026-06-01")}
+
+
+@pytest.mark.parametrize("mutate, secret", [
+    (lambda r: r["privacy"].update(salt="Sh0rtPw"), "Sh0rtPw"),
+    (lambda r: r["privacy"].update(salt=98765432101234), "98765432101234"),
+    (lambda r: r["sources"][0].update(url="postgresql://journey:PgPassw0rd!@127.0.0.1:5432/db"), "PgPassw0rd"),
+])
+def test_a_configuration_error_never_shows_a_salt_or_a_password(tmp_path, mutate, secret):
+    message = _broken(tmp_path, mutate)
+    assert "salt" in message or "url" in message
+    assert secret not in message
+
+
+@pytest.mark.parametrize("line", ["  salt: SuperSecretSalt: oops", "  salt: SuperSecretSalt\n  salt: SuperSecretSalt"])
+def test_a_yaml_error_quoting_the_salt_line_does_not_show_the_salt(tmp_path, line):
+    text = (ROOT / "journey.yaml").read_text().replace("  salt: sample-salt-not-secret", line)
+    (tmp_path / "journey.yaml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "journey.yaml")
+    assert "line 9" in str(err.value) and "SuperSecretSalt" not in str(err.value)

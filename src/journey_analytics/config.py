@@ -323,6 +323,12 @@ class Config(_Model):
         return self.resolve(self.reports_dir)
 
 
+def _without_secrets(text: str, *, quoted_yaml: bool = False) -> str:
+    """A configuration message never shows a URI's password, nor, where it quotes YAML lines, a salt."""
+    text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    return re.sub(r"(\bsalt[\"']?\s*:\s*)\S.*", r"\1***", text) if quoted_yaml else text
+
+
 def _format_error(path: Path, exc: ValidationError) -> str:
     lines = [f"{path}: {exc.error_count()} problem(s) in the configuration"]
     for err in exc.errors():
@@ -333,13 +339,15 @@ def _format_error(path: Path, exc: ValidationError) -> str:
             lines.append(f"  - {key}: required, but missing")
             continue
         found_text = f"a mapping with keys {sorted(found)}" if isinstance(found, dict) else repr(found)
+        if key.endswith("salt"):
+            found_text = f"{len(str(found))} characters"
         msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling)"
         if err["type"] == "string_pattern_mismatch":
             msg = f"expected a name matching {err['ctx']['pattern']}"
         lines.append(f"  - {key}: {msg}; found {found_text}")
-    return "\n".join(lines)
+    return _without_secrets("\n".join(lines))
 
 
 class _YamlLoader(yaml.SafeLoader):
@@ -400,7 +408,8 @@ def load_config(path: str | os.PathLike[str] = "journey.yaml") -> Config:
     try:
         raw = yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}".replace('"<unicode string>"', str(path))) from exc
+        message = f"{path}: not valid YAML: {exc}".replace('"<unicode string>"', str(path))
+        raise ConfigError(_without_secrets(message, quoted_yaml=True)) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level; found {type(raw).__name__}")
     try:
