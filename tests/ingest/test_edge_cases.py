@@ -408,3 +408,13 @@ def test_a_file_that_is_not_utf8_names_the_line_and_says_to_save_it_as_utf8(tmp_
     with connect(config.warehouse_path) as con, pytest.raises(
             SourceError, match=rf"{name}: line {bad_line} is not UTF-8 \(byte 0xe9 .*Save the file as UTF-8"):
         _ingest(config, con)
+
+
+def test_a_csv_without_its_header_row_is_refused_without_showing_its_personal_data(tmp_path):
+    (tmp_path / "crm.csv").write_text("act-1,2026-07-01 10:00:00,lead_created,ct-1,victor.noheader@leak.example,"
+                                      "+1 (555) 010-9999,smb,12\n")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
+    with connect(config.warehouse_path) as con, pytest.raises(SourceError) as err:
+        _ingest(config, con)
+    assert "found: act-1, 2026-07-01 10:00:00, lead_created, ct-1, <redacted email>, <redacted>, smb, 12)" in str(err.value)
+    assert "Does the file lack its header row?" in str(err.value)

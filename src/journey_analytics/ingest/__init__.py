@@ -28,7 +28,7 @@ from journey_analytics.sources.mapping import (
     spec_fingerprint,
 )
 from journey_analytics.sources.postgres import describe, open_postgres
-from journey_analytics.sources.readers import BATCH_ROWS, Opened, SourceError, expand, open_file
+from journey_analytics.sources.readers import BATCH_ROWS, Opened, SourceError, expand, open_file, shown_columns
 from journey_analytics.warehouse import memory_cap
 
 OUTCOMES = ("loaded", "deduplicated")
@@ -97,11 +97,13 @@ def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
     optional columns of the spec that the file lacks (read as empty)."""
     if opened.columns is None or not opened.columns:
         return ""
-    missing = [c for c in required_columns(source) if c not in opened.columns]
+    required = required_columns(source)
+    missing = [c for c in required if c not in opened.columns]
     if missing:
+        headless = " Does the file lack its header row?" if len(missing) == len(required) else ""
         raise SourceError(
-            f"{unit.shown}: required column(s) {', '.join(missing)} not found (found: {', '.join(opened.columns)}). "
-            f"Fix the source's `columns`/`identifiers` in the config, or the data."
+            f"{unit.shown}: required column(s) {', '.join(missing)} not found (found: {shown_columns(opened.columns)})."
+            f"{headless} Fix the source's `columns`/`identifiers` in the config, or the data."
         )
     referenced = referenced_columns(source)
     extra = [c for c in opened.columns if c not in referenced]

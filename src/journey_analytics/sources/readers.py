@@ -11,6 +11,7 @@ import csv
 import glob
 import gzip
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import TextIO
 
 import polars as pl
+
+from journey_analytics.sources.mapping import EMAIL_LIKE
 
 LINE = "__line"
 TEXT = "__text"  # JSON lines: the whole line; fields are extracted in SQL
@@ -34,6 +37,16 @@ class Opened:
 
     columns: list[str] | None
     batches: Iterator[pl.DataFrame]
+
+
+def shown_columns(names: list[str]) -> str:
+    """Column names for a message, with any that look like an email or a phone number redacted: a file
+    without its header row has data there."""
+    def shown(name: str) -> str:
+        if re.search(EMAIL_LIKE, name):
+            return "<redacted email>"
+        return "<redacted>" if re.fullmatch(r"\s*\+?[0-9][0-9 ()./-]{5,}[0-9]\s*", name) else name
+    return ", ".join(map(shown, names))
 
 
 def expand(pattern: Path) -> list[Path]:
@@ -108,12 +121,12 @@ def _checked_header(path: Path, columns: list[str]) -> None:
         raise SourceError(f"{path}: its lines end with a carriage return alone (old Mac line endings), so it reads "
                           "as one line. Save it with LF or CRLF line endings.")
     problems = [f"column {i} has no name" for i, name in enumerate(header, start=1) if not name.strip()]
-    problems += [f"column name {name!r} appears {header.count(name)} times"
+    problems += [f"column name {shown_columns([name])!r} appears {header.count(name)} times"
                  for name in dict.fromkeys(header) if name.strip() and header.count(name) > 1]
-    problems += [f"column name {name!r} contains a quote or a line break"
+    problems += [f"column name {shown_columns([name])!r} contains a quote or a line break"
                  for name in header if any(ch in name for ch in "\"\r\n")]
     if not problems and header != columns:
-        problems = [f"the header reads as {header} but the CSV reader found {columns}"]
+        problems = [f"the header reads as [{shown_columns(header)}] but the CSV reader found [{shown_columns(columns)}]"]
     if problems:
         raise SourceError(f"{path}: the header row cannot be used: {'; '.join(problems)}. "
                           "Give every column one distinct, plain name in the file's first line.")
