@@ -12,8 +12,13 @@ insert into core.event_identifiers
 select $source, event_id, i.id_type, i.id_value, occurred_at
 from (select event_id, occurred_at, unnest(identifiers) as i from classified where outcome = 'loaded');
 
+-- anything shaped like an email is redacted from what a rejected row shows, whichever column held it (a
+-- row whose values shifted, a timestamp column holding an address, a line that is not JSON)
 insert into ingest.quarantine
-select $run_id, $source, $path, c.line, c.outcome, c.detail, r.raw_record
+select
+    $run_id, $source, $path, c.line, c.outcome,
+    regexp_replace(c.detail, $email_like, '<redacted email>', 'g'),
+    regexp_replace(r.raw_record, $email_like, '<redacted email>', 'g')
 from classified as c
 join rejected as r using (line)
 where c.outcome not in ('loaded', 'deduplicated');

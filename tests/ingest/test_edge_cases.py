@@ -69,21 +69,25 @@ def test_a_line_that_is_not_json_is_redacted_of_emails_and_personal_keys(tmp_pat
         '{"event_id": "w6", "phone": {"home": "+1 555 010", "work": "+1 666 020"}, "event": "x"',
         '{"event_id": "w7", phone: "+1 555 040", "phone": "+1 666 050", "event": "x"',
         '{"event_id": "w8", "ph\\u006Fne": "+1 555 060", "\\u0070hone": "+1 666 070", "event": "x"',
+        '{"event_id": "w9", "phone": "<+1 555 080>", "email": "<sam@example.org>", "phone": "<+1 666 090>"',
+        'not json at all: ivan%40example.org tel',
     ]
     (tmp_path / "web.jsonl").write_text("\n".join(lines) + "\n")
     config = write_config(tmp_path, identity=raw["identity"], sources=[web])
     with connect(config.warehouse_path) as con:
-        assert dict(_ingest(config, con).reasons) == {"malformed_record": 8}
+        assert dict(_ingest(config, con).reasons) == {"malformed_record": 10}
         records = [r[0] for r in con.execute("select raw_record from ingest.quarantine order by line").fetchall()]
     assert records == [
         '{"event_id": "w1", "timestamp": "2026-08-03T10:00:00Z", "event": "signup", "phone": "<redacted>"',
-        '{"event_id": "w2", "email": "<redacted email>", "note": "mail <redacted email>", "timestamp": ',
+        '{"event_id": "w2", "email": "<redacted>", "note": "mail <redacted email>", "timestamp": ',
         '{"event_id": "w3", "phone": "<redacted>", "event": "signup"',
         "{'event_id': 'w4', 'phone': \"<redacted>\"",
         '{"event_id": "w5", "phone": "<redacted>"',
         '{"event_id": "w6", "phone": "<redacted>"',  # an object or array: redacted to the end of the line
         '{"event_id": "w7", phone: "<redacted>", "phone": "<redacted>", "event": "x"',
         '{"event_id": "w8", "ph\\u006Fne": "<redacted>", "\\u0070hone": "<redacted>", "event": "x"',  # escaped keys
+        '{"event_id": "w9", "phone": "<redacted>", "email": "<redacted>", "phone": "<redacted>"',  # values in <>
+        'not json at all: <redacted email> tel',  # URL-encoded @
     ]
     assert not any(digits in r for r in records for digits in ("555", "666"))
 
@@ -418,3 +422,13 @@ def test_a_csv_without_its_header_row_is_refused_without_showing_its_personal_da
         _ingest(config, con)
     assert "found: act-1, 2026-07-01 10:00:00, lead_created, ct-1, <redacted email>, <redacted>, smb, 12)" in str(err.value)
     assert "Does the file lack its header row?" in str(err.value)
+
+
+def test_a_rejected_row_never_shows_an_email_whichever_column_holds_it(tmp_path):
+    config = _crm(tmp_path, "s-1,2026-06-01 10:00:00,,mike.shift@example.org,,,smb,\n"    # shifted: no activity
+                            "s-4,quinn@example.org,lead_created,ct-1,,,smb,\n")           # an address as the time
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_quarantined == 2
+        shown = con.execute("select detail || ' ' || raw_record from ingest.quarantine order by line").fetchall()
+    assert "mike" not in str(shown) and "quinn" not in str(shown) and str(shown).count("<redacted email>") == 3
+    assert shown[1][0].startswith("cannot parse <redacted email> as a timestamp")

@@ -21,6 +21,7 @@ import duckdb
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
 from journey_analytics.sources.mapping import (
+    EMAIL_LIKE,
     TIMESTAMP_FORMAT,
     compile_mapping,
     referenced_columns,
@@ -144,7 +145,7 @@ def ingest_unit(
     params = dict(
         source=source.name, source_kind=source.kind, source_priority=config.source_priority(source),
         run_id=run_id, now=now, path=unit.shown, timezone=source.timezone, timestamp_format=TIMESTAMP_FORMAT,
-        has_event_id=source.columns.event_id is not None,
+        has_event_id=source.columns.event_id is not None, email_like=EMAIL_LIKE,
     )
     opened = unit.open()
     note = "; ".join(filter(None, (stale, _check_columns(unit, source, opened))))

@@ -38,14 +38,16 @@ TYPE_FORMATS = {
     "timestamp": ("timestamp", TIMESTAMP_FORMAT),  # its date and time parts are cast, as for occurred_at
 }
 
-# Redaction of a line that is not JSON (so its fields cannot be hashed): anything shaped like an email
-# (any script; `@` possibly JSON-escaped), and the value after every key that feeds a personal identifier.
-EMAIL_LIKE = r"""[^\s"'<>(),;:@]+(@|\\u0040)[^\s"'<>(),;:@]+"""
+# Redaction of what a rejected row shows: anything shaped like an email (any script; `@` possibly JSON- or
+# URL-escaped), and, in a line that is not JSON (so its fields cannot be hashed), the value after every key
+# that feeds a personal identifier.
+EMAIL_LIKE = r"""[^\s"'<>(),;:@]+(@|\\u0040|%40)[^\s"'<>(),;:@]+"""
 # The value after a personal key, whatever its shape: an array or object runs to the end of the line (its
 # inner keys are no boundary); anything else (string, cut-off string, bare words) up to the next key, which
-# is kept, or the end of the line. A value already "<redacted>" does not match, so a second pass finds a
-# repeated key that the first pass's match ran into.
-VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^<].*?|[^"\[{\s].*?|"?)(,\s*["'][^"']*["']\s*:|$)"""
+# is kept, or the end of the line. A second pass finds a repeated key that the first pass's match ran into;
+# it skips the values the first pass redacted, which hold a marker until both passes are done.
+VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s].*?|"?)(,\s*["'][^"']*["']\s*:|$)"""
+REDACTING = '"\x01"'  # a redacted value between the passes: no data value starts with \x01 (JSON forbids it)
 
 
 def referenced_columns(source: Source) -> list[str]:
@@ -224,17 +226,19 @@ class _Compiler:
 
     def records(self) -> str:
         """Raw records of the rows `classified` rejected: the columns the spec reads (PII hashed; a
-        malformed line redacted). Other columns are not read at all, whatever their type."""
+        malformed line's personal keys redacted). Other columns are not read at all, whatever their type."""
         kept = self.columns if self.jsonl else [c for c in self.file_columns if c in self.columns]
         record = self.json_object(kept, self.value)
         if self.jsonl:
-            redacted = f"regexp_replace(text, {self.bind(EMAIL_LIKE)}, '<redacted email>', 'g')"
+            redacted = "text"  # emails anywhere are redacted as the record is stored (sql/ingest/append.sql)
             for name in self.columns:
                 if self.pii_kind(name):
                     key = f"({json_key_pattern(name)}|'{re.escape(name)}'|\\b{re.escape(name)}\\b)"  # JSON, Python, bare
                     pattern = self.bind("(" + key + r"\s*:\s*)" + VALUE_UP_TO_NEXT_KEY)
+                    marked = self.bind(r"\1" + REDACTING + r"\4")
                     for _ in range(2):  # a match ends where a repeated key begins: twice catches the repeat
-                        redacted = f"regexp_replace({redacted}, {pattern}, '\\1\"<redacted>\"\\4', 'g')"
+                        redacted = f"regexp_replace({redacted}, {pattern}, {marked}, 'g')"
+            redacted = f"replace({redacted}, {self.bind(REDACTING)}, '\"<redacted>\"')"
             record = f"case when malformed then {redacted} else {record} end"
         rejected = "where __line in (select line from classified where outcome not in ('loaded', 'deduplicated'))"
         return self.rows(rejected) + f"select __line as line, {record} as raw_record from rows"
