@@ -236,6 +236,31 @@ def test_a_byte_order_mark_does_not_spoil_the_first_json_line(tmp_path):
         assert _ingest(config, con).rows_loaded == 1
 
 
+def test_json_keys_that_a_json_path_would_misread_are_read_as_written(tmp_path):
+    line = {"event_id": "w1", "timestamp": "2026-08-03T10:00:00Z", "anonymous_id": "a-1", "event": "signup",
+            "*": "star", "": "empty", "it's/url~0": "slash", "a.b": "dot", "**": "stars"}
+    (tmp_path / "web.jsonl").write_text(json.dumps(line) + "\n")
+    sources = source_paths(tmp_path, web="web.jsonl")
+    sources[0]["properties"] = ["*", "", "it's/url~0", "a.b", "**"]
+    config = write_config(tmp_path, sources=sources)
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 1
+        (properties,) = con.execute("select properties from core.events").fetchall()[0]
+    assert json.loads(properties) == {"*": "star", "": "empty", "it's/url~0": "slash", "a.b": "dot", "**": "stars"}
+
+
+def test_a_file_column_named_like_an_internal_one_is_data_like_any_other(tmp_path):
+    (tmp_path / "crm.csv").write_text(HEADER.replace(",amount", ",malformed")
+                                      + "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,true\n")
+    sources = source_paths(tmp_path, crm="crm.csv")
+    sources[0]["properties"] = ["segment", "malformed"]
+    sources[0]["types"] = {}
+    config = write_config(tmp_path, sources=sources)
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 1
+        assert con.execute("select properties->>'malformed' from core.events").fetchall() == [("true",)]
+
+
 # --- re-reads and checks ----------------------------------------------------------------------------
 
 def test_the_quarantine_records_every_read_as_the_manifest_counts_it(tmp_path):

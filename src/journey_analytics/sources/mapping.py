@@ -195,16 +195,16 @@ class _Compiler:
                 + ("" if as_json else "::varchar"))
 
     def rows(self, where: str = "") -> str:
-        """The WITH clause exposing `rows`: the raw batch (rows passing `where`) plus `malformed` (and, for
+        """The WITH clause exposing `rows`: the raw batch (rows passing `where`) plus `__malformed` (and, for
         JSON lines, `fields`)."""
         if not self.jsonl:
-            return f"with rows as (select *, false as malformed from raw {where})\n"
-        paths = self.bind(["$." + json_key(k) for k in self.columns])
+            return f"with rows as (select *, false as __malformed from raw {where})\n"
+        paths = self.bind([json_pointer(k) for k in self.columns])
         return (
             "with raw_rows as (select __line, __text as text, coalesce(json_type(case when json_valid(__text) "
-            f"then __text else 'null' end) <> 'OBJECT', true) as malformed from raw {where}),\n"
+            f"then __text else 'null' end) <> 'OBJECT', true) as __malformed from raw {where}),\n"
             # a malformed line is read as an empty object: every field null, the line kept for the quarantine
-            f"rows as (select __line, text, malformed, json_extract_string(case when malformed then '{{}}' "
+            f"rows as (select __line, text, __malformed, json_extract_string(case when __malformed then '{{}}' "
             f"else text end, {paths}) as fields from raw_rows)\n"
         )
 
@@ -213,7 +213,7 @@ class _Compiler:
         return (
             self.rows()
             + "select\n"
-            "    __line as line,\n    malformed,\n"
+            "    __line as line,\n    __malformed as malformed,\n"
             f"    {self.stored_text(c.event_id) if c.event_id else 'null::varchar'} as event_id,\n"
             f"    {self.text(c.occurred_at)} as occurred_at_raw,\n"
             f"    {self.stored_text(c.event_name)} as event_name,\n"
@@ -239,7 +239,7 @@ class _Compiler:
                     for _ in range(2):  # a match ends where a repeated key begins: twice catches the repeat
                         redacted = f"regexp_replace({redacted}, {pattern}, {marked}, 'g')"
             redacted = f"replace({redacted}, {self.bind(REDACTING)}, '\"<redacted>\"')"
-            record = f"case when malformed then {redacted} else {record} end"
+            record = f"case when __malformed then {redacted} else {record} end"
         rejected = "where __line in (select line from classified where outcome not in ('loaded', 'deduplicated'))"
         return self.rows(rejected) + f"select __line as line, {record} as raw_record from rows"
 
@@ -252,8 +252,14 @@ def json_key_pattern(key: str) -> str:
     return '"' + "".join(map(char, key)) + '"'
 
 
+def json_pointer(key: str) -> str:
+    """A JSON Pointer to a top-level key: any key, where a `$.` path takes `*` for a wildcard even quoted
+    and refuses the empty key."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
 def json_key(key: str) -> str:
-    """A JSONPath member for any key: `"my key"` with quotes and backslashes escaped."""
+    """A key as JSON text writes it: `"my key"` with quotes and backslashes escaped."""
     return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -304,6 +310,6 @@ def compile_mapping(source: Source, config: Config, file_columns: list[str] | No
     # the key's text, or (rarely needed, so parsed only then) the key written with JSON escapes (`\u00fc`)
     counts = ", ".join(
         f"count(*) filter (where case when contains(__text, {compiler.bind(json_key(k))}) then true "
-        f"when json_valid(__text) then json_exists(__text, {compiler.bind('$.' + json_key(k))}) else false end)"
+        f"when json_valid(__text) then json_exists(__text, {compiler.bind(json_pointer(k))}) else false end)"
         for k in keys)
     return Mapping(batch, records, compiler.params, f"select [{counts}] from raw", keys)
