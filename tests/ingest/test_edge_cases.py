@@ -457,3 +457,24 @@ def test_a_rejected_row_never_shows_an_email_whichever_column_holds_it(tmp_path)
         shown = con.execute("select detail || ' ' || raw_record from ingest.quarantine order by line").fetchall()
     assert "mike" not in str(shown) and "quinn" not in str(shown) and str(shown).count("<redacted email>") == 3
     assert shown[1][0].startswith("cannot parse <redacted email> as a timestamp")
+
+
+# --- wide rows --------------------------------------------------------------------------------------------
+
+def test_rows_too_wide_for_whole_batches_load_in_slices_and_a_row_too_wide_alone_names_its_line(tmp_path):
+    wide = "x" * 100_000
+    (tmp_path / "crm.csv").write_text(HEADER + "".join(
+        f"k{i},2026-06-01 10:00:00,lead_created,ct-{i},,,{wide},\n" for i in range(1000)))  # 100 MB in one batch
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 1000
+        assert con.execute("select count(*) from core.events where properties->>'segment' = ?", [wide]
+                           ).fetchall() == [(1000,)]
+        assert con.execute("select current_setting('memory_limit')").fetchall() != [("1.0 GB",)]  # set back
+    line = {"event_id": "w1", "timestamp": "2026-06-01T10:00:00Z", "event": "x", "anonymous_id": "a", "url": "u"}
+    (tmp_path / "web.jsonl").write_text(json.dumps(line) + "\n" + json.dumps(line | {"url": "y" * 20_000_000}) + "\n")
+    tight = write_config(tmp_path, sources=source_paths(tmp_path, web="web.jsonl"), memory_limit="256MB")
+    with connect(tight.warehouse_path, memory_limit="256MB") as con, pytest.raises(
+            SourceError, match=r"web.jsonl: the rows from line 2 \(about 20.0 MB each\) are too wide to load within "
+                               r"256MB of memory, even 1 at a time.*raise `memory_limit`"):
+        _ingest(tight, con)

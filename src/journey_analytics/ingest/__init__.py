@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from journey_analytics import sqlfiles
-from journey_analytics.config import Config, Source
+from journey_analytics.config import Config, Source, memory_bytes
 from journey_analytics.sources.mapping import (
     EMAIL_LIKE,
     TIMESTAMP_FORMAT,
@@ -29,13 +29,17 @@ from journey_analytics.sources.mapping import (
     spec_fingerprint,
 )
 from journey_analytics.sources.postgres import describe, open_postgres
-from journey_analytics.sources.readers import BATCH_ROWS, Opened, SourceError, expand, open_file, shown_columns
+from journey_analytics.sources.readers import BATCH_ROWS, LINE, Opened, SourceError, expand, open_file, shown_columns
 from journey_analytics.warehouse import memory_cap
 
 OUTCOMES = ("loaded", "deduplicated")
 # DuckDB's memory while ingesting: a batch's work fits easily, and a larger buffer pool only caches
 # the growing warehouse, which made peak RSS grow with the input (docs/performance.md).
 INGEST_MEMORY = "256MB"
+# A file whose rows are too wide for whole batches within INGEST_MEMORY is mapped in slices of this size,
+# with more memory: a row takes 15-25 times its size while mapped (one of 20 MB fits in 512MB).
+SLICE_BYTES = 16_000_000
+WIDE_INGEST_MEMORY = "1GB"
 
 
 @dataclass(frozen=True)
@@ -134,10 +138,20 @@ def read_under_earlier_spec(con: duckdb.DuckDBPyConnection, config: Config, sour
             f"(`journey sources reset {source.name}` has the next run read the source's files again)")
 
 
+class _TooWide(Exception):
+    """A batch's rows are too wide to map within INGEST_MEMORY: the file is read again in smaller slices."""
+
+    def __init__(self, bytes_per_row: float, first_line: int) -> None:
+        super().__init__(bytes_per_row, first_line)
+        self.bytes_per_row, self.first_line = bytes_per_row, first_line
+
+
 def ingest_unit(
-    con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit, *, run_id: str, now: datetime
+    con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit, *, run_id: str, now: datetime,
+    slice_rows: int | None = None,
 ) -> FileResult:
-    """Ingest one unit of `source`; returns its counts (rows_read = loaded + deduplicated + quarantined)."""
+    """Ingest one unit of `source`; returns its counts (rows_read = loaded + deduplicated + quarantined).
+    `slice_rows` maps each batch in slices of that many rows (for rows too wide for whole batches)."""
     stale = read_under_earlier_spec(con, config, source, unit)
     if read_before(con, source, unit):
         return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True, note=stale)
@@ -155,16 +169,20 @@ def ingest_unit(
     digest = hashlib.sha256()
     con.execute("begin transaction")
     try:
-        for frame in opened.batches:
+        for frame in (part for batch in opened.batches for part in batch.iter_slices(slice_rows or BATCH_ROWS)):
             if unit.fingerprint is None:
                 digest.update(frame.hash_rows().to_arrow().buffers()[1])
             con.register("raw", frame.to_arrow())
-            if mapping.presence:
-                keys_seen.update(dict(zip(mapping.role_keys, con.execute(
-                    mapping.presence, mapping.bind(mapping.presence)).fetchall()[0][0])))
-            con.execute(f"create or replace temp table batch as {mapping.batch}", mapping.bind(mapping.batch))
-            sqlfiles.build(con, "ingest/classified", temp=True, **params)
-            con.execute(f"create or replace temp table rejected as {mapping.records}", mapping.bind(mapping.records))
+            try:
+                if mapping.presence:
+                    keys_seen.update(dict(zip(mapping.role_keys, con.execute(
+                        mapping.presence, mapping.bind(mapping.presence)).fetchall()[0][0])))
+                con.execute(f"create or replace temp table batch as {mapping.batch}", mapping.bind(mapping.batch))
+                sqlfiles.build(con, "ingest/classified", temp=True, **params)
+                con.execute(f"create or replace temp table rejected as {mapping.records}",
+                            mapping.bind(mapping.records))
+            except duckdb.OutOfMemoryException as exc:
+                raise _TooWide(frame.estimated_size() / frame.height, frame[LINE][0]) from exc
             con.unregister("raw")
             batch_counts = dict(con.execute("select outcome, count(*) from classified group by all").fetchall())
             if batch_counts.get("timestamp_without_zone"):
@@ -209,6 +227,30 @@ def ingest_unit(
     return result
 
 
+def _ingest_fitting(con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit, *, run_id: str,
+                    now: datetime) -> FileResult:
+    """`ingest_unit`; when its rows are too wide for whole batches (a 100 KB text value per row), read again in
+    slices of about SLICE_BYTES with up to WIDE_INGEST_MEMORY (never above journey.yaml's `memory_limit`).
+    A row too wide even then is a SourceError naming its line."""
+    try:
+        return ingest_unit(con, config, source, unit, run_id=run_id, now=now)
+    except _TooWide as wide:
+        rows = max(1, int(SLICE_BYTES // wide.bytes_per_row))
+    current = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    wider = min([WIDE_INGEST_MEMORY] + [config.memory_limit] * bool(config.memory_limit), key=memory_bytes)
+    con.execute("set memory_limit = ?", [max(current, wider, key=memory_bytes)])
+    try:
+        return ingest_unit(con, config, source, unit, run_id=run_id, now=now, slice_rows=rows)
+    except _TooWide as wide:
+        raise SourceError(
+            f"{unit.shown}: the rows from line {wide.first_line} (about {wide.bytes_per_row / 1e6:.1f} MB each) are too "
+            f"wide to load within {max(current, wider, key=memory_bytes)} of memory, even {rows} at a time. Split the "
+            "long values out of the file, read fewer columns, or raise `memory_limit` in journey.yaml."
+        ) from None
+    finally:
+        con.execute("set memory_limit = ?", [current])
+
+
 def ingest_source(
     con: duckdb.DuckDBPyConnection, config: Config, source: Source, *, run_id: str, now: datetime,
     batch_rows: int = BATCH_ROWS, on_file: Callable[[FileResult], None] | None = None,
@@ -223,7 +265,7 @@ def ingest_source(
                 [spec_fingerprint(source, config), source.name])
     with memory_cap(con, INGEST_MEMORY, config.memory_limit):
         for unit in units(config, source, batch_rows):
-            results.append(ingest_unit(con, config, source, unit, run_id=run_id, now=now))
+            results.append(_ingest_fitting(con, config, source, unit, run_id=run_id, now=now))
             if on_file:
                 on_file(results[-1])
     return results
