@@ -99,15 +99,15 @@ def _file_done(progress: Callable[[str], None]) -> Callable[[ingest.FileResult],
 
 @task(cache_policy=NO_CACHE)
 def ingest_source(wh: Warehouse, config: Config, source: Source, run: Run,
-                  progress: Callable[[str], None]) -> list[ingest.FileResult]:
-    """Read one source's new files into core.events; logs rows read, loaded, deduplicated, quarantined.
+                  on_file: Callable[[ingest.FileResult], None]) -> list[ingest.FileResult]:
+    """Read one source's new files into core.events; `on_file` hears of each file as it is committed.
 
     A source that cannot be read ends the task Failed with the reason as its message (no traceback
-    kept: it would pin the open warehouse connection until the process exits).
+    kept: it would pin the open warehouse connection until the process exits); the files committed
+    before it stay loaded, and `on_file` has heard of them.
     """
     try:
-        return ingest.ingest_source(wh.con, config, source, run_id=run.run_id, now=run.run_at,
-                                    on_file=_file_done(progress))
+        return ingest.ingest_source(wh.con, config, source, run_id=run.run_id, now=run.run_at, on_file=on_file)
     except SourceError as exc:
         return Failed(message=str(exc))
 
@@ -161,13 +161,14 @@ def nightly(
     try:
         for i, source in enumerate(config.sources, start=1):
             progress(f"[ingest {i}/{len(config.sources)}] {source.name} ({source.format})")
-            state = ingest_source(wh, config, source, run, progress, return_state=True)
+            files: list[ingest.FileResult] = []  # as each is committed: a failed source keeps those before it
+            report = _file_done(progress)
+            state = ingest_source(wh, config, source, run, lambda r: (files.append(r), report(r)), return_state=True)
+            summary.files += files
             if state.is_failed():
                 summary.failed_sources[source.name] = state.message
                 progress(f"    {source.name}: FAILED — {state.message}")
                 continue
-            files = state.result()
-            summary.files += files
             new = [f for f in files if not f.skipped]
             progress(f"    {len(new)} new file(s) of {len(files)}: {sum(f.rows_read for f in new):,} rows read, "
                      f"{sum(f.rows_loaded for f in new):,} loaded, {sum(f.rows_deduplicated for f in new):,} deduplicated, "

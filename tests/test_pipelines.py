@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -43,7 +44,9 @@ def test_a_source_missing_a_column_fails_alone_and_the_marts_stay_published(samp
     assert main(["run", "--config", str(config_path), "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
     warehouse = load_config(config_path).warehouse_path
     before = _marts(warehouse)
-    # a new CRM export without the email column, and a new, valid service file
+    # a new, valid CRM export read first, one without the email column, and a new, valid service file
+    (sample_copy / "data/sample/crm/early.csv").write_text(
+        "activity_id,occurred_at,activity,contact_id,email,lead_source,segment,amount\nx0,2026-10-30 09:00:00,renewal,ct-1,,,smb,9\n")
     (sample_copy / "data/sample/crm/late.csv").write_text(
         "activity_id,occurred_at,activity,contact_id,lead_source,segment,amount\nx1,2026-10-30 10:00:00,renewal,ct-1,,smb,9\n")
     (sample_copy / "data/sample/service/late.csv").write_text(
@@ -54,6 +57,8 @@ def test_a_source_missing_a_column_fails_alone_and_the_marts_stay_published(samp
     assert "crm: FAILED" in out and "late.csv: required column(s) email not found" in out
     assert "note (data/sample/service/late.csv): ignored column(s) not in the spec: agent" in out
     assert "data/sample/service/late.csv: 1 read, 1 loaded, 0 deduplicated, 0 quarantined" in out
+    # the CRM file committed before the failure is in the summary table, as it is in the warehouse
+    assert re.search(r"\ncrm +data/sample/crm/early.csv +1 +1 +0 +0\n", out)
     _assert_failed_task_logs_carry_no_empty_traceback()
     assert _marts(warehouse) == before
 
@@ -66,6 +71,7 @@ def test_a_source_missing_a_column_fails_alone_and_the_marts_stay_published(samp
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from core.events where event_id = 's-late'").fetchall() == [(1,)]
         assert con.execute("select count(*) from core.events where event_id = 'x1'").fetchall() == [(0,)]
+        assert con.execute("select count(*) from core.events where event_id = 'x0'").fetchall() == [(1,)]
 
 
 def _assert_failed_task_logs_carry_no_empty_traceback() -> None:
