@@ -249,6 +249,15 @@ def test_json_keys_that_a_json_path_would_misread_are_read_as_written(tmp_path):
     assert json.loads(properties) == {"*": "star", "": "empty", "it's/url~0": "slash", "a.b": "dot", "**": "stars"}
 
 
+def test_a_json_line_repeating_a_key_reads_its_first_value_as_documented(tmp_path):
+    line = '{"event_id":"w1","timestamp":"2026-06-01T10:00:00Z","event":"view","event":"purchase","anonymous_id":"a-1"}'
+    (tmp_path / "web.jsonl").write_text(line + "\n")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, web="web.jsonl"))
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 1
+        assert con.execute("select event_name from core.events").fetchall() == [("view",)]
+
+
 def test_a_file_column_named_like_an_internal_one_is_data_like_any_other(tmp_path):
     (tmp_path / "crm.csv").write_text(HEADER.replace(",amount", ",malformed")
                                       + "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,true\n")
