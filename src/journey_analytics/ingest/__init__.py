@@ -182,7 +182,7 @@ def ingest_unit(
                 con.execute(f"create or replace temp table rejected as {mapping.records}",
                             mapping.bind(mapping.records))
             except duckdb.OutOfMemoryException as exc:
-                raise _TooWide(frame.estimated_size() / frame.height, frame[LINE][0]) from exc
+                raise _TooWide(frame.estimated_size() / max(frame.height, 1), frame[LINE][0]) from exc
             con.unregister("raw")
             batch_counts = dict(con.execute("select outcome, count(*) from classified group by all").fetchall())
             if batch_counts.get("timestamp_without_zone"):
@@ -237,14 +237,15 @@ def _ingest_fitting(con: duckdb.DuckDBPyConnection, config: Config, source: Sour
     except _TooWide as wide:
         rows = max(1, int(SLICE_BYTES // wide.bytes_per_row))
     current = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
-    wider = min([WIDE_INGEST_MEMORY] + [config.memory_limit] * bool(config.memory_limit), key=memory_bytes)
-    con.execute("set memory_limit = ?", [max(current, wider, key=memory_bytes)])
+    allowed = min(filter(None, (WIDE_INGEST_MEMORY, config.memory_limit)), key=memory_bytes)
+    wider = max(current, allowed, key=memory_bytes)
+    con.execute("set memory_limit = ?", [wider])
     try:
         return ingest_unit(con, config, source, unit, run_id=run_id, now=now, slice_rows=rows)
     except _TooWide as wide:
         raise SourceError(
             f"{unit.shown}: the rows from line {wide.first_line} (about {wide.bytes_per_row / 1e6:.1f} MB each) are too "
-            f"wide to load within {max(current, wider, key=memory_bytes)} of memory, even {rows} at a time. Split the "
+            f"wide to load within {wider} of memory, even {rows} at a time. Split the "
             "long values out of the file, read fewer columns, or raise `memory_limit` in journey.yaml."
         ) from None
     finally:

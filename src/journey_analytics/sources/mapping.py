@@ -24,8 +24,8 @@ from journey_analytics.config import Condition, Config, Source
 
 # The only timestamp text accepted (sql/ingest/classified.sql, typed `timestamp` properties): an ISO-8601
 # date, optionally a time, and after a time optionally Z, UTC or a numeric offset (up to ±18:00, minutes
-# below 60). Anything else (a date
-# with a trailing `-01`, a named zone, `epoch`, `infinity`) is unparsable rather than silently shifted.
+# below 60). Anything else (a date with a trailing `-01`, a named zone, `epoch`, `infinity`, an offset out
+# of range) is unparsable rather than silently shifted.
 TIMESTAMP_FORMAT = (r"^([0-9]{4}-[0-9]{2}-[0-9]{2})"
                     r"(?:[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)"
                     r"(?:\s*(Z|z|UTC|[+-](?:0[0-9]|1[0-8])(?::?[0-5][0-9])?))?)?$")
