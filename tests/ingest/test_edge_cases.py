@@ -126,6 +126,7 @@ def test_timestamps_follow_the_documented_format_and_are_never_shifted_by_guessi
         "k9,2026-06-01T10:00:00+02:60,lead_created,ct-1,,,smb,\n"
         "k10,2026-06-01T10:00:00+1900,lead_created,ct-1,,,smb,\n"
         "k11,2026-06-01T10:00:00-18:00,lead_created,ct-1,,,smb,\n"     # the widest offset there is
+        "k12,2026-06-01T10:00:00+18:30,lead_created,ct-1,,,smb,\n"
     ))
     with connect(config.warehouse_path) as con:
         result = _ingest(config, con)
@@ -138,7 +139,7 @@ def test_timestamps_follow_the_documented_format_and_are_never_shifted_by_guessi
         "k3": datetime(2026, 6, 1, 4, 30, 0, 500000, tzinfo=UTC),
         "k11": datetime(2026, 6, 2, 4, 0, tzinfo=UTC),
     }
-    assert unparsable == [5, 6, 7, 8, 9, 10, 11] and result.rows_quarantined == 7
+    assert unparsable == [5, 6, 7, 8, 9, 10, 11, 13] and result.rows_quarantined == 8
 
 
 def test_a_date_without_a_time_in_a_source_without_a_zone_is_a_spec_error(tmp_path):

@@ -28,7 +28,7 @@ from journey_analytics.config import Condition, Config, Source
 # of range) is unparsable rather than silently shifted.
 TIMESTAMP_FORMAT = (r"^([0-9]{4}-[0-9]{2}-[0-9]{2})"
                     r"(?:[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)"
-                    r"(?:\s*(Z|z|UTC|[+-](?:0[0-9]|1[0-8])(?::?[0-5][0-9])?))?)?$")
+                    r"(?:\s*(Z|z|UTC|[+-](?:(?:0[0-9]|1[0-7])(?::?[0-5][0-9])?|18(?::?00)?)))?)?$")
 # Typed properties: the text must have this shape *and* cast (so `0x10`, `1e3` or `4.6` is not an integer,
 # `nan`, `inf` or `1e400` not a number).
 TYPE_FORMATS = {
