@@ -176,10 +176,11 @@ def nightly(
         if not summary.ok:
             progress("marts and report left as the previous run published them: fix the failed source(s) and rerun")
             raise SourcesFailed(summary)
-        wh.con.execute("begin transaction")  # readers see the previous complete state until commit
+        wh.con.execute("begin transaction")  # a crash or a failed audit leaves the previous complete state
         summary.identity = stitch_identities(wh, config, run)
         progress(f"[identity] {summary.identity.identifiers:,} identifiers → {summary.identity.customers:,} customers "
-                 f"({summary.identity.conflicts} super-node(s) set aside)")
+                 f"({summary.identity.conflicts} super-node(s) set aside: each a customer of its own, with touchpoints "
+                 "only from events that carry nothing else)")
         summary.journeys = assign_stages(wh, config, run)
         progress(f"[journeys] {summary.journeys.touchpoints:,} touchpoints of {summary.journeys.customers:,} customers, "
                  f"{summary.journeys.inferred:,} staged by inference, {summary.journeys.unmapped:,} unmapped, "
