@@ -259,6 +259,18 @@ def test_index_lists_every_run_newest_first_and_latest_follows_the_newest(wareho
     assert (out / "latest" / "index.html").read_bytes() == newest.read_bytes()
 
 
+def test_temp_files_a_killed_report_writer_left_are_removed_by_the_next_run(warehouse, tmp_path):
+    out = tmp_path / "reports"
+    render(warehouse, out, run_id=PREV_RUN_ID)
+    (out / "latest" / ".index.html.4242.tmp").write_text("<half")  # killed while refreshing latest
+    (out / "crashed-run").mkdir()
+    (out / "crashed-run" / ".index.html.4243.tmp").write_text("<half")  # killed while writing its report
+    render(warehouse, out, run_id=RUN_ID)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        PREV_RUN_ID, f"{PREV_RUN_ID}/index.html", RUN_ID, f"{RUN_ID}/index.html", "index.html",
+        "latest", "latest/index.html"]
+
+
 def test_run_missing_from_history_still_becomes_latest_with_numbers_from_the_marts(warehouse, tmp_path):
     out = tmp_path / "reports"
     render(warehouse, out, run_id=RUN_ID)

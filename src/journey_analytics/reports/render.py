@@ -6,6 +6,7 @@ opens a report mid-run sees the previous complete page or the new one, never hal
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from datetime import datetime
@@ -31,11 +32,16 @@ def check_run_id(run_id: str) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one rename."""
+    """Replace `path` with `text` in one rename (a temp file a killed writer left beside it is removed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def render_runs_index(con: duckdb.DuckDBPyConnection, out_dir: Path, *, title: str, stages: list[str],
@@ -46,6 +52,10 @@ def render_runs_index(con: duckdb.DuckDBPyConnection, out_dir: Path, *, title: s
 
 def _write_index(con, out_dir: Path, *, title: str, stages: list[str], timezone: str,
                  known: dict[str, tuple[datetime, datetime]]) -> Path:
+    for stale in out_dir.glob("*/.index.html.*.tmp"):  # a run's report half-written when its writer was killed
+        stale.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            stale.parent.rmdir()  # only when nothing else is in the folder
     entries = list_runs(out_dir, read_run_history(con), known)
     # `latest` follows the newest run with a known time, so a folder copied in by hand never takes it over.
     newest = next((e for e in entries if e.run_at is not None), entries[0] if entries else None)
