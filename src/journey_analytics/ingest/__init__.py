@@ -181,18 +181,19 @@ def ingest_unit(
                 sqlfiles.build(con, "ingest/classified", temp=True, **params)
                 con.execute(f"create or replace temp table rejected as {mapping.records}",
                             mapping.bind(mapping.records))
-            except duckdb.OutOfMemoryException as exc:
+                con.unregister("raw")
+                batch_counts = dict(con.execute("select outcome, count(*) from classified group by all").fetchall())
+                if batch_counts.get("timestamp_without_zone"):
+                    line = con.execute("select min(line) from classified where outcome = 'timestamp_without_zone'"
+                                       ).fetchall()[0][0]
+                    raise SourceError(
+                        f"{unit.shown}: timestamps carry no UTC offset (first at line {line}) and source "
+                        f"{source.name!r} declares no timezone. Add `timezone: <IANA zone>` to the source in the "
+                        "config."
+                    )
+                sqlfiles.run_script(con, "ingest/append", **params)
+            except duckdb.OutOfMemoryException as exc:  # any of the batch's work, appending included
                 raise _TooWide(frame.estimated_size() / max(frame.height, 1), frame[LINE][0]) from exc
-            con.unregister("raw")
-            batch_counts = dict(con.execute("select outcome, count(*) from classified group by all").fetchall())
-            if batch_counts.get("timestamp_without_zone"):
-                line = con.execute("select min(line) from classified where outcome = 'timestamp_without_zone'"
-                                   ).fetchall()[0][0]
-                raise SourceError(
-                    f"{unit.shown}: timestamps carry no UTC offset (first at line {line}) and source "
-                    f"{source.name!r} declares no timezone. Add `timezone: <IANA zone>` to the source in the config."
-                )
-            sqlfiles.run_script(con, "ingest/append", **params)
             counts.update(batch_counts)
         absent = [k for k in mapping.role_keys if not keys_seen[k]]
         if absent and sum(counts.values()) > counts["malformed_record"]:
