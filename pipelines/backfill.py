@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     """Exit codes as `journey run`: 0 done, 1 a night failed (the nights before it are built), 2 bad input."""
     from journey_analytics.cli import prefect_defaults
     from journey_analytics.config import ConfigError, load_config
+    from journey_analytics.interrupts import interruptible
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--from", dest="start", type=_day, required=True)
@@ -39,11 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"backfill: {exc}", file=sys.stderr)
         return 2
+    return interruptible(lambda: _backfill(args), "backfill")
+
+
+def _backfill(args: argparse.Namespace) -> int:
     from journey_analytics.metrics import AuditError
+    from pipelines.local_api import local_api
     from pipelines.nightly import SourcesFailed, backfill
 
     try:
-        backfill(args.start, args.end, args.config)
+        with local_api():
+            backfill(args.start, args.end, args.config)
     except (SourcesFailed, AuditError) as exc:
         print(f"backfill: {exc}", file=sys.stderr)
         return 1

@@ -1,10 +1,11 @@
 """The nightly run, one Prefect task per layer, each a thin call into journey_analytics; and the
 backfill, one nightly run per past night.
 
-Runs against Prefect's ephemeral local API when no server is configured. A source that fails
-(a missing column, an unreadable file) is reported and the other sources still load, but the
-marts and the report are then left as the previous run published them and the flow run ends
-Failed (`SourcesFailed`, carrying the run's summary).
+Runs against the API Prefect is configured with, else its ephemeral local one (`journey run` and the
+backfill start theirs in pipelines/local_api.py). A source that fails (a missing column, an unreadable
+file) is reported and the other sources still load, but the marts and the report are then left as the
+previous run published them and the flow run ends Failed (`SourcesFailed`, carrying the run's summary).
+Any other error stops the run where it happens.
 
 No `from __future__ import annotations` here: a served deployment runs the flow from a copy that
 keeps only the globals its body uses, so Prefect could not resolve parameter types written as text.
@@ -24,6 +25,7 @@ from prefect.states import Failed
 from journey_analytics import identity, ingest, journeys, metrics, reports
 from journey_analytics.config import Config, Source, load_config
 from journey_analytics.identity import IdentityResult
+from journey_analytics.interrupts import interrupted
 from journey_analytics.journeys import JourneyResult
 from journey_analytics.runs import Run, record_history
 from journey_analytics.sources.readers import SourceError
@@ -73,11 +75,13 @@ class SourcesFailed(Exception):
 
 class _NoNeedlessTraceback(logging.Filter):
     """Tracebacks that say nothing the message does not: Prefect logs a task that returns a Failed
-    state with exc_info=True although nothing was raised (a stray "NoneType: None"), and a flow
-    ended by SourcesFailed, whose message already says which source failed and why."""
+    state with exc_info=True although nothing was raised (a stray "NoneType: None"); a flow ended
+    by SourcesFailed, whose message already says which source failed and why; and whatever fails
+    once Ctrl-C arrived (the command says it was interrupted)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and (record.exc_info[0] is None or isinstance(record.exc_info[1], SourcesFailed)):
+        if record.exc_info and (record.exc_info[0] is None or isinstance(record.exc_info[1], SourcesFailed)
+                                or interrupted()):
             record.exc_info = None
         return True
 
@@ -102,9 +106,9 @@ def ingest_source(wh: Warehouse, config: Config, source: Source, run: Run,
                   on_file: Callable[[ingest.FileResult], None]) -> list[ingest.FileResult]:
     """Read one source's new files into core.events; `on_file` hears of each file as it is committed.
 
-    A source that cannot be read ends the task Failed with the reason as its message (no traceback
-    kept: it would pin the open warehouse connection until the process exits); the files committed
-    before it stay loaded, and `on_file` has heard of them.
+    A source that cannot be read (SourceError) ends the task Failed with the reason as its message and
+    no exception (a traceback would pin the open warehouse connection until the process exits); the
+    files committed before it stay loaded, and `on_file` has heard of them. Any other error is raised.
     """
     try:
         return ingest.ingest_source(wh.con, config, source, run_id=run.run_id, now=run.run_at, on_file=on_file)
@@ -166,6 +170,8 @@ def nightly(
             state = ingest_source(wh, config, source, run, lambda r: (files.append(r), report(r)), return_state=True)
             summary.files += files
             if state.is_failed():
+                if isinstance(raised := state.result(raise_on_failure=False), BaseException):
+                    raise raised  # not the source's fault (an interrupt, a full disk): the run stops here
                 summary.failed_sources[source.name] = state.message
                 progress(f"    {source.name}: FAILED — {state.message}")
                 continue

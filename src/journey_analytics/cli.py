@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from journey_analytics.config import ConfigError, load_config
+from journey_analytics.interrupts import STOPPED, interruptible
 from journey_analytics.runs import parse_time
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import WarehouseBusy
@@ -33,10 +34,12 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # fail fast, before Prefect starts
     prefect_defaults(config.base_dir)
     from journey_analytics.metrics import AuditError
+    from pipelines.local_api import local_api
     from pipelines.nightly import SourcesFailed, nightly  # Prefect is imported only for the run itself
 
     try:
-        summary = nightly(config_path=str(args.config), as_of=args.as_of)
+        with local_api():
+            summary = nightly(config_path=str(args.config), as_of=args.as_of)
     except SourcesFailed as exc:  # the other sources loaded; the summary below says which failed
         summary = exc.summary
     except AuditError as exc:  # a broken metric invariant: nothing of this run was published
@@ -219,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
     run.add_argument("--as-of", type=_as_of, default=None,
                      help="ISO time the run is as of (default: now; no offset means UTC)")
-    run.set_defaults(handler=_run)
+    run.set_defaults(handler=_run, interrupted=STOPPED)
     sources = sub.add_parser("sources", help="work with source specs").add_subparsers(dest="action", required=True)
     check = sources.add_parser("check", help="validate a source spec against its data without writing anything")
     check.add_argument("name", nargs="?", help="source name (default: every source)")
@@ -230,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     reset.add_argument("--force", action="store_true",
                        help="reset even if reading again might not bring every row back (files gone or changed, a database)")
     reset.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
-    reset.set_defaults(handler=_sources_reset)
+    reset.set_defaults(handler=_sources_reset,
+                       interrupted="interrupted. A reset is one transaction: done whole, or not at all.")
     explain = sub.add_parser("explain", help="why a customer is who they are, and their journey")
     explain.add_argument("what", choices=["customer"])
     explain.add_argument("customer_id", nargs="?", help="a customer_id (cu_...)")
@@ -244,9 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     suggest = stages.add_parser("suggest", help="print inferred stages as journey.yaml rules")
     suggest.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
     suggest.set_defaults(handler=_suggest)
+    parser.set_defaults(interrupted="interrupted.")
     args = parser.parse_args(argv)
     try:
-        code = args.handler(args)
+        code = interruptible(lambda: args.handler(args), "journey", args.interrupted)
         sys.stdout.flush()  # here, so a closed pipe is caught below rather than at exit
         return code
     except (ConfigError, SourceError, WarehouseBusy) as exc:

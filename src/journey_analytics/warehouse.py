@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -56,6 +56,20 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a warehouse written by an earlier version to the current column types."""
     if row_md5_is_text(con, con.execute("select current_database()").fetchall()[0][0]):
         con.execute(sqlfiles.load("warehouse/row_md5_as_number"))
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All of the block's writes or none. A commit that fails (Ctrl-C during it) leaves no transaction to
+    roll back: the rollback's own error would hide the commit's."""
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        with suppress(duckdb.TransactionException):
+            con.execute("rollback")
+        raise
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import pytest
 
 from journey_analytics.ingest import ingest_source
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.warehouse import connect
+from journey_analytics.warehouse import connect, transaction
 from tests.helpers import source_paths, write_config
 
 NOW = datetime(2026, 9, 1, tzinfo=timezone.utc)
@@ -185,3 +185,19 @@ def test_on_bad_row_fail_loads_nothing_from_a_file_with_bad_rows(tmp_path):
         with pytest.raises(SourceError, match="7 bad row\\(s\\).*on_bad_row: fail, so nothing was loaded"):
             ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
         assert con.execute("select count(*) from core.events").fetchall() == [(0,)]
+
+
+def test_a_commit_that_fails_raises_its_own_error_not_the_rollbacks():
+    """A commit that fails leaves no transaction (Ctrl-C during a file's commit did so): the rollback
+    that followed raised "no transaction is active" and hid why the commit failed."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create table t (id integer primary key)")
+    other = con.cursor()
+    with pytest.raises(duckdb.TransactionException, match="Failed to commit: PRIMARY KEY"):
+        with transaction(con):
+            con.execute("insert into t values (1)")
+            with transaction(other):  # commits the same key first
+                other.execute("insert into t values (1)")
+    assert con.execute("select count(*) from t").fetchall() == [(1,)]

@@ -30,7 +30,7 @@ from journey_analytics.sources.mapping import (
 )
 from journey_analytics.sources.postgres import describe, open_postgres
 from journey_analytics.sources.readers import BATCH_ROWS, LINE, Opened, SourceError, expand, open_file, shown_columns
-from journey_analytics.warehouse import memory_cap
+from journey_analytics.warehouse import memory_cap, transaction
 
 OUTCOMES = ("loaded", "deduplicated")
 # DuckDB's memory while ingesting: a batch's work fits easily, and a larger buffer pool only caches
@@ -167,8 +167,7 @@ def ingest_unit(
     counts: Counter[str] = Counter()
     keys_seen: Counter[str] = Counter()  # JSON lines: lines holding each key `columns` names
     digest = hashlib.sha256()
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for frame in (part for batch in opened.batches for part in batch.iter_slices(slice_rows or BATCH_ROWS)):
             if unit.fingerprint is None:
                 digest.update(frame.hash_rows().to_arrow().buffers()[1])
@@ -221,10 +220,6 @@ def ingest_unit(
         )
         for table in ("batch", "classified", "rejected"):
             con.execute(f"drop table if exists {table}")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return result
 
 

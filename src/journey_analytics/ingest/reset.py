@@ -18,6 +18,7 @@ from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
 from journey_analytics.ingest import units
 from journey_analytics.sources.readers import SourceError, expand, is_gzip
+from journey_analytics.warehouse import transaction
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,6 @@ def reset_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
     events = con.execute("select count(*) from core.events where source = ?", [source.name]).fetchall()[0][0]
     files = con.execute("select count(distinct path) from ingest.manifest where source = ?", [source.name]
                         ).fetchall()[0][0]
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         sqlfiles.run_script(con, "ingest/reset_source", source=source.name)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return ResetResult(events, files, at_risk)

@@ -1,0 +1,101 @@
+"""Prefect's local API for `journey run` and the backfill: the ephemeral server, in a session of its own.
+
+Prefect starts its ephemeral server as a child in the terminal's process group, so Ctrl-C stops the
+server as well as the run: the run then spent minutes retrying the dead API (up to the start-up
+timeout when the server was still starting) and ended with a traceback. Started here with
+`start_new_session`, the server outlives the interrupt, the run stops within seconds with its
+rollback, and the server is stopped at exit. A server whose parent is killed outright (`kill -9`)
+stops itself instead of lingering. An API the operator configured (PREFECT_API_URL) is used as is.
+
+    python -m pipelines.local_api PORT PARENT_PID     the server process itself
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_server: tuple[subprocess.Popen, str] | None = None  # one per process, as Prefect's own
+
+
+@contextmanager
+def local_api() -> Iterator[None]:
+    """Runs the enclosed flow runs against the local server (started on first use, stopped at exit)."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    if get_current_settings().api.url:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_API_URL: _start()}):
+        yield
+
+
+def _start() -> str:
+    """The API URL of this process's server, started and healthy."""
+    global _server
+    if _server is not None and _server[0].poll() is None:
+        return _server[1]
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, **settings.to_environment_variables(exclude_unset=True),
+           "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "pipelines.local_api", str(port), str(os.getpid())],
+                               env=env, start_new_session=True)
+    atexit.register(_stop, process)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + settings.server.ephemeral.startup_timeout_seconds
+    while process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=5):
+                _server = (process, url)
+                return url
+        except (urllib.error.URLError, OSError):
+            if time.monotonic() > deadline:
+                _stop(process)
+                raise RuntimeError(f"Prefect's local server did not answer within {settings.server.ephemeral.startup_timeout_seconds} s "
+                                   "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)") from None
+            time.sleep(0.2)
+    raise RuntimeError(f"Prefect's local server exited with code {process.returncode} while starting (its messages are above)")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """Stop this server once its parent is gone (the parent's own exit stops it otherwise)."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own graceful shutdown
+
+
+def serve(port: int, parent: int) -> None:
+    import uvicorn
+
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    uvicorn.run("prefect.server.api.server:create_app", factory=True, host="127.0.0.1", port=port,
+                log_level="error", lifespan="on")
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), int(sys.argv[2]))
