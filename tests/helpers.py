@@ -55,6 +55,12 @@ def pii_hash(value: str, kind: str, salt: str) -> str | None:
     `sha256(salt + ":" + normalised)` in hex; None when nothing is left after trimming."""
     value = value.strip(" \t\r\n\u00a0")
     if kind == "email":
+        if named := re.search(r"<\s*([^<>\s]+)\s*>$", value):  # "Name" <address>
+            value = named.group(1)
+        local, at, domain = value.partition("@")
+        labels = domain.split(".")
+        if not (local and at and len(labels) > 1 and all(labels) and not re.search(r"[@\s]", local + domain)):
+            return None  # not an address: no identifier
         # lower case character by character (simple case mapping: İ → i, a final Σ → σ)
         normal = "".join(ch.lower()[0] for ch in unicodedata.normalize("NFC", value))
     else:

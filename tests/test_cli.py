@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime, timezone
 
 import pytest
 
@@ -138,3 +139,29 @@ def test_explain_trims_a_plain_identifier_as_ingest_does(project, capsys):
     path = str(config.base_dir / "journey.yaml")
     assert main(["explain", "customer", "--anonymous-id", f"  {cookie} ", "--config", path]) == 0
     assert cookie in capsys.readouterr().out
+
+
+def test_a_path_too_long_for_its_column_is_shown_cut_at_the_front(folder, capsys):
+    """Cut silently, `/tmp/rev/newsrc/app/x.parquet` showed as `c/newsrc/app/x.parquet`, a path of its own."""
+    deep = folder / ("d" * 30) / "web.jsonl"
+    deep.parent.mkdir()
+    (folder / "web.jsonl").rename(deep)
+    write_config(folder, sources=source_paths(folder, web=str(deep.relative_to(folder)), crm="crm.csv"))
+    assert main(["sources", "check", "--config", str(folder / "journey.yaml")]) == 0
+    shown = str(deep)[-38:]
+    assert f"  …{shown}" in capsys.readouterr().out and len(str(deep)) > 39
+
+
+@pytest.mark.parametrize("command", [["explain", "customer", "--email", "a@example.org"], ["stages", "suggest"]])
+def test_commands_that_read_customers_before_any_were_built_say_what_to_run(folder, capsys, command):
+    """A run whose source failed loads the other sources but builds no customers: this was a traceback."""
+    from journey_analytics.config import load_config
+    from journey_analytics.ingest import ingest_source
+    from journey_analytics.warehouse import connect
+
+    config = load_config(folder / "journey.yaml")
+    with connect(config.warehouse_path) as con:
+        ingest_source(con, config, config.sources[0], run_id="r1", now=datetime(2026, 9, 1, tzinfo=timezone.utc))
+    assert main([*command, "--config", str(folder / "journey.yaml")]) == 2
+    assert capsys.readouterr().err == (f"journey: {config.warehouse_path} has no customers yet: a run builds them once "
+                                       "every source has loaded (`journey run`; fix a failed source first)\n")

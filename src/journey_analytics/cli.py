@@ -50,7 +50,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{'source':<12}{'file':<44}{'read':>10}{'loaded':>10}{'dedup':>8}{'quarant.':>10}")
     for f in summary.files:
         note = "  (unchanged)" if f.skipped else ""
-        print(f"{f.source:<12}{f.path[-43:]:<44}{f.rows_read:>10,}{f.rows_loaded:>10,}"
+        print(f"{f.source:<12}{_tail(f.path, 43):<44}{f.rows_read:>10,}{f.rows_loaded:>10,}"
               f"{f.rows_deduplicated:>8,}{f.rows_quarantined:>10,}{note}")
     # each distinct note once per source (after a spec change every file of the source has the same one);
     # a file's notes are joined by "; " (ingest)
@@ -66,6 +66,11 @@ def _run(args: argparse.Namespace) -> int:
     print(f"\n{summary.journeys.customers:,} customers, {summary.journeys.touchpoints:,} touchpoints.")
     print(f"Report: {summary.report}")
     return 0
+
+
+def _tail(path: str, width: int) -> str:
+    """The end of a path that is too long for its column, marked as cut (so it cannot pass for a path)."""
+    return path if len(path) <= width else "…" + path[-(width - 1):]
 
 
 def _sources(config, args: argparse.Namespace) -> list:
@@ -98,7 +103,7 @@ def _sources_check(args: argparse.Namespace) -> int:
         for f in result.files:
             refused = result.refused(f)
             loaded, deduplicated = (0, 0) if refused else (f.rows_loaded, f.rows_deduplicated)
-            print(f"  {f.path[-39:]:<40}{f.rows_read:>10,}{loaded:>12,}{deduplicated:>8,}{f.rows_quarantined:>12,}"
+            print(f"  {_tail(f.path, 39):<40}{f.rows_read:>10,}{loaded:>12,}{deduplicated:>8,}{f.rows_quarantined:>12,}"
                   + ("  (read before, unchanged: a run skips it)" if f.skipped else "")
                   + (f"  (on_bad_row: fail; once fixed, {f.rows_loaded:,} would load)" if refused else ""))
             if f.reasons:
@@ -147,7 +152,14 @@ def _open_warehouse(config_path: Path):
     config = load_config(config_path)
     if not config.warehouse_path.exists():
         raise ConfigError(f"{config.warehouse_path} does not exist yet: run `journey run` first")
-    return config, connect(config.warehouse_path, read_only=True, memory_limit=config.memory_limit)
+    con = connect(config.warehouse_path, read_only=True, memory_limit=config.memory_limit)
+    built = con.execute("select count(*) from duckdb_tables() where schema_name = 'core' "
+                        "and table_name in ('identity_map', 'touchpoints')").fetchall()[0][0]
+    if built < 2:
+        con.close()
+        raise ConfigError(f"{config.warehouse_path} has no customers yet: a run builds them once every source "
+                          "has loaded (`journey run`; fix a failed source first)")
+    return config, con
 
 
 def _type_value(text: str) -> tuple[str, str]:

@@ -469,6 +469,47 @@ def test_a_rejected_row_never_shows_an_email_whichever_column_holds_it(tmp_path)
     assert shown[1][0].startswith("cannot parse <redacted email> as a timestamp")
 
 
+
+def test_a_redacted_raw_record_is_still_json_when_the_email_was_quoted_inside_a_value(tmp_path):
+    """The redaction's match took the backslash of an escaped quote after the address with it, so the
+    raw record was no longer JSON (a CSV value with quotes, a Parquet struct stored as JSON text)."""
+    config = _crm(tmp_path, 's-9,,lead_created,ct-1,,,"He wrote ""bob@example.com"" today",\n')
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_quarantined == 1
+        (record,) = con.execute("select raw_record from ingest.quarantine").fetchall()[0]
+    assert json.loads(record)["segment"] == 'He wrote "<redacted email>" today'
+
+
+@pytest.mark.parametrize("value", ["n/a", "N/A", "unknown", "-", "none@none", "@example.com", "bob@", "a@b@c.de"])
+def test_a_placeholder_email_is_no_identifier(tmp_path, value):
+    """Everyone who typed `n/a` into an email field would otherwise be one customer."""
+    config = _crm(tmp_path, f"p-1,2026-08-03 12:00:00,lead_created,ct-1,{value},,smb,\n"
+                            f"p-2,2026-08-03 13:00:00,lead_created,ct-2,{value},,smb,\n")
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 2
+        assert con.execute("select id_type, count(*) from core.event_identifiers group by all").fetchall() == [
+            ("contact_id", 2)]
+
+
+def test_an_address_with_a_display_name_is_the_address(tmp_path):
+    config = _crm(tmp_path, 'p-1,2026-08-03 12:00:00,lead_created,ct-1,"""Singh, Xenia"" <Xenia.Singh@corp.example>",,smb,\n')
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 1
+        assert con.execute("select id_value from core.event_identifiers where id_type = 'email'").fetchall() == [
+            (pii_hash("xenia.singh@corp.example", "email", config.hash_salt),)]
+
+
+def test_an_identifier_of_only_tabs_or_line_breaks_is_no_identifier(tmp_path):
+    """A value of only spaces was none; one of only tabs was an identifier shared by every such row."""
+    config = _crm(tmp_path, "p-1,2026-08-03 12:00:00,lead_created,\t,bob@example.com,,smb,\n"
+                            'p-2,2026-08-03 13:00:00,lead_created," \t\r\n ",eve@example.com,,smb,\n'
+                            "p-3,2026-08-03 14:00:00,lead_created,\tct-3 ,,,smb,\n")
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 3
+        assert con.execute("select event_id, id_value from core.event_identifiers where id_type = 'contact_id'"
+                           ).fetchall() == [("p-3", "ct-3")]
+
+
 # --- wide rows --------------------------------------------------------------------------------------------
 
 def test_rows_too_wide_for_whole_batches_load_in_slices_and_a_row_too_wide_alone_names_its_line(tmp_path):

@@ -41,7 +41,7 @@ TYPE_FORMATS = {
 # Redaction of what a rejected row shows: anything shaped like an email (any script; `@` possibly JSON- or
 # URL-escaped), and, in a line that is not JSON (so its fields cannot be hashed), the value after every key
 # that feeds a personal identifier.
-EMAIL_LIKE = r"""[^\s"'<>(),;:@]+(@|\\u0040|%40)[^\s"'<>(),;:@]+"""
+EMAIL_LIKE = r"""[^\s"'<>(),;:@\\]+(@|\\u0040|%40)[^\s"'<>(),;:@\\]+"""  # a `\` ends it: `\"` escapes a quote
 # The value after a personal key, whatever its shape: an array or object runs to the end of the line (its
 # inner keys are no boundary); anything else (string, cut-off string, bare words) up to the next key, which
 # is kept, or the end of the line. A second pass finds a repeated key that the first pass's match ran into;
@@ -67,22 +67,32 @@ def required_columns(source: Source) -> list[str]:
     return list(dict.fromkeys(cols + list(source.identifiers.values())))
 
 
+SPACES = "' ' || chr(9) || chr(10) || chr(13) || chr(160)"  # what a value is trimmed of: a tab is no identifier
+# An email address as an identifier: something, one @, a domain with a dot; `n/a`, `unknown`, `-` or `none@none`
+# is none, rather than one identifier shared by everyone who typed it
+EMAIL_SHAPE = r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+"
+
+
 def text_sql(value: str) -> str:
-    """SQL for a plain text value as stored: trimmed of spaces, NULL when empty."""
-    return f"nullif(trim({value}), '')"
+    """SQL for a plain text value as stored: trimmed of spaces, tabs, line breaks and no-break spaces, NULL
+    when empty."""
+    return f"nullif(trim({value}, {SPACES}), '')"
 
 
 def pii_sql(value: str, kind: str, salt: str) -> str:
     """SQL for the stored form of a personal identifier, given SQL for the raw value and the salt:
     hex `sha256(salt || ':' || normalised)`. The value is trimmed of spaces, tabs, line breaks and no-break
-    spaces; an email is then NFC-normalised and lower-cased character by character; a phone keeps its
-    digits and an optional leading +. NULL when nothing is left (so `n/a` or `-` as a phone is no
-    identifier, rather than one identifier shared by everyone who gave none). Ingest and `journey explain
-    --email` both use this one expression, so a lookup always hashes exactly as ingest did."""
-    trimmed = f"trim({value}, ' ' || chr(9) || chr(10) || chr(13) || chr(160))"
+    spaces; an email written with a display name (`"Singh, Xenia" <x@corp.example>`) is the address in
+    the brackets, must have the shape of one (EMAIL_SHAPE), and is then NFC-normalised and lower-cased
+    character by character; a phone keeps its digits and an optional leading +. NULL when nothing is
+    left (so `n/a` or `-` as an email or a phone is no identifier, rather than one identifier shared by
+    everyone who gave none). Ingest and `journey explain --email` both use this one expression, so a
+    lookup always hashes exactly as ingest did."""
+    trimmed = f"trim({value}, {SPACES})"
     if kind == "email":
-        kept = trimmed
-        normal = f"lower(nfc_normalize({trimmed}))"
+        address = f"coalesce(nullif(regexp_extract({trimmed}, '<\\s*([^<>\\s]+)\\s*>$', 1), ''), {trimmed})"
+        kept = f"regexp_extract({address}, '^{EMAIL_SHAPE}$')"  # '' when not an address
+        normal = f"lower(nfc_normalize({kept}))"
     else:
         kept = f"regexp_replace({trimmed}, '[^0-9]', '', 'g')"  # no digit: no phone number
         normal = f"(case when starts_with({trimmed}, '+') then '+' else '' end || {kept})"
