@@ -54,6 +54,10 @@ PATHS = [
     (5, "awareness > consideration > purchase > converted", 100, 0.10),
     (6, "other paths", 200, 0.20),
 ]
+STAGE_TO_STAGE = [  # from_stage, to_stage, customers, median_s, p90_s
+    ("awareness", "consideration", 600, 5 * 3600.0, 3 * DAY),
+    ("consideration", XSS, 300, 2 * DAY, 8 * DAY),
+]
 TIME_IN_STAGE = [
     ("awareness", 1400, 1000, 1300, 100, 1800.0, 7200.0, 4 * 3600.0, 2400.0),
     ("consideration", 900, 600, 700, 200, 2 * DAY, 4 * DAY, 9 * DAY, 3 * DAY),
@@ -123,6 +127,8 @@ create table marts.funnel_breakdown(dimension varchar, breakdown_value varchar, 
   in_progress bigint, dropped bigint, conversion_from_start double);
 create table marts.time_in_stage(stage varchar, visits bigint, customers bigint, completed bigint, open bigint,
   median_s double, p75_s double, p90_s double, km_median_s double);
+create table marts.stage_to_stage(from_stage varchar, to_stage varchar, customers bigint, median_s double,
+  p90_s double);
 create table marts.path_frequencies(rank int, path varchar, customers bigint, share double);
 create table marts.sankey_links(step int, source_label varchar, target_label varchar, customers bigint);
 create table marts.run_history(run_id varchar, run_at timestamptz, as_of timestamptz, metric varchar,
@@ -151,6 +157,7 @@ def build_warehouse(path: Path, *, with_breakdown: bool = True) -> Path:
         con.executemany("insert into marts.pain_points values (?,?,?,?,?,?,?,?,?,?,?)", PAIN_POINTS)
         con.executemany("insert into marts.stage_inference values (?,?,?,?,?,?,?,?,?)", STAGE_INFERENCE)
         con.executemany("insert into marts.time_in_stage values (?,?,?,?,?,?,?,?,?)", TIME_IN_STAGE)
+        con.executemany("insert into marts.stage_to_stage values (?,?,?,?,?)", STAGE_TO_STAGE)
         con.executemany("insert into marts.path_frequencies values (?,?,?,?)", PATHS)
         con.executemany("insert into marts.sankey_links values (?,?,?,?)", SANKEY_LINKS)
         con.executemany("insert into marts.run_history values (?,?,?,?,?)", _history())

@@ -164,6 +164,16 @@ def test_stage_inference_table_shows_proposals_and_which_are_used(report):
     assert esc_html("<script>alert(7)</script>") in rows[1]
 
 
+def test_time_in_stage_shows_the_time_from_one_stage_to_the_next(report):
+    """SEMANTICS.md reports stage-to-stage times beside time in stage; the report left them out."""
+    time = _section(report.read_text(encoding="utf-8"), "time").split("From one stage to the next", 1)[1]
+    rows = [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, re.S)]
+            for r in re.findall(r"<tr>(.*?)</tr>", time, re.S)]
+    assert rows == [["From → to", "Customers", "Median", "p90"],
+                    ["awareness → consideration", "600", "5.0 h", "3.0 d"],
+                    ["consideration → &lt;img src=x onerror=alert(1)&gt;", "300", "2.0 d", "8.0 d"]]
+
+
 def test_segment_funnel_is_drawn_apart_from_the_channel_funnel(report):
     text = report.read_text(encoding="utf-8")
     assert 'id="fig-segment"' in _section(text, "segment") and 'id="fig-channel"' in _section(text, "channel")
@@ -200,7 +210,7 @@ def test_empty_marts_render_plain_messages_without_errors(tmp_path, request):
     report = render(db, tmp_path / "reports")
     text = report.read_text(encoding="utf-8")
     for message in ("No customer started the funnel in this period.", "No journeys in this period.",
-                    "No stage visits in this period.", "No run has been recorded yet.",
+                    "No stage visits in this period.", "No earlier run to draw a trend with yet",
                     "No row has been quarantined.", "nothing to compare yet"):
         assert message in text
     assert 'class="plotly-graph-div"' not in text
@@ -208,6 +218,24 @@ def test_empty_marts_render_plain_messages_without_errors(tmp_path, request):
     seen = open_report(browser, report)
     assert (seen.console_errors, seen.page_errors, seen.blocked) == ([], [], [])
     seen.page.context.close()
+
+
+def test_marts_of_zeros_and_a_single_run_say_so_instead_of_drawing_empty_charts(tmp_path):
+    """The marts keep a row per step and stage when nobody got there (a run as of a date before any data):
+    the funnel drew invisible bars on a -1..1 axis, time in stage five empty stages; a trend of one run
+    had axis ticks a millisecond apart."""
+    db = build_warehouse(tmp_path / "zeros.duckdb")
+    with duckdb.connect(str(db)) as con:
+        con.execute("update marts.funnel_steps set reached = 0, in_progress = 0, dropped = 0")
+        con.execute("update marts.time_in_stage set visits = 0, customers = 0, completed = 0, open = 0")
+        con.execute("delete from marts.run_history where run_id <> ?", [RUN_ID])
+    text = render(db, tmp_path / "reports").read_text(encoding="utf-8")
+    for message in ("No customer started the funnel in this period.", "No stage visits in this period.",
+                    "No earlier run to draw a trend with yet"):
+        assert message in text
+    for div in ("fig-funnel", "fig-time-in-stage", "fig-trends"):
+        assert f'id="{div}"' not in text
+    assert 'id="fig-sankey"' in text  # the other marts still draw
 
 
 def test_change_sentence_skips_metrics_without_a_value(warehouse):

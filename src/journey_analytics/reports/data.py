@@ -38,6 +38,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "stage", "visits", "customers", "completed", "open", "median_s", "p75_s", "p90_s",
         "km_median_s",
     ),
+    "marts.stage_to_stage": ("from_stage", "to_stage", "customers", "median_s", "p90_s"),
     "marts.path_frequencies": ("rank", "path", "customers", "share"),
     "marts.sankey_links": ("step", "source_label", "target_label", "customers"),
     "marts.run_history": ("run_id", "run_at", "as_of", "metric", "value"),
@@ -53,6 +54,7 @@ _ORDER = {
     "marts.pain_points": "rank nulls last, exit_rate desc, source, event_name",
     "marts.stage_inference": "is_used desc, customers desc, source, event_name",
     "marts.time_in_stage": "stage",
+    "marts.stage_to_stage": "customers desc, from_stage, to_stage",
     "marts.path_frequencies": "rank",
     "marts.sankey_links": "step, source_label, target_label",
     "marts.run_history": "run_at, run_id, metric",
@@ -68,6 +70,7 @@ class ReportData:
     pain_points: pl.DataFrame | None
     stage_inference: pl.DataFrame | None
     time_in_stage: pl.DataFrame | None
+    stage_to_stage: pl.DataFrame | None
     path_frequencies: pl.DataFrame | None
     sankey_links: pl.DataFrame | None
     run_history: pl.DataFrame | None
@@ -126,6 +129,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportData:
         pain_points=_select(con, "marts.pain_points"),
         stage_inference=_select(con, "marts.stage_inference"),
         time_in_stage=_select(con, "marts.time_in_stage"),
+        stage_to_stage=_select(con, "marts.stage_to_stage"),
         path_frequencies=_select(con, "marts.path_frequencies"),
         sankey_links=_select(con, "marts.sankey_links"),
         run_history=read_run_history(con),

@@ -214,7 +214,7 @@ def breakdown_figure(bd: pl.DataFrame) -> go.Figure:
 
 def trends_figure(history: pl.DataFrame, stages: list[str], colours: dict[str, str], tz: str) -> go.Figure:
     """Headline numbers across runs (one run per data time, `summary.history_up_to`): customers,
-    events, quarantined rows, conversion per stage, each run placed at the time its data run up to.
+    events, rows the run quarantined, conversion per stage, each run placed at the time its data run up to.
 
     Times are shown in the report's time zone `tz` (plotly.js has no time zones of its own).
     """
@@ -225,7 +225,7 @@ def trends_figure(history: pl.DataFrame, stages: list[str], colours: dict[str, s
     )
     when = wide["as_of"].to_list()
     fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.16, subplot_titles=(
-        "Customers", "Events", "Quarantined rows", "Conversion from the first stage"))
+        "Customers", "Events", "Rows quarantined by the run (from the files it read)", "Conversion from the first stage"))
 
     def line(metric: str, name: str, colour: str, row: int, col: int, pct: bool = False) -> None:
         if metric not in wide.columns:
@@ -239,7 +239,7 @@ def trends_figure(history: pl.DataFrame, stages: list[str], colours: dict[str, s
 
     line("customers", "customers", TEXT, 1, 1)
     line("events", "events", TEXT, 1, 2)
-    line("rows_quarantined", "quarantined rows", "#8C8C8C", 2, 1)
+    line("rows_quarantined", "rows quarantined by the run", "#8C8C8C", 2, 1)
     for stage in stages[1:]:
         line(f"conversion_from_start:{stage}", esc_label(stage), colour_for(stage, colours), 2, 2, True)
     style(fig, 600, margin={"l": 64, "r": 24, "t": 40, "b": 24},

@@ -68,7 +68,7 @@ def _reached(metrics: dict[str, float], stage: str) -> str:
 
 def runs_index_html(entries: list[RunEntry], *, title: str, stages: list[str], tz: ZoneInfo) -> str:
     """The index page; links are relative so the folder can be moved or zipped whole."""
-    head = ["Run", "Run at", "Events", "Customers", "Quarantined rows"] + [
+    head = ["Run", "Run at", "Events", "Customers", "Rows it quarantined"] + [
         f"Reached {esc_html(s)}" for s in stages[1:]]
     rows = [
         [f"<a href=\"{esc_html(quote(e.run_id))}/index.html\">{esc_html(e.run_id)}</a>",

@@ -23,7 +23,7 @@ from .data import ReportData
 from .palette import stage_colours
 from .sankey import sankey_figure
 from .summary import change_sentence, history_up_to, run_metrics
-from .text import esc_html, fmt_int, fmt_pct, fmt_time
+from .text import esc_html, fmt_duration, fmt_int, fmt_pct, fmt_time
 
 
 PLOTLY_BUNDLE = Path(__file__).parent / "assets" / "plotly-journey.min.js"
@@ -73,9 +73,10 @@ INTROS = {
     ),
     "channel": (
         "Share of the customers who started the funnel that reached each stage, by the {dimension} of the "
-        "touchpoint that started their counted attempt (the first-stage touchpoint the funnel follows: for "
-        "a customer who never got further, their latest one, not necessarily their very first touch), with "
-        "how many customers started. Darker means fewer got that far."
+        "touchpoint that started their counted attempt, with how many customers started. That is the latest "
+        "first-stage touchpoint from which the customer got as far as they did, not their very first touch: "
+        "a page view with no campaign (direct) a minute after an ad click starts a later attempt, so direct "
+        "is far larger here than among first touches. Darker means fewer got that far."
     ),
     "segment": (
         "The same funnel by customer segment (persona): the latest value any of the customer's events "
@@ -125,6 +126,20 @@ def _paths(paths: pl.DataFrame | None, colours: dict[str, str]) -> str:
     return html.paths_table(paths, colours)
 
 
+def _stage_to_stage(pairs: pl.DataFrame | None, colours: dict[str, str]) -> str:
+    """Seconds from entering one stage to first entering the next, per consecutive pair (marts.stage_to_stage)."""
+    if pairs is None:
+        return html.missing("marts.stage_to_stage")
+    if pairs.is_empty():
+        return ""
+    rows = [[html.chip(r["from_stage"], colours) + " → " + html.chip(r["to_stage"], colours),
+             fmt_int(r["customers"]), fmt_duration(r["median_s"]), fmt_duration(r["p90_s"])]
+            for r in pairs.iter_rows(named=True)]
+    return ("<h3>From one stage to the next</h3>\n<p class=\"note\">Time from a customer's first entry into a stage "
+            "to their first later entry into the next one, for each pair of stages customers moved between.</p>\n"
+            + html.table(["From → to", "Customers", "Median", "p90"], rows, numeric={1, 2, 3}))
+
+
 class _Figures:
     """Collects figure divs so the page knows how many to wait for."""
 
@@ -139,6 +154,12 @@ class _Figures:
             return f"<p class=\"empty\">{empty}</p>"
         self.count += 1
         return f"<div class=\"figure\">{html.figure_html(build(frame), div_id)}</div>"
+
+
+def _drawn(frame: pl.DataFrame | None, worth: Callable[[pl.DataFrame], bool]) -> pl.DataFrame | None:
+    """`frame`, or none of its rows when they hold nothing worth a chart: the marts keep a row per funnel
+    step and stage even when no customer got there, and one run alone makes no trend."""
+    return frame if frame is None or frame.is_empty() or worth(frame) else frame.clear()
 
 
 def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str], top: int = 12) -> str:
@@ -192,16 +213,17 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
               "<p class=\"note\" id=\"change\">No previous run recorded, so there is nothing to compare yet.</p>")
     sections = [
         html.section("funnel", "Funnel", INTROS["funnel"], figs.add(
-            data.funnel_steps, "marts.funnel_steps", lambda f: figures.funnel_figure(f, colours),
+            _drawn(data.funnel_steps, lambda f: f["reached"].sum() > 0), "marts.funnel_steps",
+            lambda f: figures.funnel_figure(f, colours),
             "fig-funnel", "No customer started the funnel in this period.")),
         html.section("sankey", "Journeys between stages", INTROS["sankey"], figs.add(
             data.sankey_links, "marts.sankey_links", lambda f: sankey_figure(f, info.stages, colours),
             "fig-sankey", "No journeys in this period.")),
         html.section("paths", "Most common journeys", INTROS["paths"], _paths(data.path_frequencies, colours)),
         html.section("time", "Time in stage", INTROS["time"], figs.add(
-            data.time_in_stage, "marts.time_in_stage",
+            _drawn(data.time_in_stage, lambda f: f["visits"].sum() > 0), "marts.time_in_stage",
             lambda f: figures.time_in_stage_figure(f, info.stages, colours),
-            "fig-time-in-stage", "No stage visits in this period.")),
+            "fig-time-in-stage", "No stage visits in this period.") + _stage_to_stage(data.stage_to_stage, colours)),
         html.section("pain", "Pain points", INTROS["pain"], _pain_points(data.pain_points, colours)),
         html.section("channel", f"Funnel by {esc_html(dimension)}", INTROS["channel"].format(
             dimension=esc_html(dimension)), figs.add(
@@ -214,9 +236,10 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
         html.section("quality", "Data quality", INTROS["quality"], html.data_quality_html(
             data.manifest_by_source, data.quarantine_by_reason, data.quarantine_examples, info.run_id)),
         html.section("trends", "Trends across runs", INTROS["trends"].format(tz=esc_html(info.timezone)), figs.add(
-            history_up_to(data.run_history, info.run_id, info.as_of), "marts.run_history",
-            lambda f: figures.trends_figure(f, info.stages, colours, info.timezone),
-            "fig-trends", "No run has been recorded yet.")),
+            _drawn(history_up_to(data.run_history, info.run_id, info.as_of), lambda f: f["run_id"].n_unique() > 1),
+            "marts.run_history", lambda f: figures.trends_figure(f, info.stages, colours, info.timezone),
+            "fig-trends", "No earlier run to draw a trend with yet: the trends start with the next run (or a "
+            "backfill, docs/operations.md).")),
     ]
     nav = "".join(f"<a href=\"#{a}\">{t}</a>" for a, t in (
         ("funnel", "Funnel"), ("sankey", "Journeys"), ("paths", "Top paths"), ("time", "Time in stage"),

@@ -15,7 +15,8 @@ import polars as pl
 
 from .text import as_utc, fmt_int, fmt_pts, fmt_time, signed
 
-COUNTS = (("customers", "customers"), ("events", "events"), ("rows_quarantined", "quarantined rows"))
+# rows_quarantined counts the rows the run itself quarantined, from the files it read (none when it read none)
+COUNTS = (("customers", "customers"), ("events", "events"), ("rows_quarantined", "rows quarantined by the run"))
 
 
 def run_metrics(history: pl.DataFrame | None, run_id: str) -> dict[str, float]:
