@@ -57,7 +57,8 @@ def _start() -> str:
                                env=env, start_new_session=True)
     atexit.register(_stop, process)
     url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + settings.server.ephemeral.startup_timeout_seconds
+    wait = settings.server.ephemeral.startup_timeout_seconds
+    deadline = time.monotonic() + wait
     while process.poll() is None:
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=5):
@@ -66,13 +67,15 @@ def _start() -> str:
         except (urllib.error.URLError, OSError):
             if time.monotonic() > deadline:
                 _stop(process)
-                raise RuntimeError(f"Prefect's local server did not answer within {settings.server.ephemeral.startup_timeout_seconds} s "
+                raise RuntimeError(f"Prefect's local server did not answer within {wait} s "
                                    "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)") from None
             time.sleep(0.2)
-    raise RuntimeError(f"Prefect's local server exited with code {process.returncode} while starting (its messages are above)")
+    raise RuntimeError(f"Prefect's local server exited with code {process.returncode} while starting "
+                       "(its messages are above)")
 
 
 def _stop(process: subprocess.Popen) -> None:
+    """Uvicorn's graceful shutdown, or a kill after 10 s."""
     if process.poll() is None:
         process.terminate()
         try:
