@@ -29,7 +29,7 @@ from journey_analytics.interrupts import interrupted
 from journey_analytics.journeys import JourneyResult
 from journey_analytics.runs import Run, record_history
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.warehouse import connect
+from journey_analytics.warehouse import connect, transaction
 
 
 class Warehouse:
@@ -182,22 +182,21 @@ def nightly(
         if not summary.ok:
             progress("marts and report left as the previous run published them: fix the failed source(s) and rerun")
             raise SourcesFailed(summary)
-        wh.con.execute("begin transaction")  # a crash or a failed audit leaves the previous complete state
-        summary.identity = stitch_identities(wh, config, run)
-        progress(f"[identity] {summary.identity.identifiers:,} identifiers → {summary.identity.customers:,} customers "
-                 f"({summary.identity.conflicts} super-node(s) set aside: each a customer of its own, with touchpoints "
-                 "only from events that carry nothing else)")
-        summary.journeys = assign_stages(wh, config, run)
-        progress(f"[journeys] {summary.journeys.touchpoints:,} touchpoints of {summary.journeys.customers:,} customers, "
-                 f"{summary.journeys.inferred:,} staged by inference, {summary.journeys.unmapped:,} unmapped, "
-                 f"{summary.journeys.sessions:,} sessions")
-        summary.marts = compute_metrics(wh, config, run)
-        progress(f"[metrics] {len(summary.marts)} tables built, audits passed")
-        wh.con.execute("commit")
+        with transaction(wh.con):  # a crash or a failed audit leaves the previous complete state
+            summary.identity = stitch_identities(wh, config, run)
+            progress(f"[identity] {summary.identity.identifiers:,} identifiers → {summary.identity.customers:,} "
+                     f"customers ({summary.identity.conflicts} super-node(s) set aside: each a customer of its own, "
+                     "with touchpoints only from events that carry nothing else)")
+            summary.journeys = assign_stages(wh, config, run)
+            progress(f"[journeys] {summary.journeys.touchpoints:,} touchpoints of {summary.journeys.customers:,} "
+                     f"customers, {summary.journeys.inferred:,} staged by inference, {summary.journeys.unmapped:,} "
+                     f"unmapped, {summary.journeys.sessions:,} sessions")
+            summary.marts = compute_metrics(wh, config, run)
+            progress(f"[metrics] {len(summary.marts)} tables built, audits passed")
         summary.report = render_report(wh, config, run)
         progress(f"[report] {summary.report}")
     finally:
-        wh.close()  # an uncommitted transaction is rolled back: the previous state stays published
+        wh.close()
     return summary
 
 
