@@ -58,6 +58,16 @@ STAGE_TO_STAGE = [  # from_stage, to_stage, customers, median_s, p90_s
     ("awareness", "consideration", 600, 5 * 3600.0, 3 * DAY),
     ("consideration", XSS, 300, 2 * DAY, 8 * DAY),
 ]
+BUCKETS = ["< 1 min", "1-10 min", "10-60 min", "1-6 h", "6-24 h", "1-3 d", "3-7 d", "7-14 d", "14-30 d", ">= 30 d"]
+# customers per bucket of steps 2-4; each step's buckets sum to its reached (600, 300, 240)
+TIME_TO_CONVERT_COUNTS = {
+    2: [0, 0, 30, 90, 120, 150, 120, 60, 30, 0],
+    3: [3, 27, 60, 90, 60, 30, 30, 0, 0, 0],
+    4: [0, 0, 0, 24, 48, 48, 72, 24, 24, 0],
+}
+# (step, stage, bucket_index, bucket, lower_s, upper_s, customers), as marts.funnel_time_to_convert
+TIME_TO_CONVERT = [(step, FUNNEL_STEPS[step - 1][1], i, bucket, 0.0, None, counts[i - 1])
+                   for step, counts in TIME_TO_CONVERT_COUNTS.items() for i, bucket in enumerate(BUCKETS, start=1)]
 TIME_IN_STAGE = [
     ("awareness", 1400, 1000, 1300, 100, 1800.0, 7200.0, 4 * 3600.0, 2400.0),
     ("consideration", 900, 600, 700, 200, 2 * DAY, 4 * DAY, 9 * DAY, 3 * DAY),
@@ -123,6 +133,8 @@ create schema marts; create schema ingest;
 create table marts.funnel_steps(step int, stage varchar, reached bigint, in_progress bigint, dropped bigint,
   conversion_from_start double, conversion_from_previous double, median_s_to_convert double,
   p90_s_to_convert double);
+create table marts.funnel_time_to_convert(step int, stage varchar, bucket_index int, bucket varchar,
+  lower_s double, upper_s double, customers bigint);
 create table marts.funnel_breakdown(dimension varchar, breakdown_value varchar, step int, stage varchar, reached bigint,
   in_progress bigint, dropped bigint, conversion_from_start double);
 create table marts.time_in_stage(stage varchar, visits bigint, customers bigint, completed bigint, open bigint,
@@ -151,6 +163,7 @@ def build_warehouse(path: Path, *, with_breakdown: bool = True) -> Path:
     try:
         con.execute(DDL)
         con.executemany("insert into marts.funnel_steps values (?,?,?,?,?,?,?,?,?)", FUNNEL_STEPS)
+        con.executemany("insert into marts.funnel_time_to_convert values (?,?,?,?,?,?,?)", TIME_TO_CONVERT)
         con.executemany("insert into marts.funnel_breakdown values (?,?,?,?,?,?,?,?)", _breakdown())
         if not with_breakdown:
             con.execute("drop table marts.funnel_breakdown")

@@ -20,6 +20,7 @@ from report_warehouse import (
     RUN_ID,
     SANKEY_LINKS,
     STAGES,
+    TIME_TO_CONVERT_COUNTS,
     XSS,
     build_warehouse,
     open_report,
@@ -174,6 +175,27 @@ def test_time_in_stage_shows_the_time_from_one_stage_to_the_next(report):
                     ["consideration → &lt;img src=x onerror=alert(1)&gt;", "300", "2.0 d", "8.0 d"]]
 
 
+def test_funnel_shows_the_time_to_convert_distribution(report):
+    """SEMANTICS.md reports time to convert as median, p90 and histogram; the report drew only the first two."""
+    funnel = _section(report.read_text(encoding="utf-8"), "funnel")
+    assert "Time to convert" in funnel and 'id="fig-time-to-convert"' in funnel
+
+
+def test_time_to_convert_bars_are_each_steps_share_of_its_customers(opened):
+    traces = opened.page.evaluate(
+        "document.getElementById('fig-time-to-convert').data.map(t => [t.name, t.x.length, t.y])")
+    assert [(name, n) for name, n, _ in traces] == [
+        ("awareness → consideration", 10), (f"consideration → {esc_label(XSS)}", 10),
+        (f"{esc_label(XSS)} → purchase", 10)]
+    for (_, _, shares), (reached, counts) in zip(traces, [(600, TIME_TO_CONVERT_COUNTS[2]),
+                                                           (300, TIME_TO_CONVERT_COUNTS[3]),
+                                                           (240, TIME_TO_CONVERT_COUNTS[4])]):
+        assert shares == pytest.approx([c / reached for c in counts])
+    bars = opened.page.evaluate("[...document.querySelectorAll('#fig-time-to-convert .barlayer .trace')]"
+                                ".map(t => t.querySelectorAll('.point').length)")
+    assert bars == [10, 10, 10]
+
+
 def test_segment_funnel_is_drawn_apart_from_the_channel_funnel(report):
     text = report.read_text(encoding="utf-8")
     assert 'id="fig-segment"' in _section(text, "segment") and 'id="fig-channel"' in _section(text, "channel")
@@ -203,13 +225,14 @@ def test_absent_breakdown_table_is_reported_not_drawn(tmp_path):
 def test_empty_marts_render_plain_messages_without_errors(tmp_path, request):
     db = build_warehouse(tmp_path / "empty.duckdb")
     with duckdb.connect(str(db)) as con:
-        for table in ("funnel_steps", "funnel_breakdown", "time_in_stage", "path_frequencies", "sankey_links",
-                      "run_history"):
+        for table in ("funnel_steps", "funnel_time_to_convert", "funnel_breakdown", "time_in_stage",
+                      "path_frequencies", "sankey_links", "run_history"):
             con.execute(f"delete from marts.{table}")
         con.execute("delete from ingest.quarantine")
     report = render(db, tmp_path / "reports")
     text = report.read_text(encoding="utf-8")
     for message in ("No customer started the funnel in this period.", "No journeys in this period.",
+                    "No customer reached a second step in this period.",
                     "No stage visits in this period.", "No earlier run to draw a trend with yet",
                     "No row has been quarantined.", "nothing to compare yet"):
         assert message in text
@@ -227,13 +250,14 @@ def test_marts_of_zeros_and_a_single_run_say_so_instead_of_drawing_empty_charts(
     db = build_warehouse(tmp_path / "zeros.duckdb")
     with duckdb.connect(str(db)) as con:
         con.execute("update marts.funnel_steps set reached = 0, in_progress = 0, dropped = 0")
+        con.execute("update marts.funnel_time_to_convert set customers = 0")
         con.execute("update marts.time_in_stage set visits = 0, customers = 0, completed = 0, open = 0")
         con.execute("delete from marts.run_history where run_id <> ?", [RUN_ID])
     text = render(db, tmp_path / "reports").read_text(encoding="utf-8")
     for message in ("No customer started the funnel in this period.", "No stage visits in this period.",
-                    "No earlier run to draw a trend with yet"):
+                    "No customer reached a second step in this period.", "No earlier run to draw a trend with yet"):
         assert message in text
-    for div in ("fig-funnel", "fig-time-in-stage", "fig-trends"):
+    for div in ("fig-funnel", "fig-time-to-convert", "fig-time-in-stage", "fig-trends"):
         assert f'id="{div}"' not in text
     assert 'id="fig-sankey"' in text  # the other marts still draw
 

@@ -22,6 +22,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "step", "stage", "reached", "in_progress", "dropped", "conversion_from_start",
         "conversion_from_previous", "median_s_to_convert", "p90_s_to_convert",
     ),
+    "marts.funnel_time_to_convert": ("step", "stage", "bucket_index", "bucket", "customers"),
     "marts.funnel_breakdown": (
         "dimension", "breakdown_value", "step", "stage", "reached", "in_progress", "dropped",
         "conversion_from_start",
@@ -50,6 +51,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 _ORDER = {
     "marts.funnel_steps": "step",
+    "marts.funnel_time_to_convert": "step, bucket_index",
     "marts.funnel_breakdown": "dimension, breakdown_value, step",
     "marts.pain_points": "rank nulls last, exit_rate desc, source, event_name",
     "marts.stage_inference": "is_used desc, customers desc, source, event_name",
@@ -66,6 +68,7 @@ class ReportData:
     """Everything one run's report draws; `None` means the table does not exist."""
 
     funnel_steps: pl.DataFrame | None
+    time_to_convert: pl.DataFrame | None
     funnel_breakdown: pl.DataFrame | None
     pain_points: pl.DataFrame | None
     stage_inference: pl.DataFrame | None
@@ -125,6 +128,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportData:
     """Read every table the run report draws from."""
     return ReportData(
         funnel_steps=_select(con, "marts.funnel_steps"),
+        time_to_convert=_select(con, "marts.funnel_time_to_convert"),
         funnel_breakdown=_select(con, "marts.funnel_breakdown"),
         pain_points=_select(con, "marts.pain_points"),
         stage_inference=_select(con, "marts.stage_inference"),

@@ -121,6 +121,37 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     return fig
 
 
+def time_to_convert_figure(ttc: pl.DataFrame, colours: dict[str, str], steps: pl.DataFrame | None) -> go.Figure:
+    """How long the customers who reached each step took from the previous one (`marts.funnel_time_to_convert`).
+
+    One bar group per time bucket, one bar per step, as a share of the step's customers (a step's
+    buckets sum to its `reached`), so steps of very different sizes compare; the hover gives counts.
+    `steps` (`marts.funnel_steps`) names step 1, which has no buckets; a step nobody reached is left out.
+    """
+    names = dict(zip(steps["step"].to_list(), steps["stage"].to_list())) if steps is not None else {}
+    names |= dict(zip(ttc["step"].to_list(), ttc["stage"].to_list()))
+    buckets = ttc.select("bucket_index", "bucket").unique().sort("bucket_index")["bucket"].to_list()
+    fig = go.Figure()
+    for (step,), rows in ttc.sort("step", "bucket_index").group_by("step", maintain_order=True):
+        total = rows["customers"].sum()
+        if not total:
+            continue
+        stage = names[step]
+        label = f"{esc_label(names.get(step - 1, f'step {step - 1}'))} → {esc_label(stage)}"
+        fig.add_bar(
+            name=label, x=buckets, y=[c / total for c in rows["customers"]],
+            marker={"color": colour_for(stage, colours), "line": {"width": 0}},
+            hovertext=[f"<b>{label}</b><br>{esc_label(b)}: {fmt_int(c)} customers "
+                       f"({fmt_pct(c / total)} of the {fmt_int(total)} who reached {esc_label(stage)})"
+                       for b, c in zip(rows["bucket"], rows["customers"])],
+            hoverinfo="text",
+        )
+    style(fig, 380, barmode="group", bargap=0.2, bargroupgap=0.05)
+    fig.update_xaxes(title_text="time from the previous step")
+    fig.update_yaxes(title_text="share of the step's customers", tickformat=".0%", rangemode="tozero")
+    return fig
+
+
 def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str, str]) -> go.Figure:
     """Median / p75 / p90 of completed visits per stage, plus the Kaplan–Meier median.
 

@@ -156,6 +156,15 @@ class _Figures:
         return f"<div class=\"figure\">{html.figure_html(build(frame), div_id)}</div>"
 
 
+def _time_to_convert(data: ReportData, colours: dict[str, str], figs: _Figures) -> str:
+    """The distribution behind the funnel's median and p90 (marts.funnel_time_to_convert, SEMANTICS.md)."""
+    return ("<h3>Time to convert</h3>\n<p class=\"note\">How long the customers who reached a step took from the "
+            "previous step of the same attempt, as a share of the customers who reached it.</p>\n" + figs.add(
+                _drawn(data.time_to_convert, lambda f: f["customers"].sum() > 0), "marts.funnel_time_to_convert",
+                lambda f: figures.time_to_convert_figure(f, colours, data.funnel_steps), "fig-time-to-convert",
+                "No customer reached a second step in this period."))
+
+
 def _drawn(frame: pl.DataFrame | None, worth: Callable[[pl.DataFrame], bool]) -> pl.DataFrame | None:
     """`frame`, or none of its rows when they hold nothing worth a chart: the marts keep a row per funnel
     step and stage even when no customer got there, and one run alone makes no trend."""
@@ -215,7 +224,7 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
         html.section("funnel", "Funnel", INTROS["funnel"], figs.add(
             _drawn(data.funnel_steps, lambda f: f["reached"].sum() > 0), "marts.funnel_steps",
             lambda f: figures.funnel_figure(f, colours),
-            "fig-funnel", "No customer started the funnel in this period.")),
+            "fig-funnel", "No customer started the funnel in this period.") + _time_to_convert(data, colours, figs)),
         html.section("sankey", "Journeys between stages", INTROS["sankey"], figs.add(
             data.sankey_links, "marts.sankey_links", lambda f: sankey_figure(f, info.stages, colours),
             "fig-sankey", "No journeys in this period.")),
