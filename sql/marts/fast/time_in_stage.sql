@@ -1,8 +1,9 @@
 -- grain: one configured stage; key: stage
 -- DuckDB-only fast form of sql/marts/time_in_stage.sql (same rows and types), read from the temp
--- table visit_rows. One aggregate per (stage, duration) and one window over those distinct
--- durations give the counts, the nearest-rank percentiles (the smallest duration whose cumulative
--- completed count reaches the rank) and the Kaplan-Meier at-risk counts; customers per stage come
+-- table visit_rows. One window over the visits in duration order gives, per distinct duration, the
+-- counts, the nearest-rank percentiles (the smallest duration whose cumulative completed count reaches
+-- the rank) and the Kaplan-Meier at-risk counts (a group by (stage, duration) first cost more than
+-- the window: the durations are nearly all distinct); customers per stage come
 -- from each customer's stage list (on the last visit) instead of a COUNT(DISTINCT customer_id).
 -- The Kaplan-Meier survival sum is the portable window over the same rows (same floating point).
 with visits as (
@@ -23,28 +24,39 @@ stage_customers as (
     group by stage_index
 ),
 
-km_durations as (
+-- the visits in duration order, per stage, in one sort: completed visits up to each duration (ties
+-- included, the default frame), up to each row, its rank (1 + visits with a shorter duration), and
+-- the stage totals
+ranked as (
     select
         stage_index,
         duration_us,
-        sum(case when is_completed then 1 else 0 end) as n_events,
-        count(*) as n_visits
+        case when is_completed then 1 else 0 end as completed,
+        sum(case when is_completed then 1 else 0 end) over by_duration as cum_events,
+        sum(case when is_completed then 1 else 0 end) over (
+            by_duration rows between unbounded preceding and current row
+        ) as cum_rows,
+        rank() over by_duration as duration_rank,
+        row_number() over by_duration as row_rank,
+        count(*) over (partition by stage_index) as n_stage_visits,
+        sum(case when is_completed then 1 else 0 end) over (partition by stage_index) as n_completed
     from visits
-    group by stage_index, duration_us
+    window by_duration as (partition by stage_index order by duration_us)
 ),
 
--- per distinct duration t: completed visits up to t, visits before t, and the stage totals
+-- per distinct duration t (the first visit of its tie): completed visits ending at t, completed
+-- visits up to t, and the visits still at risk at t (duration >= t)
 km_times as (
     select
         stage_index,
         duration_us,
-        n_events,
-        sum(n_events) over w as cum_events,
-        sum(n_visits) over (partition by stage_index) - sum(n_visits) over w + n_visits as n_at_risk,
-        sum(n_visits) over (partition by stage_index) as n_stage_visits,
-        sum(n_events) over (partition by stage_index) as n_completed
-    from km_durations
-    window w as (partition by stage_index order by duration_us rows between unbounded preceding and current row)
+        cum_events - (cum_rows - completed) as n_events,
+        cum_events,
+        n_stage_visits - duration_rank + 1 as n_at_risk,
+        n_stage_visits,
+        n_completed
+    from ranked
+    where row_rank = duration_rank
 ),
 
 counts as (
