@@ -140,11 +140,19 @@ def test_backfill_with_a_broken_config_exits_2_with_its_message(tmp_path, capsys
     assert err.startswith(f"backfill: {tmp_path / 'nope.yaml'}: cannot read the configuration") and "Traceback" not in err
 
 
-def _api(base: str, path: str, body: dict | None = None):
+def _api(base: str, path: str, body: dict | None = None, attempts: int = 5):
+    """One call to the Prefect server's REST API. A busy server answers 429, 502 or 503; like Prefect's own
+    client (`prefect.client.base`), retry those, here after 1, 2, 4, 8 s."""
     request = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"}, method="GET" if body is None else "POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            if error.code not in (429, 502, 503) or attempt == attempts - 1:
+                raise
+        time.sleep(2**attempt)
 
 
 def _wait(what: str, check, seconds: float):
