@@ -130,7 +130,6 @@ def time_to_convert_figure(ttc: pl.DataFrame, colours: dict[str, str], steps: pl
     """
     names = dict(zip(steps["step"].to_list(), steps["stage"].to_list())) if steps is not None else {}
     names |= dict(zip(ttc["step"].to_list(), ttc["stage"].to_list()))
-    buckets = ttc.select("bucket_index", "bucket").unique().sort("bucket_index")["bucket"].to_list()
     fig = go.Figure()
     for (step,), rows in ttc.sort("step", "bucket_index").group_by("step", maintain_order=True):
         total = rows["customers"].sum()
@@ -138,12 +137,13 @@ def time_to_convert_figure(ttc: pl.DataFrame, colours: dict[str, str], steps: pl
             continue
         stage = names[step]
         label = f"{esc_label(names.get(step - 1, f'step {step - 1}'))} → {esc_label(stage)}"
+        buckets = [esc_label(b) for b in rows["bucket"]]
         fig.add_bar(
             name=label, x=buckets, y=[c / total for c in rows["customers"]],
             marker={"color": colour_for(stage, colours), "line": {"width": 0}},
-            hovertext=[f"<b>{label}</b><br>{esc_label(b)}: {fmt_int(c)} customers "
+            hovertext=[f"<b>{label}</b><br>{b}: {fmt_int(c)} customers "
                        f"({fmt_pct(c / total)} of the {fmt_int(total)} who reached {esc_label(stage)})"
-                       for b, c in zip(rows["bucket"], rows["customers"])],
+                       for b, c in zip(buckets, rows["customers"])],
             hoverinfo="text",
         )
     style(fig, 380, barmode="group", bargap=0.2, bargroupgap=0.05)
