@@ -47,6 +47,9 @@ def _broken(tmp_path: Path, mutate) -> str:
         (lambda r: r["stages"][4]["rules"].append({"event_name": {"regex": "^(?!landing)review"}}),
          "invalid regex '^(?!landing)review': invalid perl operator: (?! (RE2 syntax"),
         (lambda r: r["stages"][4]["rules"].append({"event_name": {"like": "review\\"}}), "it ends with the escape character"),
+        (lambda r: r["sources"][0].update(delimiter=";"), "sources[0]: `delimiter` applies to csv sources only; remove it from this jsonl source"),
+        (lambda r: r["sources"][1].update(delimiter=";;"), "sources[1]: `delimiter` must be one ASCII character other than a quote, e.g. ';' or a tab (write \"\\t\" in YAML), got ';;'"),
+        (lambda r: r["sources"][1].update(delimiter='"'), "got '\"'"),
     ],
 )
 def test_errors_name_the_key_what_was_expected_and_what_was_found(tmp_path, mutate, expected):

@@ -145,6 +145,7 @@ class Source(_Model):
     table: str | None = None  # postgres: `schema.table`
     query: str | None = None  # postgres: a SELECT, instead of `table`
     timezone: Zone | None = None
+    delimiter: str | None = None  # csv: the character between values (default `,`), e.g. `;` or a tab
     priority: int | None = None
     columns: SourceColumns
     identifiers: dict[str, str]
@@ -160,6 +161,12 @@ class Source(_Model):
             raise ValueError(f"a {self.format} source needs `path` (a file or a glob)")
         if self.format == "postgres" and not (self.uri and bool(self.table) != bool(self.query)):
             raise ValueError("a postgres source needs `uri` and exactly one of `table` or `query`")
+        if self.delimiter is not None and self.format != "csv":
+            raise ValueError(f"`delimiter` applies to csv sources only; remove it from this {self.format} source")
+        if (d := self.delimiter) is not None and not (len(d) == 1 and d.isascii() and (d.isprintable() or d == "\t")
+                                                      and d != '"'):
+            raise ValueError(f"`delimiter` must be one ASCII character other than a quote, e.g. ';' or a tab "
+                             f"(write \"\\t\" in YAML), got {self.delimiter!r}")
         if not self.identifiers:
             raise ValueError("declare at least one identifier column, e.g. identifiers: {anonymous_id: cookie}")
         if untyped := [c for c in self.types if c not in self.properties]:

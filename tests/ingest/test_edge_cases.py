@@ -213,6 +213,43 @@ def test_a_stray_quote_fails_the_file_naming_its_line(tmp_path, bad_row, problem
             _ingest(config, con)
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_a_csv_separated_by_another_character_reads_with_the_spec_delimiter(tmp_path, delimiter):
+    """Spreadsheets in many locales save `;`-separated files (the comma is the decimal mark there)."""
+    rows = [HEADER.rstrip("\n").split(","),
+            ["k1", "2026-06-01 10:00:00", "lead_created", "ct-1", "", "ads, spring", "smb", "12.5"],
+            ["k2", "2026-06-01 11:00:00", f'"demo {delimiter} call"', "ct-1", "", "", "smb, eu", ""],
+            [],
+            [""] * 8]
+    config = _crm(tmp_path, "", delimiter=delimiter)
+    (tmp_path / "crm.csv").write_text("".join(delimiter.join(r) + "\n" for r in rows))
+    with connect(config.warehouse_path) as con:
+        result = _ingest(config, con)
+        stored = con.execute("select event_id, event_name, channel, properties->>'segment' from core.events "
+                             "order by event_id").fetchall()
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 2, 0)
+    assert stored == [("k1", "lead_created", "ads, spring", "smb"), ("k2", f"demo {delimiter} call", "crm", "smb, eu")]
+
+
+def test_a_semicolon_csv_read_with_commas_says_which_delimiter_to_set(tmp_path):
+    config = _crm(tmp_path, "")
+    (tmp_path / "crm.csv").write_text(HEADER.replace(",", ";") + "k1;2026-06-01 10:00:00;lead_created;ct-1;;;smb;\n")
+    with connect(config.warehouse_path) as con, pytest.raises(SourceError) as err:
+        _ingest(config, con)
+    assert "The header reads as one column holding ';': if that separates the values, set `delimiter: \";\"`" \
+        in str(err.value)
+
+
+def test_a_stray_quote_in_a_semicolon_csv_names_its_line_and_the_delimiter(tmp_path):
+    config = _crm(tmp_path, "", delimiter=";")
+    (tmp_path / "crm.csv").write_text(HEADER.replace(",", ";") + "k1;2026-06-01 10:00:00;lead, created;ct-1;;;smb;\n"
+                                      'k2;2026-06-01 10:00:00;"lead_created;ct-1;;;smb;\n')
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError, match="crm.csv: cannot be read as CSV at line 3: a quote opens a value that is "
+                                              "never closed. Fix that row \\(quote a value that holds a semicolon"):
+            _ingest(config, con)
+
+
 def test_blank_lines_are_not_rows(tmp_path):
     config = _crm(tmp_path, "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n\n,,,,,,,\n"
                             "k2,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n\n")

@@ -10,6 +10,7 @@ same data adds nothing; a changed file is read again and its known rows deduplic
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -94,7 +95,8 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
         except OSError as exc:
             raise SourceError(f"{shown}: cannot be read ({exc.strerror}). Check the file's permissions.") from exc
         yield Unit(shown, f.stat().st_size, fingerprint,
-                   lambda f=f: open_file(f, source.format, batch_rows, referenced_columns(source)))
+                   lambda f=f: open_file(f, source.format, batch_rows, referenced_columns(source),
+                                         source.delimiter or ","))
 
 
 def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
@@ -106,6 +108,10 @@ def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
     missing = [c for c in required if c not in opened.columns]
     if missing:
         headless = " Does the file lack its header row?" if len(missing) == len(required) else ""
+        one = opened.columns[0] if source.format == "csv" and len(opened.columns) == 1 else ""
+        if other := next((d for d in ";\t|," if d in one), None):
+            headless = (f" The header reads as one column holding {other!r}: if that separates the values, set "
+                        f"`delimiter: {json.dumps(other)}` in the source's spec.")
         raise SourceError(
             f"{unit.shown}: required column(s) {', '.join(missing)} not found (found: {shown_columns(opened.columns)})."
             f"{headless} Fix the source's `columns`/`identifiers` in the config, or the data."

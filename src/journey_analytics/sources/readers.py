@@ -75,7 +75,7 @@ def _not_utf8(path: Path) -> SourceError | None:
     return None
 
 
-def _checked(batches: Iterator[pl.DataFrame], path: Path, fmt: str) -> Iterator[pl.DataFrame]:
+def _checked(batches: Iterator[pl.DataFrame], path: Path, fmt: str, delimiter: str = ",") -> Iterator[pl.DataFrame]:
     try:
         for batch in batches:
             yield batch.with_columns(pl.col(LINE).cast(pl.Int64))
@@ -86,10 +86,11 @@ def _checked(batches: Iterator[pl.DataFrame], path: Path, fmt: str) -> Iterator[
             not_utf8 = None
         if not_utf8:
             raise not_utf8 from exc
-        where = _bad_line(path) if fmt == "CSV" else ""
+        where = _bad_line(path, delimiter) if fmt == "CSV" else ""
         if where:
             raise SourceError(f"{path}: cannot be read as CSV{where}. Fix that row (quote a value that holds a "
-                              "comma or a quote), or check the source's `format`.") from exc
+                              f"{_named(delimiter)} or a quote), or check the source's `format` and "
+                              "`delimiter`.") from exc
         raise _unreadable(path, fmt, exc) from exc
 
 
@@ -107,12 +108,17 @@ def _csv_text(path: Path) -> Iterator[TextIO]:
         yield fh
 
 
-def _checked_header(path: Path, columns: list[str]) -> None:
+def _named(delimiter: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
+
+
+def _checked_header(path: Path, columns: list[str], delimiter: str = ",") -> None:
     """Reject a header the fast reader would misread: unnamed, repeated or quoted column names (Polars
     renames a repeated name and reads no row at all after a quote in the header)."""
     try:
         with _csv_text(path) as fh:
-            header = next((record for record in csv.reader(fh) if record), [])  # blank lines are skipped
+            records = csv.reader(fh, delimiter=delimiter)
+            header = next((record for record in records if record), [])  # blank lines are skipped
     except UnicodeDecodeError as exc:
         raise (_not_utf8(path) or _unreadable(path, "CSV", exc)) from exc
     except (OSError, EOFError, csv.Error) as exc:
@@ -132,11 +138,11 @@ def _checked_header(path: Path, columns: list[str]) -> None:
                           "Give every column one distinct, plain name in the file's first line.")
 
 
-def _bad_line(path: Path) -> str:
+def _bad_line(path: Path, delimiter: str = ",") -> str:
     """Where a CSV file the fast reader rejects goes wrong, for the error message: the first physical
     line with an odd number of quotes inside a value that does not start with one (the fast reader takes
     an even number as text), text after a closing quote, a quote never closed, or a row with more fields
-    than the header; '' when none is found. Lines without a quote are checked by counting commas, so
+    than the header; '' when none is found. Lines without a quote are checked by counting delimiters, so
     only lines with quotes are read character by character."""
     odd_quotes = "an odd number of quotes inside a value that does not start with one"
     width, fields, state, opened_at, line, inner = None, 1, "start", 0, 0, 0
@@ -144,7 +150,7 @@ def _bad_line(path: Path) -> str:
         with _csv_text(path) as fh:
             for line, text in enumerate(fh, start=1):
                 if state != "quoted" and '"' not in text:  # a whole record, or the end of a quoted one
-                    fields += text.count(",")
+                    fields += text.count(delimiter)
                     state = "record end"
                 else:
                     for ch in text:
@@ -152,10 +158,10 @@ def _bad_line(path: Path) -> str:
                             state = "closed?" if ch == '"' else "quoted"
                         elif state == "closed?" and ch == '"':
                             state = "quoted"  # an escaped quote ("")
-                        elif ch in ",\r\n":
+                        elif ch == delimiter or ch in "\r\n":
                             if state == "value" and inner % 2:
                                 return f" at line {line}: {odd_quotes}"
-                            fields, state = (fields + 1, "start") if ch == "," else (fields, "record end")
+                            fields, state = (fields + 1, "start") if ch == delimiter else (fields, "record end")
                         elif ch == '"' and state == "start":
                             state, opened_at = "quoted", line
                         elif state == "closed?":
@@ -166,7 +172,7 @@ def _bad_line(path: Path) -> str:
                 if state in ("record end", "closed?", "value"):  # the record ended with this line
                     if state == "value" and inner % 2:
                         return f" at line {line}: {odd_quotes}"
-                    if text.strip(" \r\n,") or width is not None and fields > width:
+                    if text.strip(" \r\n" + delimiter) or width is not None and fields > width:
                         if width is None:
                             width = fields
                         elif fields > width:
@@ -179,23 +185,25 @@ def _bad_line(path: Path) -> str:
     return ""
 
 
-def open_csv(path: Path, batch_rows: int = BATCH_ROWS) -> Opened:
-    """All columns as strings; empty fields are null; line 1 is the header. Blank lines (and lines of
-    only separators) are skipped, as in JSON lines; a row with fewer fields than the header reads the
-    missing trailing fields as empty; a row with more fields fails the file with its line."""
+def open_csv(path: Path, batch_rows: int = BATCH_ROWS, delimiter: str = ",") -> Opened:
+    """All columns as strings; empty fields are null; line 1 is the header; values are separated by
+    `delimiter`. Blank lines (and lines of only delimiters) are skipped, as in JSON lines; a row with fewer
+    fields than the header reads the missing trailing fields as empty; a row with more fields fails the
+    file with its line."""
     if os.access(path, os.R_OK) and path.stat().st_size == 0:
         return Opened([], iter(()))
     try:
-        scan = pl.scan_csv(path, glob=False, infer_schema=False, row_index_name=LINE, row_index_offset=2)
+        scan = pl.scan_csv(path, glob=False, infer_schema=False, separator=delimiter, row_index_name=LINE,
+                           row_index_offset=2)
         columns = [c for c in scan.collect_schema().names() if c != LINE]
     except pl.exceptions.NoDataError:  # nothing but blank lines, a BOM or an empty .gz: as an empty file
         return Opened([], iter(()))
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, "CSV", exc) from exc
-    _checked_header(path, columns)
+    _checked_header(path, columns, delimiter)
     if columns:
         scan = scan.filter(~pl.all_horizontal(pl.exclude(LINE).is_null()))
-    return Opened(columns, _checked(scan.collect_batches(chunk_size=batch_rows), path, "CSV"))
+    return Opened(columns, _checked(scan.collect_batches(chunk_size=batch_rows), path, "CSV", delimiter))
 
 
 def open_parquet(path: Path, batch_rows: int = BATCH_ROWS, keep: list[str] | None = None) -> Opened:
@@ -234,12 +242,14 @@ def _without_bom(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
     yield from batches
 
 
-def open_file(path: Path, fmt: str, batch_rows: int = BATCH_ROWS, keep: list[str] | None = None) -> Opened:
-    """`keep`: the columns the spec reads (Parquet reads no other; CSV and JSON lines are text anyway)."""
+def open_file(path: Path, fmt: str, batch_rows: int = BATCH_ROWS, keep: list[str] | None = None,
+              delimiter: str = ",") -> Opened:
+    """`keep`: the columns the spec reads (Parquet reads no other; CSV and JSON lines are text anyway);
+    `delimiter`: a CSV file's separator."""
     if not os.access(path, os.R_OK):
         raise SourceError(f"{path}: permission denied. Make the file readable by the user running journey.")
     if fmt == "csv":
-        return open_csv(path, batch_rows)
+        return open_csv(path, batch_rows, delimiter)
     if fmt == "parquet":
         return open_parquet(path, batch_rows, keep)
     return open_jsonl(path, batch_rows)
