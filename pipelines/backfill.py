@@ -24,9 +24,10 @@ def _day(text: str) -> date:
 
 def main(argv: list[str] | None = None) -> int:
     """Exit codes as `journey run`: 0 done, 1 a night failed (the nights before it are built), 2 bad input."""
-    from journey_analytics.cli import prefect_defaults
+    from journey_analytics.cli import prefect_defaults, ready_to_run
     from journey_analytics.config import ConfigError, load_config
     from journey_analytics.interrupts import interruptible
+    from journey_analytics.warehouse import WarehouseError
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--from", dest="start", type=_day, required=True)
@@ -36,11 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.end < args.start:
         parser.error(f"--to {args.end} is before --from {args.start}")
     try:
-        prefect_defaults(load_config(args.config).base_dir)  # fail fast, before Prefect starts
-    except ConfigError as exc:
+        config = load_config(args.config)  # fail fast, before Prefect starts
+        ready_to_run(config)
+        prefect_defaults(config.base_dir)
+        return interruptible(lambda: _backfill(args), "backfill")
+    except (ConfigError, WarehouseError) as exc:  # also when a notebook takes the warehouse between nights
         print(f"backfill: {exc}", file=sys.stderr)
         return 2
-    return interruptible(lambda: _backfill(args), "backfill")
 
 
 def _backfill(args: argparse.Namespace) -> int:

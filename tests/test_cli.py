@@ -165,3 +165,54 @@ def test_commands_that_read_customers_before_any_were_built_say_what_to_run(fold
     assert main([*command, "--config", str(folder / "journey.yaml")]) == 2
     assert capsys.readouterr().err == (f"journey: {config.warehouse_path} has no customers yet: a run builds them once "
                                        "every source has loaded (`journey run`; fix a failed source first)\n")
+
+
+# --- before a run: the warehouse and the folders it writes --------------------------------------------------------
+
+@pytest.fixture
+def held(folder):
+    """The warehouse held open for writing by another process, as a running job or a notebook holds it."""
+    path = folder / "data" / "warehouse.duckdb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('ready', flush=True); time.sleep(120)", str(path)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "ready"
+    yield path
+    holder.kill()
+    holder.wait()
+
+
+BUSY = "is in use by another process (another `journey run`, or a notebook holding it open)"
+
+
+def test_a_run_while_the_warehouse_is_held_stops_before_prefect_starts_with_one_line(held, folder, capfd):
+    """It waited ~25 s for Prefect's server, then printed Prefect's tracebacks before this line."""
+    assert main(["run", "--config", str(folder / "journey.yaml")]) == 2
+    out, err = capfd.readouterr()
+    assert err == f"journey: {held} {BUSY}. Wait for it to finish or close it, then run again.\n" and out == ""
+
+
+def test_a_backfill_while_the_warehouse_is_held_exits_2_with_one_line(held, folder):
+    done = subprocess.run([sys.executable, "-m", "pipelines.backfill", "--from", "2026-06-01", "--to", "2026-06-02",
+                           "--config", str(folder / "journey.yaml")], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (2, f"backfill: {held} {BUSY}. Wait for it to finish or close it, "
+                                                 "then run again.\n")
+
+
+def test_sources_check_while_the_warehouse_is_held_says_so(held, folder, capsys):
+    assert main(["sources", "check", "web", "--config", str(folder / "journey.yaml")]) == 2
+    assert BUSY in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("warehouse", "data", "data cannot be opened ("),  # a folder, not a file
+    ("warehouse", "journey.yaml/warehouse.duckdb", "journey.yaml/warehouse.duckdb: its folder cannot be created ("),
+    ("reports_dir", "journey.yaml/reports", "journey.yaml/reports: `reports_dir` cannot be created ("),
+])
+def test_a_warehouse_or_reports_folder_that_cannot_be_used_stops_the_run_at_once(folder, capsys, key, value, expected):
+    (folder / "data").mkdir(exist_ok=True)
+    write_config(folder, sources=source_paths(folder, web="web.jsonl", crm="crm.csv"), **{key: value})
+    assert main(["run", "--config", str(folder / "journey.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("journey: ") and str(folder / expected) in err and err.count("\n") == 1

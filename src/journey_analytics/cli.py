@@ -15,11 +15,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from journey_analytics.config import ConfigError, load_config
+from journey_analytics.config import Config, ConfigError, load_config
 from journey_analytics.interrupts import STOPPED, interruptible
 from journey_analytics.runs import parse_time
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.warehouse import WarehouseBusy
+from journey_analytics.warehouse import WarehouseError, connect
 
 
 def prefect_defaults(base_dir: Path) -> None:
@@ -30,8 +30,25 @@ def prefect_defaults(base_dir: Path) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+def ready_to_run(config: Config) -> None:
+    """Fail at once, before Prefect's server starts (~25 s) and not after the marts are rebuilt, when a run
+    could not finish: the warehouse is busy or cannot be opened, or a folder it writes to is not writable."""
+    connect(config.warehouse_path, memory_limit=config.memory_limit).close()
+    folders = [(config.warehouse_path.parent, "`warehouse`'s folder (DuckDB writes its .wal file next to it)"),
+               (config.reports_path, "`reports_dir`")]
+    for folder, what in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"{folder}: {what} cannot be created ({exc.strerror}); check journey.yaml") from None
+        if not os.access(folder, os.W_OK):
+            raise ConfigError(f"{folder}: {what} is not writable by the user running journey; make it writable "
+                              "or point journey.yaml elsewhere")
+
+
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # fail fast, before Prefect starts
+    ready_to_run(config)
     prefect_defaults(config.base_dir)
     from journey_analytics.metrics import AuditError
     from pipelines.local_api import local_api
@@ -127,7 +144,6 @@ def _sources_check(args: argparse.Namespace) -> int:
 
 def _sources_reset(args: argparse.Namespace) -> int:
     from journey_analytics.ingest.reset import reset_source
-    from journey_analytics.warehouse import connect
 
     config = load_config(args.config)
     (source,) = _sources(config, args)
@@ -147,7 +163,6 @@ def _sources_reset(args: argparse.Namespace) -> int:
 
 
 def _open_warehouse(config_path: Path):
-    from journey_analytics.warehouse import connect
 
     config = load_config(config_path)
     if not config.warehouse_path.exists():
@@ -266,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         code = interruptible(lambda: args.handler(args), "journey", args.interrupted)
         sys.stdout.flush()  # here, so a closed pipe is caught below rather than at exit
         return code
-    except (ConfigError, SourceError, WarehouseBusy) as exc:
+    except (ConfigError, SourceError, WarehouseError) as exc:
         print(f"journey: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like, which stopped reading

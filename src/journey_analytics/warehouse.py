@@ -12,8 +12,31 @@ from journey_analytics import sqlfiles
 from journey_analytics.config import memory_bytes
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseError(RuntimeError):
+    """The warehouse file cannot be opened; the message says why and what to do (the CLI exits 2)."""
+
+
+class WarehouseBusy(WarehouseError):
     """Another process holds the warehouse's write lock."""
+
+
+@contextmanager
+def opening(path: Path) -> Iterator[None]:
+    """Turn DuckDB's and the file system's errors on opening the warehouse file into a `WarehouseError`."""
+    try:
+        yield
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseBusy(
+                f"{path} is in use by another process (another `journey run`, or a notebook holding it "
+                "open). Wait for it to finish or close it, then run again."
+            ) from exc
+        reason = str(exc).splitlines()[0].rsplit(": ", 1)[-1]
+        raise WarehouseError(f"{path} cannot be opened ({reason}). Check `warehouse` in journey.yaml: it must name "
+                             "a DuckDB file that the user running journey may read and write.") from exc
+    except OSError as exc:  # its folder cannot be created
+        raise WarehouseError(f"{path}: its folder cannot be created ({exc.strerror}). Check `warehouse` in "
+                             "journey.yaml.") from exc
 
 
 def connect(path: str | Path, *, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
@@ -22,19 +45,13 @@ def connect(path: str | Path, *, read_only: bool = False, memory_limit: str | No
     The session time zone is pinned to UTC so no result depends on the machine's TZ.
     `memory_limit` (e.g. "6GB", `memory_limit` in journey.yaml) caps DuckDB's memory; beyond it
     DuckDB spills to disk next to the warehouse. None keeps DuckDB's default (80 % of RAM).
+    Raises `WarehouseBusy` when another process holds it, `WarehouseError` when it cannot be opened.
     """
     path = Path(path)
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with opening(path):
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise WarehouseBusy(
-                f"{path} is in use by another process (another `journey run`, or a notebook holding it "
-                "open). Wait for it to finish or close it, then run again."
-            ) from exc
-        raise
     con.execute("set TimeZone = 'UTC'")
     if memory_limit is not None:
         con.execute("set memory_limit = ?", [memory_limit])

@@ -17,7 +17,7 @@ from journey_analytics.config import Config, Source
 from journey_analytics.ingest import FileResult, Unit, ingest_unit, read_before, units
 from journey_analytics.sources.mapping import spec_fingerprint
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.warehouse import connect, migrate, row_md5_is_text
+from journey_analytics.warehouse import connect, migrate, opening, row_md5_is_text
 
 
 @dataclass
@@ -39,7 +39,8 @@ def _scratch(config: Config, source: Source) -> tuple[duckdb.DuckDBPyConnection,
     dropped again because they were read under an earlier spec (so the counts judge the new spec)."""
     con = connect(":memory:")
     if config.warehouse_path.exists():
-        con.execute("attach ? as warehouse (read_only)", [str(config.warehouse_path)])
+        with opening(config.warehouse_path):
+            con.execute("attach ? as warehouse (read_only)", [str(config.warehouse_path)])
         if row_md5_is_text(con, "warehouse"):  # written by an earlier version: its copy is converted here
             con.execute("alter table core.events alter column row_md5 set data type varchar")
         con.execute("insert into core.events select * from warehouse.core.events where source = ?", [source.name])
