@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import urllib.request
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 NO_SERVER = (
     "pipelines.deploy: Prefect schedules runs only through a Prefect server, and PREFECT_API_URL is not set.\n"
@@ -22,28 +24,50 @@ NO_SERVER = (
 )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Serve until stopped. Exit 2 on bad input (the message says which and how to fix), 1 without a server."""
     from journey_analytics.cli import prefect_defaults
-    from journey_analytics.config import load_config
+    from journey_analytics.config import ConfigError, load_config
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cron", default="30 2 * * *", help="when to run (cron syntax, in --timezone)")
-    parser.add_argument("--timezone", default="UTC")
+    parser.add_argument("--timezone", default="UTC", help="IANA time zone of --cron, e.g. Europe/Berlin")
     parser.add_argument("--config", default="journey.yaml")
-    args = parser.parse_args()
-    prefect_defaults(load_config(args.config).base_dir)
+    args = parser.parse_args(argv)
+    try:
+        ZoneInfo(args.timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        parser.error(f"--timezone {args.timezone!r} is not an IANA time zone name like Europe/Berlin or UTC")
+    try:
+        prefect_defaults(load_config(args.config).base_dir)
+    except ConfigError as exc:
+        print(f"pipelines.deploy: {exc}", file=sys.stderr)
+        return 2
     from prefect.schedules import Cron
     from prefect.settings import get_current_settings
 
-    if not get_current_settings().api.url:
-        sys.exit(NO_SERVER)
+    try:
+        schedule = Cron(args.cron, timezone=args.timezone)
+    except ValueError:
+        parser.error(f"--cron {args.cron!r} is not a cron expression: five fields, minute hour day month weekday, "
+                     "e.g. '30 2 * * *' (02:30 every day)")
+    if not (api := get_current_settings().api.url):
+        print(NO_SERVER, file=sys.stderr)
+        return 1
+    try:
+        urllib.request.urlopen(f"{api.rstrip('/')}/health", timeout=10).close()
+    except OSError as exc:
+        print(f"pipelines.deploy: cannot reach the Prefect server at PREFECT_API_URL={api} "
+              f"({getattr(exc, 'reason', exc)}). Start it (`uv run prefect server start`) or fix PREFECT_API_URL.",
+              file=sys.stderr)
+        return 1
 
     from pipelines.nightly import nightly
 
-    nightly.serve(name="nightly", schedule=Cron(args.cron, timezone=args.timezone), global_limit=1,
-                  parameters={"config_path": args.config},
+    nightly.serve(name="nightly", schedule=schedule, global_limit=1, parameters={"config_path": args.config},
                   description="Ingest, stitch, stage, measure and report — every night, one run at a time.")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -223,6 +223,20 @@ def test_deploy_without_a_prefect_server_says_how_to_start_one(tmp_path):
     assert "PREFECT_API_URL is not set" in done.stderr and "prefect server start" in done.stderr
 
 
+@pytest.mark.parametrize("args, code, expected", [
+    (["--cron", "61 2 * * *"], 2, "--cron '61 2 * * *' is not a cron expression: five fields"),
+    (["--timezone", "Europe/Berln"], 2, "--timezone 'Europe/Berln' is not an IANA time zone name"),
+    (["--config", "nope.yaml"], 2, "pipelines.deploy: nope.yaml: cannot read the configuration"),
+    ([], 1, "cannot reach the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api"),
+])
+def test_deploy_input_and_server_problems_say_what_to_fix_in_one_line(tmp_path, args, code, expected):
+    """Each was a traceback (the unreachable server only when `serve` first called it)."""
+    env = os.environ | {"PREFECT_HOME": str(tmp_path), "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    done = subprocess.run([sys.executable, "-m", "pipelines.deploy", "--config", str(ROOT / "journey.yaml"), *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == code and expected in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
 def _start_run(config_path) -> tuple[subprocess.Popen, int]:
     """`journey run` as a terminal starts it (its own process group), once it is ingesting; and the pid of
     its Prefect server."""
