@@ -49,12 +49,12 @@ def main(argv: list[str] | None = None) -> int:
 def _backfill(args: argparse.Namespace) -> int:
     from journey_analytics.metrics import AuditError
     from pipelines.local_api import local_api
-    from pipelines.nightly import SourcesFailed, backfill
+    from pipelines.nightly import ReportNotWritten, SourcesFailed, backfill
 
     try:
         with local_api():
             backfill(args.start, args.end, args.config)
-    except (SourcesFailed, AuditError) as exc:
+    except (SourcesFailed, AuditError, ReportNotWritten) as exc:
         print(f"backfill: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -12,6 +12,7 @@ keeps only the globals its body uses, so Prefect could not resolve parameter typ
 """
 
 import logging
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -73,14 +74,20 @@ class SourcesFailed(Exception):
         super().__init__(f"source(s) failed, so the marts and report stay as the previous run published them: {failed}")
 
 
+class ReportNotWritten(Exception):
+    """The run published its marts, but its report could not be written (a full disk, a folder gone):
+    the message says where and what to do; the run ends Failed."""
+
+
 class _NoNeedlessTraceback(logging.Filter):
     """Tracebacks that say nothing the message does not: Prefect logs a task that returns a Failed
     state with exc_info=True although nothing was raised (a stray "NoneType: None"); a flow ended
-    by SourcesFailed, whose message already says which source failed and why; and whatever fails
-    once Ctrl-C arrived (the command says it was interrupted)."""
+    by SourcesFailed or ReportNotWritten, whose message already says what failed and why; and
+    whatever fails once Ctrl-C arrived (the command says it was interrupted)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and (record.exc_info[0] is None or isinstance(record.exc_info[1], SourcesFailed)
+        if record.exc_info and (record.exc_info[0] is None
+                                or isinstance(record.exc_info[1], (SourcesFailed, ReportNotWritten))
                                 or interrupted()):
             record.exc_info = None
         return True
@@ -143,10 +150,17 @@ def compute_metrics(wh: Warehouse, config: Config, run: Run) -> dict[str, int]:
 @task(cache_policy=NO_CACHE)
 def render_report(wh: Warehouse, config: Config, run: Run) -> Path:
     """The run's self-contained HTML report, reports/latest and the index."""
-    return reports.render_run_report(
-        wh.con, config.reports_path, run_id=run.run_id, run_at=run.run_at, as_of=run.as_of,
-        title=config.report.title, stages=list(config.stage_names), timezone=config.report.timezone,
-    )
+    try:
+        return reports.render_run_report(
+            wh.con, config.reports_path, run_id=run.run_id, run_at=run.run_at, as_of=run.as_of,
+            title=config.report.title, stages=list(config.stage_names), timezone=config.report.timezone,
+        )
+    except OSError as exc:
+        traceback.clear_frames(exc.__traceback__)  # they hold the connection, which Prefect's state would keep
+        raise ReportNotWritten(
+            f"{exc.filename or config.reports_path}: the report of run {run.run_id} could not be written "
+            f"({exc.strerror or exc}), though its marts are published. Free space or fix the folder, then run "
+            "again: it reads nothing new and rebuilds the same marts, then writes the report.") from None
 
 
 @flow(name="journey-nightly")

@@ -44,7 +44,7 @@ def _marts(path):
 
 def test_a_source_missing_a_column_fails_alone_and_the_marts_stay_published(sample_copy, capsys):
     config_path = sample_copy / "journey.yaml"
-    assert main(["run", "--config", str(config_path), "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
+    assert main(["run", "--config", str(sample_copy / "journey.yaml"), "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
     warehouse = load_config(config_path).warehouse_path
     before = _marts(warehouse)
     # a new, valid CRM export read first, one without the email column, and a new, valid service file
@@ -55,7 +55,7 @@ def test_a_source_missing_a_column_fails_alone_and_the_marts_stay_published(samp
     (sample_copy / "data/sample/service/late.csv").write_text(
         "interaction_id,created_at,interaction,requester_email,topic,csat,nps,agent\n"
         "s-late,2026-10-30T10:00:00-04:00,ticket_opened,late@example.org,bug,,,a-7\n")
-    assert main(["run", "--config", str(config_path), "--as-of", SAMPLE_AS_OF.isoformat()]) == 1
+    assert main(["run", "--config", str(sample_copy / "journey.yaml"), "--as-of", SAMPLE_AS_OF.isoformat()]) == 1
     out = capsys.readouterr().out
     assert "crm: FAILED" in out and "late.csv: required column(s) email not found" in out
     assert "note (data/sample/service/late.csv): ignored column(s) not in the spec: agent" in out
@@ -279,7 +279,7 @@ def test_ctrl_c_stops_the_run_at_once_with_one_line_and_the_next_run_finishes(sa
                                      "(select count(*) from core.events)").fetchall()[0]
     assert loaded == events  # only whole files were committed
 
-    assert main(["run", "--config", str(config_path), "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
+    assert main(["run", "--config", str(sample_copy / "journey.yaml"), "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
 
 
 def test_a_killed_run_leaves_no_prefect_server_behind(sample_copy):
@@ -288,6 +288,22 @@ def test_a_killed_run_leaves_no_prefect_server_behind(sample_copy):
     proc.kill()
     proc.communicate(timeout=30)
     _wait("the orphaned Prefect server to stop", lambda: _gone(server), 15)
+
+
+def test_a_report_that_cannot_be_written_after_the_marts_are_published_says_so_in_one_line(sample_copy):
+    """`reports/latest` is a file here, so the report cannot be copied there (as with a full disk): the run
+    ended in three tracebacks without saying that its marts were already published."""
+    config = load_config(sample_copy / "journey.yaml")
+    config.reports_path.mkdir(parents=True, exist_ok=True)
+    (config.reports_path / "latest").write_text("not a folder")
+    done = subprocess.run([sys.executable, "-m", "journey_analytics.cli", "run", "--config", str(sample_copy / "journey.yaml"),
+                           "--as-of", SAMPLE_AS_OF.isoformat()], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "leaked" not in done.stderr, done.stderr
+    assert done.stderr.splitlines()[-1].startswith(
+        f"journey: {config.reports_path / 'latest'}: the report of run ") and \
+        "could not be written (File exists), though its marts are published." in done.stderr
+    with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from marts.funnel_steps").fetchall()[0][0] > 0
 
 
 def test_a_failure_that_is_not_the_sources_stops_the_run(sample_copy, monkeypatch):

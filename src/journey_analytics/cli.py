@@ -52,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
     prefect_defaults(config.base_dir)
     from journey_analytics.metrics import AuditError
     from pipelines.local_api import local_api
-    from pipelines.nightly import SourcesFailed, nightly  # Prefect is imported only for the run itself
+    from pipelines.nightly import ReportNotWritten, SourcesFailed, nightly  # Prefect: only for the run itself
 
     try:
         with local_api():
@@ -62,6 +62,9 @@ def _run(args: argparse.Namespace) -> int:
     except AuditError as exc:  # a broken metric invariant: nothing of this run was published
         print(f"journey: {exc}\nThe marts and report stay as the previous run published them; "
               "please report this with the audit's rows.", file=sys.stderr)
+        return 1
+    except ReportNotWritten as exc:
+        print(f"journey: {exc}", file=sys.stderr)
         return 1
     print()
     print(f"{'source':<12}{'file':<44}{'read':>10}{'loaded':>10}{'dedup':>8}{'quarant.':>10}")
