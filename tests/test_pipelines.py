@@ -296,8 +296,9 @@ def test_a_report_that_cannot_be_written_after_the_marts_are_published_says_so_i
     config = load_config(sample_copy / "journey.yaml")
     config.reports_path.mkdir(parents=True, exist_ok=True)
     (config.reports_path / "latest").write_text("not a folder")
-    done = subprocess.run([sys.executable, "-m", "journey_analytics.cli", "run", "--config", str(sample_copy / "journey.yaml"),
-                           "--as-of", SAMPLE_AS_OF.isoformat()], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, "-m", "journey_analytics.cli", "run", "--config",
+                           str(sample_copy / "journey.yaml"), "--as-of", SAMPLE_AS_OF.isoformat()],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1 and "Traceback" not in done.stderr and "leaked" not in done.stderr, done.stderr
     assert done.stderr.splitlines()[-1].startswith(
         f"journey: {config.reports_path / 'latest'}: the report of run ") and \
