@@ -166,7 +166,6 @@ def _sources_reset(args: argparse.Namespace) -> int:
 
 
 def _open_warehouse(config_path: Path):
-
     config = load_config(config_path)
     if not config.warehouse_path.exists():
         raise ConfigError(f"{config.warehouse_path} does not exist yet: run `journey run` first")
