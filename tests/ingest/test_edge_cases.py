@@ -250,6 +250,18 @@ def test_a_stray_quote_in_a_semicolon_csv_names_its_line_and_the_delimiter(tmp_p
             _ingest(config, con)
 
 
+def test_columns_that_differ_only_in_case_fail_the_file_before_a_raw_email_is_stored(tmp_path):
+    """SQL matches names ignoring case: the spec's `email` identifier read the `EMAIL` column's twin, and the
+    property `email` stored the other address raw."""
+    config = _crm(tmp_path, "", properties=["segment", "amount", "EMAIL"])
+    (tmp_path / "crm.csv").write_text(HEADER.rstrip("\n") + ",EMAIL\n"
+                                      "k1,2026-06-01 10:00:00,lead_created,ct-1,a@x.example,,smb,,b@x.example\n")
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError, match="crm.csv: columns email, EMAIL differ only in case"):
+            _ingest(config, con)
+        assert "x.example" not in _dump(con, tmp_path / "dump")
+
+
 def test_blank_lines_are_not_rows(tmp_path):
     config = _crm(tmp_path, "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n\n,,,,,,,\n"
                             "k2,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n\n")
@@ -488,11 +500,12 @@ def test_a_file_that_is_not_utf8_names_the_line_and_says_to_save_it_as_utf8(tmp_
 
 def test_a_csv_without_its_header_row_is_refused_without_showing_its_personal_data(tmp_path):
     (tmp_path / "crm.csv").write_text("act-1,2026-07-01 10:00:00,lead_created,ct-1,victor.noheader@leak.example,"
-                                      "+1 (555) 010-9999,smb,12\n")
+                                      "+1 (555) 010-9999,smb,12,(0151) 5550302,tel:+4915155503040\n")
     config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
     with connect(config.warehouse_path) as con, pytest.raises(SourceError) as err:
         _ingest(config, con)
-    assert "found: act-1, 2026-07-01 10:00:00, lead_created, ct-1, <redacted email>, <redacted>, smb, 12)" in str(err.value)
+    assert ("found: act-1, 2026-07-01 10:00:00, lead_created, ct-1, <redacted email>, <redacted>, smb, 12, "
+            "<redacted>, <redacted>)") in str(err.value)
     assert "Does the file lack its header row?" in str(err.value)
 
 

@@ -130,9 +130,10 @@ class _Compiler:
         return pii_sql(self.col(name), kind, self.bind(self.config.hash_salt))
 
     def pii_kind(self, name: str) -> str | None:
-        """'email' or 'phone' when the column feeds a personal identifier type, else None."""
+        """'email' or 'phone' when the column feeds a personal identifier type, else None. Compared
+        ignoring case, as DuckDB resolves column names: `EMAIL` and `email` name one column there."""
         for id_type, col in self.source.identifiers.items():
-            if col == name and id_type in self.pii:
+            if col.lower() == name.lower() and id_type in self.pii:
                 return self.pii[id_type]
         return None
 
