@@ -346,7 +346,7 @@ def _format_error(path: Path, exc: ValidationError) -> str:
             lines.append(f"  - {key}: required, but missing")
             continue
         found_text = f"a mapping with keys {sorted(found)}" if isinstance(found, dict) else repr(found)
-        if key.endswith("salt"):
+        if err["loc"][:1] == ("privacy",):  # the salt, whatever key or shape it was written under
             found_text = f"{len(str(found))} characters"
         msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
         if err["type"] == "extra_forbidden":
