@@ -38,9 +38,10 @@ def resolve_uri(source: Source) -> str:
 
 
 def _passwords(uri: str) -> set[str]:
-    """Every reading of the URI's password: as a URL parser splits it (when the URI parses at all), and as
-    the text between the user's `:` and the last `@`, percent-decoded or not."""
-    found = set(re.findall(r"://[^:/@]*:(.*)@", uri))
+    """Every reading of the URI's password: as a URL parser splits it (when the URI parses at all), as
+    the text between the user's `:` and the last `@`, and as a `password=` parameter (`?password=...`, or
+    a `key=value` connection string), percent-decoded or not."""
+    found = set(re.findall(r"://[^:/@]*:(.*)@", uri)) | set(re.findall(r"(?:^|[?&\s])password=([^&\s]*)", uri))
     try:
         found.add(urlsplit(uri).password or "")
     except ValueError:  # an unparsable URI (say, an unclosed `[`): the pattern above still finds it
