@@ -45,7 +45,7 @@ def shown_columns(names: list[str]) -> str:
     def shown(name: str) -> str:
         if re.search(EMAIL_LIKE, name):
             return "<redacted email>"
-        return "<redacted>" if re.fullmatch(r"\s*\+?[0-9][0-9 ()./-]{5,}[0-9]\s*", name) else name
+        return "<redacted>" if re.fullmatch(r"\s*(?:tel:)?\+?\(?[0-9][0-9 ()./-]{5,}[0-9]\s*", name, re.I) else name
     return ", ".join(map(shown, names))
 
 
