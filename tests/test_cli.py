@@ -216,3 +216,17 @@ def test_a_warehouse_or_reports_folder_that_cannot_be_used_stops_the_run_at_once
     assert main(["run", "--config", str(folder / "journey.yaml")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("journey: ") and str(folder / expected) in err and err.count("\n") == 1
+
+
+def test_control_characters_from_data_reach_the_terminal_as_escapes(folder, capsys):
+    """An event name holding ESC sequences retitled and rewrote the terminal in `sources check`'s preview."""
+    _write_web(folder, [{"event_id": "c-1", "timestamp": "2026-08-03T10:15:02Z", "anonymous_id": "a-1",
+                         "event": "view\x1b]0;OWNED\x07\x1b[2K"}])
+    assert main(["sources", "check", "web", "--config", str(folder / "journey.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "event_name=view\\x1b]0;OWNED\\x07\\x1b[2K" in out and "\x1b" not in out
+    (folder / "wh\x1b[2K").mkdir()  # a folder named as the warehouse: its error message shows the name
+    write_config(folder, sources=source_paths(folder, web="web.jsonl"), warehouse="wh\x1b[2K")
+    assert main(["run", "--config", str(folder / "journey.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "wh\\x1b[2K cannot be opened" in err and "\x1b" not in err

@@ -60,11 +60,11 @@ def _run(args: argparse.Namespace) -> int:
     except SourcesFailed as exc:  # the other sources loaded; the summary below says which failed
         summary = exc.summary
     except AuditError as exc:  # a broken metric invariant: nothing of this run was published
-        print(f"journey: {exc}\nThe marts and report stay as the previous run published them; "
-              "please report this with the audit's rows.", file=sys.stderr)
+        _error(f"{exc}\nThe marts and report stay as the previous run published them; "
+               "please report this with the audit's rows.")
         return 1
     except ReportNotWritten as exc:
-        print(f"journey: {exc}", file=sys.stderr)
+        _error(str(exc))
         return 1
     print()
     print(f"{'source':<12}{'file':<44}{'read':>10}{'loaded':>10}{'dedup':>8}{'quarant.':>10}")
@@ -210,7 +210,7 @@ def _explain(args: argparse.Namespace) -> int:
     except UnknownIdType as exc:
         raise ConfigError(str(exc)) from None
     except NotFound as exc:  # like grep: 1 when nothing matches
-        print(f"journey: {exc}", file=sys.stderr)
+        _error(str(exc))
         return 1
     print(f"customer {found.customer_id}\n\nidentifiers:")
     for i in found.identifiers:
@@ -244,7 +244,38 @@ def _suggest(args: argparse.Namespace) -> int:
     return 0
 
 
+# Control characters (but line feeds and tabs) shown as escapes: values from data reach the terminal in
+# previews, explanations and messages, and an ESC sequence there could retitle or rewrite the terminal.
+# Only this module's output: Prefect's log lines on stderr keep their colours.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)] if chr(c) not in "\n\t"}
+
+
+class _Escaped:
+    """A text stream that writes control characters as escapes (`\\x1b`); anything else is the stream's."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(text.translate(_CONTROLS))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _error(message: str) -> None:
+    print(f"journey: {message}".translate(_CONTROLS), file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    stdout, sys.stdout = sys.stdout, _Escaped(sys.stdout)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout = stdout
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="journey", description="Customer journeys from touchpoint logs.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="ingest every source, rebuild journeys and metrics, write the report")
@@ -284,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # here, so a closed pipe is caught below rather than at exit
         return code
     except (ConfigError, SourceError, WarehouseError) as exc:
-        print(f"journey: {exc}", file=sys.stderr)
+        _error(str(exc))
         return 2
     except BrokenPipeError:  # output piped into `head` and the like, which stopped reading
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush does not fail again
