@@ -260,6 +260,9 @@ def test_columns_that_differ_only_in_case_fail_the_file_before_a_raw_email_is_st
         with pytest.raises(SourceError, match="crm.csv: columns email, EMAIL differ only in case"):
             _ingest(config, con)
         assert "x.example" not in _dump(con, tmp_path / "dump")
+        (tmp_path / "crm.csv").write_text(HEADER.rstrip("\n") + ",Note,NOTE\n"  # twins the spec does not read
+                                          "k1,2026-06-01 10:00:00,lead_created,ct-1,a@x.example,,smb,,n,N\n")
+        assert _ingest(config, con).rows_loaded == 1
 
 
 def test_blank_lines_are_not_rows(tmp_path):

@@ -104,7 +104,9 @@ def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
     optional columns of the spec that the file lacks (read as empty)."""
     if opened.columns is None or not opened.columns:
         return ""
-    if twins := [c for c in opened.columns if [d.lower() for d in opened.columns].count(c.lower()) > 1]:
+    read = {c.lower() for c in referenced_columns(source)}
+    lowered = [c.lower() for c in opened.columns]
+    if twins := [c for c in opened.columns if c.lower() in read and lowered.count(c.lower()) > 1]:
         raise SourceError(f"{unit.shown}: columns {shown_columns(twins)} differ only in case, and column names are "
                           "matched ignoring case (as SQL does), so one would be read for the other. Rename one.")
     required = required_columns(source)
