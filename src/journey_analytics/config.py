@@ -145,7 +145,7 @@ class Source(_Model):
     table: str | None = None  # postgres: `schema.table`
     query: str | None = None  # postgres: a SELECT, instead of `table`
     timezone: Zone | None = None
-    delimiter: str | None = None  # csv: the character between values (default `,`), e.g. `;` or a tab
+    delimiter: str = ","  # csv: the character between values, e.g. `;` or a tab
     priority: int | None = None
     columns: SourceColumns
     identifiers: dict[str, str]
@@ -161,10 +161,9 @@ class Source(_Model):
             raise ValueError(f"a {self.format} source needs `path` (a file or a glob)")
         if self.format == "postgres" and not (self.uri and bool(self.table) != bool(self.query)):
             raise ValueError("a postgres source needs `uri` and exactly one of `table` or `query`")
-        if self.delimiter is not None and self.format != "csv":
+        if "delimiter" in self.model_fields_set and self.format != "csv":
             raise ValueError(f"`delimiter` applies to csv sources only; remove it from this {self.format} source")
-        if (d := self.delimiter) is not None and not (len(d) == 1 and d.isascii() and (d.isprintable() or d == "\t")
-                                                      and d != '"'):
+        if not (len(d := self.delimiter) == 1 and d.isascii() and (d.isprintable() or d == "\t") and d != '"'):
             raise ValueError(f"`delimiter` must be one ASCII character other than a quote, e.g. ';' or a tab "
                              f"(write \"\\t\" in YAML), got {self.delimiter!r}")
         if not self.identifiers:

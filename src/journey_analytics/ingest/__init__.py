@@ -95,8 +95,7 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
         except OSError as exc:
             raise SourceError(f"{shown}: cannot be read ({exc.strerror}). Check the file's permissions.") from exc
         yield Unit(shown, f.stat().st_size, fingerprint,
-                   lambda f=f: open_file(f, source.format, batch_rows, referenced_columns(source),
-                                         source.delimiter or ","))
+                   lambda f=f: open_file(f, source.format, batch_rows, referenced_columns(source), source.delimiter))
 
 
 def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:

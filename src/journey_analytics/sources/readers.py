@@ -112,7 +112,7 @@ def _named(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
 
 
-def _checked_header(path: Path, columns: list[str], delimiter: str = ",") -> None:
+def _checked_header(path: Path, columns: list[str], delimiter: str) -> None:
     """Reject a header the fast reader would misread: unnamed, repeated or quoted column names (Polars
     renames a repeated name and reads no row at all after a quote in the header)."""
     try:
@@ -138,7 +138,7 @@ def _checked_header(path: Path, columns: list[str], delimiter: str = ",") -> Non
                           "Give every column one distinct, plain name in the file's first line.")
 
 
-def _bad_line(path: Path, delimiter: str = ",") -> str:
+def _bad_line(path: Path, delimiter: str) -> str:
     """Where a CSV file the fast reader rejects goes wrong, for the error message: the first physical
     line with an odd number of quotes inside a value that does not start with one (the fast reader takes
     an even number as text), text after a closing quote, a quote never closed, or a row with more fields
