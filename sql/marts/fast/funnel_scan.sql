@@ -17,7 +17,7 @@ with step_map as (
 lists as (
     -- the customer's funnel touchpoints, in event order: its mapped touchpoints (customer_lists)
     -- whose stage is a step; all of them, as they are, when every stage is a step (the default)
-    select c.customer_id, c.seqs as seq, c.stages as step, c.times as ts, c.vals as val
+    select c.customer_id, c.seqs as seq, c.stages as step, c.times as ts
     from customer_lists as c
     where (select every_stage from step_map) and list_contains(c.stages, 1)
 
@@ -27,8 +27,7 @@ lists as (
         customer_id,
         list_select(seqs, funnel) as seq,
         list_select(steps, funnel) as step,
-        list_select(times, funnel) as ts,
-        list_select(vals, funnel) as val
+        list_select(times, funnel) as ts
     from (
         select *, list_filter(range(1, len(steps) + 1), lambda i: steps[i] is not null) as funnel
         from (
@@ -51,7 +50,7 @@ starts as (
     -- attempts worth following: a step-1 touchpoint not followed by another step-1 touchpoint
     -- before any step-2 touchpoint (that later one reaches the same step-2 touchpoint with more window)
     select
-        customer_id, seq, step, ts, val,
+        customer_id, seq, step, ts,
         list_transform(
             list_filter(range(1, len(early) + 1),
                         lambda j: step[early[j]] = 1 and (j = len(early) or step[early[j + 1]] = 2)),
@@ -64,7 +63,7 @@ chains as (
     -- each attempt's greedy chain: step k is the first step-k touchpoint after its step k-1
     -- touchpoint, if less than the window after the attempt's start
     select
-        customer_id, seq, ts, val,
+        customer_id, seq, ts,
         list_transform(
             starts,
             lambda s: list_reduce(
@@ -91,7 +90,7 @@ chains as (
 chosen as (
     -- the deepest chain, the latest-started on ties (chains are in start order)
     select
-        customer_id, seq, ts, val,
+        customer_id, seq, ts,
         chains[len(chains) + 1 - list_position(list_reverse(list_transform(chains, lambda c: len(c))),
                                                list_max(list_transform(chains, lambda c: len(c))))] as chain
     from chains
@@ -100,7 +99,6 @@ chosen as (
 select
     customer_id,
     cast(len(chain) as integer) as deepest_step,
-    val[chain[1]] as breakdown_value,
     list_transform(chain, lambda p: seq[p]) as reached_seq,
     list_transform(chain, lambda p: ts[p]) as reached_at
 from chosen
