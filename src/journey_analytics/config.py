@@ -51,8 +51,12 @@ def memory_bytes(size: str) -> int:
     return int(float(match[1]) * (1024 if match[3] else 1000) ** ("KMGT".index(match[2]) + 1))
 
 
+MIN_MEMORY = "64MB"  # the least the sample's whole run was seen to work in (10MB failed every load)
+
+
 def _memory_size(value: str) -> str:
-    memory_bytes(value)
+    if memory_bytes(value) < memory_bytes(MIN_MEMORY):
+        raise ValueError(f"expected at least {MIN_MEMORY}: DuckDB needs that much to load and build anything")
     return value
 
 
