@@ -130,3 +130,22 @@ def test_a_yaml_error_quoting_the_salt_line_does_not_show_the_salt(tmp_path, lin
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path / "journey.yaml")
     assert "line 9" in str(err.value) and "SuperSecretSalt" not in str(err.value)
+
+
+@pytest.mark.parametrize("old, new, where", [
+    ("then: paid_search}", 'then: "paid\\udc80"}', "sources[0].derive.channel[0].then"),
+    ("{utm_medium: cpc}", '{"utm\\ud83d": cpc}', "sources[0].derive.channel[0].when"),
+    ("reports_dir: reports", 'reports_dir: "rep\\udc80"', "reports_dir"),
+])
+def test_a_lone_surrogate_escape_is_a_config_error_naming_where(tmp_path, old, new, where) -> None:
+    """YAML lets "\\udc80" write half a UTF-16 pair; DuckDB cannot take it (it was a traceback in
+    `sources check`), and printing it would fail too, so the message shows the escape, not the text."""
+    text = (ROOT / "journey.yaml").read_text()
+    assert old in text
+    path = tmp_path / "journey.yaml"
+    path.write_text(text.replace(old, new))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: {where}: holds the escape \\u"), message
+    message.encode("utf-8")  # printable: no surrogate in the message itself
