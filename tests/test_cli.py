@@ -86,6 +86,15 @@ def test_explain_of_an_unknown_identifier_says_so(project, capsys):
     assert "no customer has anonymous_id 'nobody'" in capsys.readouterr().err
 
 
+def test_explain_of_an_unknown_email_does_not_echo_it(project, capsys):
+    config, _, _ = project
+    email = "Nobody.Here@Example.org"
+    assert main(["explain", "customer", "--email", email, "--config", str(config.base_dir / "journey.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "no customer has that email (stored as its salted hash " in err
+    assert email.lower() not in err.lower() and "nobody" not in err.lower()
+
+
 @pytest.mark.parametrize("args, code, expected", [
     (["--id", "shoe_size=42"], 2, "journey: unknown identifier type 'shoe_size' (known: contact_id"),
     ([], 2, "journey: give a customer id, or an identifier: --email, --anonymous-id or --id TYPE=VALUE"),

@@ -41,6 +41,9 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
     stored = con.execute(f"select {value_sql}", params).fetchall()[0][0]
     found = con.execute("select customer_id from core.identity_map where id_type = ? and id_value = ?",
                         [id_type, stored]).fetchall()
+    if not found and pii[id_type]:  # the raw value is not echoed into terminals and logs
+        raise NotFound(f"no customer has that {id_type} (stored as its salted hash {stored[:12]}...; "
+                       "check the spelling and that privacy.salt is the one the data was loaded with)")
     if not found:
         raise NotFound(f"no customer has {id_type} {value!r}")
     return found[0][0]
