@@ -20,6 +20,8 @@ from report_warehouse import (
     RUN_AT,
     RUN_ID,
     SANKEY_LINKS,
+    TIMEZONE,
+    TITLE,
     STAGES,
     TIME_TO_CONVERT_COUNTS,
     XSS,
@@ -313,16 +315,44 @@ def test_index_lists_every_run_newest_first_and_latest_follows_the_newest(wareho
     assert (out / "latest" / "index.html").read_bytes() == newest.read_bytes()
 
 
+def test_index_keeps_each_runs_times_and_numbers_after_the_warehouse_is_rebuilt(warehouse, tmp_path):
+    """Rebuilding the warehouse from scratch wipes marts.run_history; the run folders on disk keep
+    their times and headline numbers in run.json, so the index still shows them."""
+    from journey_analytics.reports.render import render_runs_index
+
+    out = tmp_path / "reports"
+    prev_at = RUN_AT - timedelta(days=1)
+    render(warehouse, out, run_id=PREV_RUN_ID, run_at=prev_at, as_of=prev_at)
+    render(warehouse, out, run_id=RUN_ID)
+    before = (out / "index.html").read_text(encoding="utf-8")
+    rebuilt = build_warehouse(tmp_path / "rebuilt.duckdb")
+    with duckdb.connect(str(rebuilt)) as con:
+        con.execute("delete from marts.run_history")
+        render_runs_index(con, out, title=TITLE, stages=STAGES, timezone=TIMEZONE)
+    after = (out / "index.html").read_text(encoding="utf-8")
+    assert after == before
+    assert re.findall(r'<a href="([^"]+)/index.html">', after) == ["latest", RUN_ID, PREV_RUN_ID]
+    row = after[after.index(f">{RUN_ID}</a>"):]
+    assert all(n in row[: row.index("</tr>")] for n in ("20,000", "1,000", "24.0%", "12 Mar 2025, 03:00 CET"))
+    (out / RUN_ID / "run.json").write_text("{not json")  # a damaged file: the row stays, without numbers
+    with duckdb.connect(str(rebuilt)) as con:
+        render_runs_index(con, out, title=TITLE, stages=STAGES, timezone=TIMEZONE)
+    row = (out / "index.html").read_text(encoding="utf-8")
+    row = row[row.index(f">{RUN_ID}</a>"):]
+    assert "20,000" not in row[: row.index("</tr>")]
+
+
 def test_temp_files_a_killed_report_writer_left_are_removed_by_the_next_run(warehouse, tmp_path):
     out = tmp_path / "reports"
     render(warehouse, out, run_id=PREV_RUN_ID)
     (out / "latest" / ".index.html.4242.tmp").write_text("<half")  # killed while refreshing latest
     (out / "crashed-run").mkdir()
     (out / "crashed-run" / ".index.html.4243.tmp").write_text("<half")  # killed while writing its report
+    (out / PREV_RUN_ID / ".run.json.4244.tmp").write_text("{")  # killed while writing its run.json
     render(warehouse, out, run_id=RUN_ID)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
-        PREV_RUN_ID, f"{PREV_RUN_ID}/index.html", RUN_ID, f"{RUN_ID}/index.html", "index.html",
-        "latest", "latest/index.html"]
+        PREV_RUN_ID, f"{PREV_RUN_ID}/index.html", f"{PREV_RUN_ID}/run.json", RUN_ID, f"{RUN_ID}/index.html",
+        f"{RUN_ID}/run.json", "index.html", "latest", "latest/index.html"]
 
 
 def test_run_missing_from_history_still_becomes_latest_with_numbers_from_the_marts(warehouse, tmp_path):

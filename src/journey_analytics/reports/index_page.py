@@ -1,12 +1,14 @@
 """`reports/index.html`: every run folder, newest first, with its headline numbers.
 
 The list is the folders on disk (what an analyst can actually open), the numbers come from
-`marts.run_history`. A folder without history still gets a row, ordered by its file time. The
-page is plain HTML: no plotly, no script.
+`marts.run_history`, else from the folder's own `run.json` (written with its report, so the folders
+keep their times and numbers after the warehouse is rebuilt from scratch). A folder with neither still
+gets a row, ordered by its file time. The page is plain HTML: no plotly, no script.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -21,6 +23,7 @@ from .summary import run_metrics, run_times
 from .text import DASH, as_utc, esc_html, fmt_int, fmt_pct, fmt_time
 
 LATEST = "latest"
+RUN_FILE = "run.json"  # beside each run's index.html: its times and headline numbers
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ def list_runs(out_dir: Path, history: pl.DataFrame | None,
     """Run folders under `out_dir` (each with an index.html), newest first.
 
     Run and data times come from history, else from `known` ({run_id: (run_at, as_of)}, for the
-    run being rendered), else the folder is placed by its file time and shows no times.
+    run being rendered), else from the folder's run.json, else the folder is placed by its file time
+    and shows no times. Numbers come from history, else from run.json.
     """
     times = {r["run_id"]: (r["run_at"], r["as_of"]) for r in run_times(history).to_dicts()}
     times = {**(known or {}), **times}
@@ -49,13 +53,31 @@ def list_runs(out_dir: Path, history: pl.DataFrame | None,
         report = folder / "index.html"
         if folder.name == LATEST or not report.is_file():
             continue
-        run_at, as_of = times.get(folder.name, (None, None))
+        saved = read_run_file(folder)
+        run_at, as_of = times.get(folder.name) or (saved.get("run_at"), saved.get("as_of"))
         fallback = datetime.fromtimestamp(report.stat().st_mtime, tz=dt_timezone.utc)
         entries.append(RunEntry(
             run_id=folder.name, run_at=run_at, as_of=as_of, sort_at=as_utc(run_at) if run_at else fallback,
-            metrics=run_metrics(history, folder.name),
+            metrics=run_metrics(history, folder.name) or saved.get("metrics", {}),
         ))
     return sorted(entries, key=lambda e: (e.sort_at, e.run_id), reverse=True)
+
+
+def run_file_text(run_at: datetime, as_of: datetime, metrics: dict[str, float]) -> str:
+    """The run.json of a run folder."""
+    return json.dumps({"run_at": as_utc(run_at).isoformat(), "as_of": as_utc(as_of).isoformat(),
+                       "metrics": metrics}, indent=1, sort_keys=True)
+
+
+def read_run_file(folder: Path) -> dict:
+    """A folder's run.json as {"run_at", "as_of", "metrics"}; {} if missing or not one we wrote."""
+    try:
+        saved = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+        metrics = {str(k): float(v) for k, v in saved["metrics"].items() if v is not None}
+        return {"run_at": as_utc(datetime.fromisoformat(saved["run_at"])),
+                "as_of": as_utc(datetime.fromisoformat(saved["as_of"])), "metrics": metrics}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
 
 
 def _reached(metrics: dict[str, float], stage: str) -> str:

@@ -14,10 +14,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
+import polars as pl
 
 from .data import load_report_data, read_run_history
-from .index_page import LATEST, list_runs, runs_index_html
+from .index_page import LATEST, RUN_FILE, list_runs, run_file_text, runs_index_html
 from .run_page import RunInfo, run_report_html
+from .summary import run_metrics, run_times
 
 _SAFE_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -52,7 +54,7 @@ def render_runs_index(con: duckdb.DuckDBPyConnection, out_dir: Path, *, title: s
 
 def _write_index(con, out_dir: Path, *, title: str, stages: list[str], timezone: str,
                  known: dict[str, tuple[datetime, datetime]]) -> Path:
-    for stale in out_dir.glob("*/.index.html.*.tmp"):  # a run's report half-written when its writer was killed
+    for stale in out_dir.glob("*/.*.*.tmp"):  # a run's report or run.json half-written when its writer was killed
         stale.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             stale.parent.rmdir()  # only when nothing else is in the folder
@@ -91,5 +93,9 @@ def render_run_report(
                    timezone=timezone)
     report = out_dir / run_id / "index.html"
     write_atomic(report, run_report_html(load_report_data(con, run_id), info))
+    history = read_run_history(con)
+    recorded = run_times(history).filter(pl.col("run_id") == run_id).rows()  # what the index shows, as is
+    times = recorded[0][1:] if recorded else (run_at, as_of)
+    write_atomic(out_dir / run_id / RUN_FILE, run_file_text(*times, run_metrics(history, run_id)))
     _write_index(con, out_dir, title=title, stages=info.stages, timezone=timezone, known={run_id: (run_at, as_of)})
     return report
