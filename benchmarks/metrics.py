@@ -70,6 +70,8 @@ def prepare(events: int) -> tuple[Path, Path]:
     target = DATA / f"metrics-{_run_folder(events).name}.duckdb"
     if target.exists():
         return target, config
+    if not source.exists() and events == 10**8:  # the 1e7 metrics warehouse holds the same touchpoints
+        source = DATA / f"metrics-{_run_folder(source_events).name}.duckdb"
     if not source.exists():
         sys.exit(f"{source} is missing: run `uv run python benchmarks/run.py --events {source_events:.0e}` first")
     copies = COPIES_1E8 if events == 10**8 else 1
