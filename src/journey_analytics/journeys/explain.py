@@ -39,6 +39,8 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
     value_sql = pii_sql("$value", pii[id_type], "$salt") if pii[id_type] else text_sql("$value")
     params = {"value": value, "salt": config.hash_salt} if pii[id_type] else {"value": value}
     stored = con.execute(f"select {value_sql}", params).fetchall()[0][0]
+    if stored is None:  # ingest stores no such value either (an email without an @, a blank)
+        raise NotFound(f"no customer can have that {id_type}: it is not one ingest would store; check it")
     found = con.execute("select customer_id from core.identity_map where id_type = ? and id_value = ?",
                         [id_type, stored]).fetchall()
     if not found and pii[id_type]:  # the raw value is not echoed into terminals and logs
