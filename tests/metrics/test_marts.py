@@ -109,7 +109,7 @@ def journeys_case(draw):
     s = MetricSettings(
         stages=stages,
         window_days=draw(st.sampled_from([1, 2, 3, 1.5])),
-        breakdown=draw(st.sampled_from(["channel", "channel", "source"])),
+        breakdown=draw(st.sampled_from(["channel", "channel", "source", "source_kind", "event_name"])),
         top_n=draw(st.integers(1, 3)),
         max_steps=draw(st.integers(1, 4)),
         paths_top_n=draw(st.integers(1, 4)),
@@ -144,6 +144,8 @@ def journeys_case(draw):
                 stage="unmapped" if k is None else stages[k - 1], stage_index=k,
                 channel=draw(st.sampled_from(["email", "direct", "paid", None])),
                 source=draw(st.sampled_from(["web", "crm"])),
+                source_kind=draw(st.sampled_from(["clickstream", "crm"])),
+                event_name=draw(st.sampled_from(["visit", "signup", "order"])),
             ))
     as_of = BASE + draw(st.integers(0, 12)) * HALF_DAY + dt.timedelta(microseconds=draw(st.sampled_from([0, 0, 1])))
     return touchpoints, s, as_of

@@ -334,12 +334,29 @@ def test_index_keeps_each_runs_times_and_numbers_after_the_warehouse_is_rebuilt(
     assert re.findall(r'<a href="([^"]+)/index.html">', after) == ["latest", RUN_ID, PREV_RUN_ID]
     row = after[after.index(f">{RUN_ID}</a>"):]
     assert all(n in row[: row.index("</tr>")] for n in ("20,000", "1,000", "24.0%", "12 Mar 2025, 03:00 CET"))
-    (out / RUN_ID / "run.json").write_text("{not json")  # a damaged file: the row stays, without numbers
-    with duckdb.connect(str(rebuilt)) as con:
-        render_runs_index(con, out, title=TITLE, stages=STAGES, timezone=TIMEZONE)
-    row = (out / "index.html").read_text(encoding="utf-8")
-    row = row[row.index(f">{RUN_ID}</a>"):]
-    assert "20,000" not in row[: row.index("</tr>")]
+    # a damaged or hostile file: the index is still written, that row without times and numbers
+    good = (out / RUN_ID / "run.json").read_text()
+    for bad in ["{not json", "[" * 100_000, good.replace('"metrics": {', '"metrics": {"events": 1' + "0" * 400 + ","),
+                good.replace('"metrics": {', '"metrics": {"events": 1e999,'),
+                re.sub(r'"run_at": "[^"]*"', '"run_at": "9999-12-31T23:59:59-05:00"', good),
+                re.sub(r'"run_at": "[^"]*"', '"run_at": "9999-12-31T23:59:59+00:00"', good)]:
+        (out / RUN_ID / "run.json").write_text(bad)
+        with duckdb.connect(str(rebuilt)) as con:
+            render_runs_index(con, out, title=TITLE, stages=STAGES, timezone=TIMEZONE)
+        row = (out / "index.html").read_text(encoding="utf-8")
+        row = row[row.index(f">{RUN_ID}</a>"):]
+        assert "9999" not in row[: row.index("</tr>")] and "Dec" not in row[: row.index("</tr>")]
+
+
+def test_run_folders_written_before_run_json_get_it_while_history_knows_them(warehouse, tmp_path):
+    from journey_analytics.reports.index_page import read_run_file
+
+    out = tmp_path / "reports"
+    render(warehouse, out, run_id=PREV_RUN_ID)
+    (out / PREV_RUN_ID / "run.json").unlink()  # as a folder from an older version
+    render(warehouse, out, run_id=RUN_ID)
+    saved = read_run_file(out / PREV_RUN_ID)
+    assert saved["metrics"]["customers"] == 950 and saved["run_at"].tzinfo is not None  # its history row
 
 
 def test_temp_files_a_killed_report_writer_left_are_removed_by_the_next_run(warehouse, tmp_path):

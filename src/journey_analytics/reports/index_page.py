@@ -9,6 +9,7 @@ gets a row, ordered by its file time. The page is plain HTML: no plotly, no scri
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -24,6 +25,7 @@ from .text import DASH, as_utc, esc_html, fmt_int, fmt_pct, fmt_time
 
 LATEST = "latest"
 RUN_FILE = "run.json"  # beside each run's index.html: its times and headline numbers
+MAX_RUN_FILE_BYTES = 1_000_000  # ours are about 1 KB
 
 
 @dataclass(frozen=True)
@@ -70,14 +72,21 @@ def run_file_text(run_at: datetime, as_of: datetime, metrics: dict[str, float]) 
 
 
 def read_run_file(folder: Path) -> dict:
-    """A folder's run.json as {"run_at", "as_of", "metrics"}; {} if missing or not one we wrote."""
+    """A folder's run.json as {"run_at", "as_of", "metrics"}; {} if missing, damaged or not one we
+    wrote (one bad file must not stop the index, nor the run that rewrites it)."""
+    path = folder / RUN_FILE
     try:
-        saved = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_RUN_FILE_BYTES:
+            return {}
+        saved = json.loads(path.read_text(encoding="utf-8"))
         metrics = {str(k): float(v) for k, v in saved["metrics"].items() if v is not None}
-        return {"run_at": as_utc(datetime.fromisoformat(saved["run_at"])),
-                "as_of": as_utc(datetime.fromisoformat(saved["as_of"])), "metrics": metrics}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        times = [as_utc(datetime.fromisoformat(saved[k])).astimezone(dt_timezone.utc) for k in ("run_at", "as_of")]
+        if not all(1900 <= t.year <= 9000 for t in times):  # shown in any zone without overflowing
+            return {}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
         return {}
+    return {"run_at": times[0], "as_of": times[1],
+            "metrics": {k: v for k, v in metrics.items() if math.isfinite(v) and abs(v) < 1e15}}
 
 
 def _reached(metrics: dict[str, float], stage: str) -> str:

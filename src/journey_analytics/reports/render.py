@@ -54,11 +54,17 @@ def render_runs_index(con: duckdb.DuckDBPyConnection, out_dir: Path, *, title: s
 
 def _write_index(con, out_dir: Path, *, title: str, stages: list[str], timezone: str,
                  known: dict[str, tuple[datetime, datetime]]) -> Path:
-    for stale in out_dir.glob("*/.*.*.tmp"):  # a run's report or run.json half-written when its writer was killed
-        stale.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            stale.parent.rmdir()  # only when nothing else is in the folder
-    entries = list_runs(out_dir, read_run_history(con), known)
+    for name in ("index.html", RUN_FILE):  # a run's file half-written when its writer was killed
+        for stale in out_dir.glob(f"*/.{name}.*.tmp"):
+            if stale.is_file():
+                stale.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    stale.parent.rmdir()  # only when nothing else is in the folder
+    history = read_run_history(con)
+    entries = list_runs(out_dir, history, known)
+    for entry in entries:  # folders written before run.json existed get it while history still knows them
+        if entry.metrics and entry.run_at and not (out_dir / entry.run_id / RUN_FILE).exists():
+            write_atomic(out_dir / entry.run_id / RUN_FILE, run_file_text(entry.run_at, entry.as_of, entry.metrics))
     # `latest` follows the newest run with a known time, so a folder copied in by hand never takes it over.
     newest = next((e for e in entries if e.run_at is not None), entries[0] if entries else None)
     if newest is not None:
