@@ -77,6 +77,26 @@ def test_a_short_salt_in_the_environment_is_refused_as_in_the_file(monkeypatch):
         load_config(ROOT / "journey.yaml")
 
 
+def test_environment_values_that_are_not_utf8_are_clear_errors(tmp_path, monkeypatch):
+    """Bytes that are not UTF-8 in the environment reach Python as lone surrogates; DuckDB cannot take
+    them (a conversion traceback mid-run). A salt or a `${VAR}` in a PostgreSQL `uri` says so up front."""
+    from journey_analytics.sources.postgres import resolve_uri
+    from journey_analytics.sources.readers import SourceError
+    from tests.helpers import write_config
+
+    monkeypatch.setenv("JOURNEY_HASH_SALT", "salt-\udcff-bytes")
+    with pytest.raises(ConfigError, match=r"JOURNEY_HASH_SALT \(environment, overrides privacy.salt\): not valid UTF-8"):
+        load_config(ROOT / "journey.yaml")
+    monkeypatch.delenv("JOURNEY_HASH_SALT")
+    monkeypatch.setenv("CRM_URL", "postgresql://ann@127.0.0.1/cr\udcffm")
+    config = write_config(tmp_path, sources=[{
+        "name": "crm_db", "kind": "crm", "format": "postgres", "uri": "${CRM_URL}", "table": "activities",
+        "columns": {"event_id": "id", "occurred_at": "at", "event_name": "activity"},
+        "identifiers": {"contact_id": "contact_id"}}])
+    with pytest.raises(SourceError, match=r"source 'crm_db': \$\{CRM_URL\} in `uri` is not valid UTF-8 text"):
+        resolve_uri(config.sources[0])
+
+
 def test_a_key_written_twice_in_one_mapping_is_an_error_naming_both_lines(tmp_path):
     text = (ROOT / "journey.yaml").read_text()
     first = next(i for i, line in enumerate(text.splitlines(), 1) if line.strip().startswith("path:"))

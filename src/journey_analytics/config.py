@@ -301,6 +301,9 @@ class Config(_Model):
         if salt and len(salt) < 8:
             problems.append(f"JOURNEY_HASH_SALT (environment, overrides privacy.salt): {len(salt)} character(s); "
                             "use at least 8")
+        if salt and _lone_surrogate(salt):  # bytes that are not UTF-8 (Python keeps them as surrogates)
+            problems.append("JOURNEY_HASH_SALT (environment, overrides privacy.salt): not valid UTF-8 text; "
+                            "set it in a UTF-8 locale or use ASCII")
         return problems
 
     # -- derived views used across layers -------------------------------------------------

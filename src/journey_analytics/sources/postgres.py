@@ -32,6 +32,11 @@ def resolve_uri(source: Source) -> str:
         if name not in os.environ:
             raise SourceError(f"source {source.name!r}: `uri` uses ${{{name}}} but the environment has no {name}. "
                               f"Export it before the run.")
+        try:
+            os.environ[name].encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8 (Python keeps them as surrogates)
+            raise SourceError(f"source {source.name!r}: ${{{name}}} in `uri` is not valid UTF-8 text; "
+                              "set it in a UTF-8 locale or percent-encode it") from None
         return os.environ[name]
 
     return re.sub(r"\$\{(\w+)\}", env, source.uri or "")
