@@ -19,7 +19,7 @@ import polars as pl
 from .data import load_report_data, read_run_history
 from .index_page import LATEST, RUN_FILE, list_runs, run_file_text, runs_index_html
 from .run_page import RunInfo, run_report_html
-from .summary import run_metrics, run_times
+from .summary import run_metrics
 
 _SAFE_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -49,22 +49,26 @@ def write_atomic(path: Path, text: str) -> None:
 def render_runs_index(con: duckdb.DuckDBPyConnection, out_dir: Path, *, title: str, stages: list[str],
                       timezone: str) -> Path:
     """Rewrite `out_dir/index.html` and point `latest/` at the newest run; return the index path."""
-    return _write_index(con, Path(out_dir), title=title, stages=stages, timezone=timezone, known={})
+    return _write_index(read_run_history(con), Path(out_dir), title=title, stages=stages, timezone=timezone, known={})
 
 
-def _write_index(con, out_dir: Path, *, title: str, stages: list[str], timezone: str,
+def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, stages: list[str], timezone: str,
                  known: dict[str, tuple[datetime, datetime]]) -> Path:
+    """The index, `latest/`, and run.json of the run in `known` (its times and numbers as the index shows
+    them) and of folders written before run.json existed, while history still knows them."""
     for name in ("index.html", RUN_FILE):  # a run's file half-written when its writer was killed
         for stale in out_dir.glob(f"*/.{name}.*.tmp"):
             if stale.is_file():
                 stale.unlink(missing_ok=True)
                 with contextlib.suppress(OSError):
                     stale.parent.rmdir()  # only when nothing else is in the folder
-    history = read_run_history(con)
     entries = list_runs(out_dir, history, known)
-    for entry in entries:  # folders written before run.json existed get it while history still knows them
-        if entry.metrics and entry.run_at and not (out_dir / entry.run_id / RUN_FILE).exists():
-            write_atomic(out_dir / entry.run_id / RUN_FILE, run_file_text(entry.run_at, entry.as_of, entry.metrics))
+    for entry in entries:
+        run_file = out_dir / entry.run_id / RUN_FILE
+        if entry.run_id in known:  # rewritten from history, not from the run.json it replaces
+            write_atomic(run_file, run_file_text(entry.run_at, entry.as_of, run_metrics(history, entry.run_id)))
+        elif entry.metrics and entry.run_at and not run_file.exists():
+            write_atomic(run_file, run_file_text(entry.run_at, entry.as_of, entry.metrics))
     # `latest` follows the newest run with a known time, so a folder copied in by hand never takes it over.
     newest = next((e for e in entries if e.run_at is not None), entries[0] if entries else None)
     if newest is not None:
@@ -99,9 +103,6 @@ def render_run_report(
                    timezone=timezone)
     report = out_dir / run_id / "index.html"
     write_atomic(report, run_report_html(load_report_data(con, run_id), info))
-    history = read_run_history(con)
-    recorded = run_times(history).filter(pl.col("run_id") == run_id).rows()  # what the index shows, as is
-    times = recorded[0][1:] if recorded else (run_at, as_of)
-    write_atomic(out_dir / run_id / RUN_FILE, run_file_text(*times, run_metrics(history, run_id)))
-    _write_index(con, out_dir, title=title, stages=info.stages, timezone=timezone, known={run_id: (run_at, as_of)})
+    _write_index(read_run_history(con), out_dir, title=title, stages=info.stages, timezone=timezone,
+                 known={run_id: (run_at, as_of)})
     return report
