@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 import urllib.request
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 NO_SERVER = (
     "pipelines.deploy: Prefect schedules runs only through a Prefect server, and PREFECT_API_URL is not set.\n"
@@ -27,7 +26,7 @@ NO_SERVER = (
 def main(argv: list[str] | None = None) -> int:
     """Serve until stopped. Exit 2 on bad input (the message says which and how to fix), 1 without a server."""
     from journey_analytics.cli import prefect_defaults
-    from journey_analytics.config import ConfigError, load_config
+    from journey_analytics.config import ConfigError, iana_zone, load_config
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cron", default="30 2 * * *", help="when to run (cron syntax, in --timezone)")
@@ -35,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="journey.yaml")
     args = parser.parse_args(argv)
     try:
-        ZoneInfo(args.timezone)
-    except (ValueError, ZoneInfoNotFoundError):
+        iana_zone(args.timezone)
+    except ValueError:
         parser.error(f"--timezone {args.timezone!r} is not an IANA time zone name like Europe/Berlin or UTC")
     try:
         prefect_defaults(load_config(args.config).base_dir)

@@ -32,7 +32,7 @@ class ConfigError(ValueError):
     """A problem in journey.yaml, phrased for the person who has to fix it."""
 
 
-def _iana_zone(value: str) -> str:
+def iana_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -40,7 +40,7 @@ def _iana_zone(value: str) -> str:
     return value
 
 
-Zone = Annotated[str, AfterValidator(_iana_zone)]
+Zone = Annotated[str, AfterValidator(iana_zone)]
 
 
 def memory_bytes(size: str) -> int:
