@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from datetime import date, datetime, timezone
 
 
 def _day(text: str) -> date:
@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.end < args.start:
         parser.error(f"--to {args.end} is before --from {args.start}")
+    today = datetime.now(timezone.utc).date()
+    if args.end > today:  # its midnight is in the future, as a run's as-of cannot be
+        parser.error(f"--to {args.end} is in the future (today is {today}, UTC): backfill nights up to today; "
+                     "the nightly run covers the rest")
     try:
         config = load_config(args.config)  # fail fast, before Prefect starts
         ready_to_run(config)

@@ -111,6 +111,10 @@ def test_explain_input_problems_exit_2(project, capsys, args, code, expected):
 @pytest.mark.parametrize("argv, expected", [
     (["explain", "customer", "--id", "foo"], "argument --id: 'foo': write TYPE=VALUE, e.g. --id contact_id=ct-1"),
     (["run", "--as-of", "yesterday"], "argument --as-of: 'yesterday' is not a time: write ISO-8601, e.g. 2026-11-01"),
+
+    # a future as-of would count every open funnel window as closed (and 9999-12-31 broke the report)
+    (["run", "--as-of", "9999-12-31T23:59:59Z"],
+     "argument --as-of: as-of 9999-12-31 23:59:59 UTC is in the future (now is "),
 ])
 def test_malformed_arguments_say_what_to_write(capsys, argv, expected):
     with pytest.raises(SystemExit) as done:

@@ -123,6 +123,7 @@ def test_backfill_stops_at_a_failed_night_and_exits_1_with_one_line(sample_copy)
 @pytest.mark.parametrize("argv, expected", [
     (["--from", "2026-10-05", "--to", "2026-10-01"], "--to 2026-10-01 is before --from 2026-10-05"),
     (["--from", "2026-10-01", "--to", "yesterday"], "'yesterday' is not a date: write YYYY-MM-DD"),
+    (["--from", "2026-10-01", "--to", "2999-01-01"], "--to 2999-01-01 is in the future (today is"),
 ])
 def test_backfill_refuses_bad_dates_before_prefect_starts(argv, expected, capsys):
     from pipelines.backfill import main as backfill_main

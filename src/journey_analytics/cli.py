@@ -13,11 +13,12 @@ import argparse
 import os
 import sys
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 from journey_analytics.config import Config, ConfigError, load_config
 from journey_analytics.interrupts import STOPPED, interruptible
-from journey_analytics.runs import parse_time
+from journey_analytics.runs import check_as_of, parse_time
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import WarehouseError, connect
 
@@ -189,11 +190,15 @@ def _type_value(text: str) -> tuple[str, str]:
 
 def _as_of(text: str):
     try:
-        return parse_time(text)
+        as_of = parse_time(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a time: write ISO-8601, e.g. 2026-11-01 or 2026-11-01T02:30:00+01:00 "
             "(no offset means UTC)") from None
+    try:
+        return check_as_of(as_of, datetime.now(timezone.utc))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _explain(args: argparse.Namespace) -> int:

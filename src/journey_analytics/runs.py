@@ -20,8 +20,19 @@ class Run:
     @classmethod
     def start(cls, as_of: datetime | None = None) -> Run:
         run_at = datetime.now(timezone.utc).replace(microsecond=0)
-        as_of = (as_of or run_at).astimezone(timezone.utc)
+        as_of = check_as_of(as_of or run_at, datetime.now(timezone.utc))
         return cls(f"{run_at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}", run_at, as_of)
+
+
+def check_as_of(as_of: datetime, now: datetime) -> datetime:
+    """`as_of` in UTC, or ValueError when it is later than `now`: a run as of the future would count every
+    open funnel window as closed (customers still in progress as dropped, as exits) and date the trends
+    ahead of their data."""
+    as_of = as_of.astimezone(timezone.utc)
+    if as_of > now:
+        raise ValueError(f"as-of {as_of:%Y-%m-%d %H:%M:%S} UTC is in the future (now is {now:%Y-%m-%d %H:%M:%S} "
+                         "UTC): a run is as of now (leave --as-of out) or of a past time")
+    return as_of
 
 
 def parse_time(text: str) -> datetime:
