@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -80,6 +81,33 @@ def test_explain_finds_a_customer_by_raw_email_and_shows_links_and_journey(proje
     assert len(journey) == n_events
 
 
+def test_explain_says_where_the_last_runs_journeys_stop(folder, capsys):
+    """As of 2026-03-01, ct-1 has its January order; its August lead comes later, as do both events that carry
+    bob's email (the lead, and web's sign-up at 10:15:02Z). The identifier counts used to include it while the journey did not, and the email was not found."""
+    path = str(folder / "journey.yaml")
+    assert main(["run", "--config", path, "--as-of", "2026-03-01"]) == 0
+    capsys.readouterr()
+    assert main(["explain", "customer", "--id", "contact_id=ct-1", "--config", path]) == 0
+    out = capsys.readouterr().out
+    assert "as of 2026-03-01 00:00:00 UTC: the journey stops there" in out
+    assert re.search(r"\n  contact_id  ct-1 +1 events \(\+1 after the as-of\)\n", out)
+    (only,) = out.split("journey:\n")[1].strip().splitlines()[1:]
+    assert re.fullmatch(r"  1  2026-01-15 \d\d:00:00  crm  +order_placed .*", only)
+    assert main(["explain", "customer", "--email", "Bob.Raw@example.com", "--config", path]) == 1
+    err = capsys.readouterr().err
+    assert re.search(r"no customer has that email in the journeys as of 2026-03-01 00:00:00 UTC \(the last run's "
+                     r"as-of\): its 2 event\(s\) come after that, from 2026-08-03 10:15:02 UTC", err)
+    assert "bob" not in err.lower()
+
+
+def test_explain_columns_are_as_wide_as_their_values(capsys):
+    """A 10-character source ran into the event name (`email_toolemail_sent`) in fixed 9-wide columns."""
+    from journey_analytics.cli import _print_columns
+
+    _print_columns([("#", "source", "event"), ("12", "email_tool", "email_sent")], right=(0,))
+    assert capsys.readouterr().out == "   #  source      event\n  12  email_tool  email_sent\n"
+
+
 def test_explain_of_an_unknown_identifier_says_so(project, capsys):
     config, _, _ = project
     assert main(["explain", "customer", "--anonymous-id", "nobody", "--config", str(config.base_dir / "journey.yaml")]) == 1
@@ -144,9 +172,13 @@ def test_output_into_a_closed_pipe_ends_quietly(project):
 
 
 def test_stages_suggest_on_a_fully_mapped_sample_has_nothing_to_suggest(project, capsys):
-    config, _, _ = project
+    """It names the run it answers from: with --config it used to read as if that config's rules applied."""
+    config, con, _ = project
+    (second_run,) = con.execute("select run_id from marts.run_history order by run_at desc limit 1").fetchall()[0]
     assert main(["stages", "suggest", "--config", str(config.base_dir / "journey.yaml")]) == 0
-    assert capsys.readouterr().out == "# every event is mapped by a rule: nothing to suggest\n"
+    assert capsys.readouterr().out == (
+        f"# From run {second_run} (as of 2026-11-01 00:00:00 UTC) and the stage rules it ran with; after changing "
+        "rules, `journey run` first.\n# every event is mapped by a rule: nothing to suggest\n")
 
 
 def test_explain_trims_a_plain_identifier_as_ingest_does(project, capsys):

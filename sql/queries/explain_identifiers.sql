@@ -1,5 +1,8 @@
--- One customer's identifiers, with how many events carry each.
-select m.id_type, m.id_value, count(i.event_id) as n_events,
+-- One customer's identifiers, with how many events carry each: up to the run's as_of (the events its
+-- journey holds; all of them when no run is recorded) and after it (loaded, in no journey yet).
+select m.id_type, m.id_value,
+       count(i.event_id) filter (where $as_of is null or i.occurred_at <= $as_of) as n_events,
+       count(i.event_id) filter (where i.occurred_at > $as_of) as n_later,
        exists (select 1 from core.identity_conflicts c where c.id_type = m.id_type and c.id_value = m.id_value) as is_super_node
 from core.identity_map as m
 left join core.event_identifiers as i using (id_type, id_value)

@@ -217,10 +217,15 @@ def _explain(args: argparse.Namespace) -> int:
     except NotFound as exc:  # like grep: 1 when nothing matches
         _error(str(exc))
         return 1
-    print(f"customer {found.customer_id}\n\nidentifiers:")
-    for i in found.identifiers:
-        flag = "  (super-node: not used for linking)" if i["is_super_node"] else ""
-        print(f"  {i['id_type']:<14}{i['id_value']:<66}{i['n_events']:>6} events{flag}")
+    print(f"customer {found.customer_id}")
+    if found.as_of is not None:
+        print(f"as built by run {found.run_id}, as of {found.as_of:%Y-%m-%d %H:%M:%S} UTC: the journey stops there, "
+              "and later events are counted apart")
+    print("\nidentifiers:")
+    _print_columns([(i["id_type"], i["id_value"], f"{i['n_events']} events"
+                     + (f" (+{i['n_later']} after the as-of)" if i["n_later"] else "")
+                     + ("  (super-node: not used for linking)" if i["is_super_node"] else ""))
+                    for i in found.identifiers])
     print("\nlinks that merged them (first event that carried both):")
     for e in found.edges or [{"id_type_a": None}]:
         if e["id_type_a"] is None:
@@ -234,11 +239,19 @@ def _explain(args: argparse.Namespace) -> int:
         print("  none: this customer's only identifier is a super-node, set aside for linking, so each of its events\n"
               "  belongs to the customer of another identifier the event carries (or to none)")
         return 0
-    print(f"  {'#':>4}  {'occurred_at (UTC)':<20}{'source':<9}{'event':<22}{'channel':<16}{'stage':<15}{'how':<10}visit")
-    for t in found.journey:
-        print(f"  {t['event_seq']:>4}  {t['occurred_at']:%Y-%m-%d %H:%M:%S}  {t['source']:<9}{t['event_name'][:21]:<22}"
-              f"{(t['channel'] or '')[:15]:<16}{t['stage']:<15}{t['stage_source']:<10}{t['visit_seq'] or ''}")
+    _print_columns([("#", "occurred_at (UTC)", "source", "event", "channel", "stage", "how", "visit")]
+                   + [(str(t["event_seq"]), f"{t['occurred_at']:%Y-%m-%d %H:%M:%S}", t["source"], t["event_name"][:32],
+                       (t["channel"] or "")[:24], t["stage"], t["stage_source"], str(t["visit_seq"] or ""))
+                      for t in found.journey], right=(0,))
     return 0
+
+
+def _print_columns(rows: list[tuple[str, ...]], right: tuple[int, ...] = ()) -> None:
+    """Rows as columns as wide as their widest value, two spaces apart; columns `right` right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    for row in rows:
+        cells = [v.rjust(w) if i in right else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))]
+        print(("  " + "  ".join(cells)).rstrip())
 
 
 def _suggest(args: argparse.Namespace) -> int:

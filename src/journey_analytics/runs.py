@@ -45,3 +45,13 @@ def record_history(con: duckdb.DuckDBPyConnection, run: Run) -> int:
     """Append this run's headline numbers to marts.run_history (replacing a rerun of the same run_id)."""
     sqlfiles.run_script(con, "marts/run_history", run_id=run.run_id, run_at=run.run_at, as_of=run.as_of)
     return con.execute("select count(*) from marts.run_history where run_id = ?", [run.run_id]).fetchall()[0][0]
+
+
+def last_run(con: duckdb.DuckDBPyConnection) -> tuple[str | None, datetime | None]:
+    """(run_id, as_of) of the run whose identities, journeys and marts the warehouse holds; (None, None) when
+    no run is recorded."""
+    try:
+        found = sqlfiles.query(con, "queries/last_run").fetchall()
+    except duckdb.CatalogException:  # journeys built without a recorded run (no marts yet)
+        return None, None
+    return found[0] if found else (None, None)

@@ -6,11 +6,13 @@ Every merge is explainable (SEMANTICS.md): for each link, the first event that c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config
+from journey_analytics.runs import last_run
 from journey_analytics.sources.mapping import pii_sql, text_sql
 
 
@@ -28,6 +30,8 @@ class Explanation:
     identifiers: list[dict]
     edges: list[dict]
     journey: list[dict]
+    run_id: str | None  # the run that built them (None: no run recorded)
+    as_of: datetime | None  # where that run's journeys stop
 
 
 def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, value: str) -> str:
@@ -43,16 +47,27 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
         raise NotFound(f"no customer can have that {id_type}: it is not one ingest would store; check it")
     found = con.execute("select customer_id from core.identity_map where id_type = ? and id_value = ?",
                         [id_type, stored]).fetchall()
-    if not found and pii[id_type]:  # the raw value is not echoed into terminals and logs
+    if found:
+        return found[0][0]
+    what = f"that {id_type}" if pii[id_type] else f"{id_type} {value!r}"  # a raw email is not echoed
+    (later, first), (_, as_of) = con.execute(
+        "select count(*), min(occurred_at) from core.event_identifiers where id_type = ? and id_value = ?",
+        [id_type, stored]).fetchall()[0], last_run(con)
+    if later and as_of is not None:  # loaded, but every event carrying it is after the run's as_of
+        raise NotFound(f"no customer has {what} in the journeys as of {as_of:%Y-%m-%d %H:%M:%S} UTC (the last run's "
+                       f"as-of): its {later} event(s) come after that, from {first:%Y-%m-%d %H:%M:%S} UTC; "
+                       "a run as of a later time (or as of now) includes them")
+    if pii[id_type]:
         raise NotFound(f"no customer has that {id_type} (stored as its salted hash {stored[:12]}...; "
                        "check the spelling and that privacy.salt is the one the data was loaded with)")
-    if not found:
-        raise NotFound(f"no customer has {id_type} {value!r}")
-    return found[0][0]
+    raise NotFound(f"no customer has {what}")
 
 
 def explain(con: duckdb.DuckDBPyConnection, customer_id: str) -> Explanation:
-    identifiers = sqlfiles.records(con, "queries/explain_identifiers", customer_id=customer_id)
+    """The customer as the last run built it: identifiers (with their events up to and after its as-of),
+    the links that merged them, and the journey (which stops at that as-of)."""
+    run_id, as_of = last_run(con)
+    identifiers = sqlfiles.records(con, "queries/explain_identifiers", customer_id=customer_id, as_of=as_of)
     if not identifiers:
         raise NotFound(f"no customer {customer_id!r}; look one up by identifier instead (e.g. --email)")
     return Explanation(
@@ -60,4 +75,6 @@ def explain(con: duckdb.DuckDBPyConnection, customer_id: str) -> Explanation:
         identifiers,
         sqlfiles.records(con, "queries/explain_edges", customer_id=customer_id),
         sqlfiles.records(con, "queries/explain_journey", customer_id=customer_id),
+        run_id,
+        as_of,
     )

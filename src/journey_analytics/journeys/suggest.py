@@ -7,6 +7,8 @@ import re
 
 import duckdb
 
+from journey_analytics.runs import last_run
+
 
 # Characters YAML reads as line breaks (U+0085, U+2028, U+2029) or rejects: escaped, so no event name can
 # end a comment line or break the output.
@@ -25,9 +27,13 @@ def suggested_rules(con: duckdb.DuckDBPyConnection) -> str:
         "select source, event_name, proposed_stage, share, occurrences, n_with_stage, customers, is_used "
         "from marts.stage_inference order by proposed_stage_index nulls last, source, event_name"
     ).fetchall()
+    run_id, as_of = last_run(con)
+    # the proposals are the warehouse's, as the last run's rules left it, not those of the config now
+    source = (f"# From run {run_id} (as of {as_of:%Y-%m-%d %H:%M:%S} UTC) and the stage rules it ran with; "
+              "after changing rules, `journey run` first.\n" if run_id else "")
     if not rows:
-        return "# every event is mapped by a rule: nothing to suggest\n"
-    lines = ["# Paste each rule under its stage in journey.yaml (stages: - name: ... rules:)."]
+        return source + "# every event is mapped by a rule: nothing to suggest\n"
+    lines = [source + "# Paste each rule under its stage in journey.yaml (stages: - name: ... rules:)."]
     current = None
     for source, event, stage, share, occurrences, with_stage, customers, used in rows:
         if stage is None:
