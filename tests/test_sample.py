@@ -266,3 +266,15 @@ def test_cli_writes_a_stream_and_reports_the_rate(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "events/s" in printed and (tmp_path / "crm/part-00001.csv").is_file()
     assert not (tmp_path / "ground_truth").exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--customers", "0"], "argument --customers: 0 is not >= 1"),  # wrote the default 2,500 persons
+    (["--days", "-1"], "argument --days: -1 is not >= 1"),  # wrote an empty sample and exited 0
+    (["--events", "1e6"], "argument --events: '1e6' is not a whole number"),
+])
+def test_cli_refuses_sizes_below_one_and_writes_nothing(tmp_path, capsys, args, expected):
+    with pytest.raises(SystemExit) as done:
+        sample.main([str(tmp_path / "out"), *args])
+    assert done.value.code == 2 and expected in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

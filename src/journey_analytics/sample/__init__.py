@@ -151,15 +151,26 @@ def generate_stream(out_dir: Path, *, events: int | None = None, customers: int 
     return _summary(persons, counts, bad, files)
 
 
+def _positive(text: str) -> int:
+    """A whole number >= 1: `--customers 0` used to write the default 2,500 and `--days -1` an empty sample."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not >= 1")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     """`python -m journey_analytics.sample OUT_DIR [--customers N] [--seed S] [--events N]`."""
     ap = argparse.ArgumentParser(prog="python -m journey_analytics.sample", description=__doc__.split("\n")[0])
     ap.add_argument("out_dir", type=Path)
-    ap.add_argument("--customers", type=int, help="people to simulate (default 2500 for the small sample)")
+    ap.add_argument("--customers", type=_positive, help="people to simulate (default 2500 for the small sample)")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--days", type=int, default=120)
-    ap.add_argument("--events", type=int, help="approximate good events: chunked part files (benchmarks)")
-    ap.add_argument("--chunk-customers", type=int, default=50_000)
+    ap.add_argument("--days", type=_positive, default=120)
+    ap.add_argument("--events", type=_positive, help="approximate good events: chunked part files (benchmarks)")
+    ap.add_argument("--chunk-customers", type=_positive, default=50_000)
     ap.add_argument("--ground-truth", action="store_true", help="with --events: also write ground-truth parts")
     ap.add_argument("--no-bad-rows", action="store_true")
     args = ap.parse_args(argv)
