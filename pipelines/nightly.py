@@ -25,6 +25,7 @@ from prefect.states import Failed
 
 from journey_analytics import identity, ingest, journeys, metrics, reports
 from journey_analytics.config import Config, Source, load_config
+from journey_analytics.console import say
 from journey_analytics.identity import IdentityResult
 from journey_analytics.interrupts import interrupted
 from journey_analytics.journeys import JourneyResult
@@ -170,7 +171,7 @@ def nightly(
     progress: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Ingest every source, then rebuild identities, journeys, marts and the report in one transaction."""
-    progress = progress or print
+    progress = progress or say
     config = load_config(config_path)
     run = Run.start(as_of)
     summary = RunSummary(run)

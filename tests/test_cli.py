@@ -171,6 +171,24 @@ def test_output_into_a_closed_pipe_ends_quietly(project):
     assert proc.wait(timeout=120) == 1 and err == ""
 
 
+def test_a_run_whose_console_goes_away_still_publishes(folder):
+    """`journey run | head -1`: the next progress line raised BrokenPipeError inside the flow, which failed
+    (exit 1) and rolled the whole rebuild back."""
+    import duckdb
+
+    from journey_analytics.config import load_config
+
+    proc = subprocess.Popen([sys.executable, "-m", "journey_analytics.cli", "run", "--config", str(folder / "journey.yaml")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline().decode()
+    proc.stdout.close()  # like `| head -1`, which has read its line
+    err = proc.stderr.read().decode()
+    assert first.startswith("run ") and proc.wait(timeout=300) == 0, err
+    with duckdb.connect(str(load_config(folder / "journey.yaml").warehouse_path), read_only=True) as con:
+        assert con.execute("select count(distinct run_id) from marts.run_history").fetchall() == [(1,)]
+        assert con.execute("select count(*) from core.touchpoints").fetchall()[0][0] > 0
+
+
 def test_stages_suggest_on_a_fully_mapped_sample_has_nothing_to_suggest(project, capsys):
     """It names the run it answers from: with --config it used to read as if that config's rules applied."""
     config, con, _ = project

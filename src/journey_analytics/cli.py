@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from journey_analytics.config import Config, ConfigError, load_config
+from journey_analytics.console import quiet_stdout
 from journey_analytics.interrupts import STOPPED, interruptible
 from journey_analytics.runs import check_as_of, parse_time
 from journey_analytics.sources.readers import SourceError
@@ -67,6 +68,15 @@ def _run(args: argparse.Namespace) -> int:
     except ReportNotWritten as exc:
         _error(str(exc))
         return 1
+    try:
+        _print_summary(summary)
+    except BrokenPipeError:  # the console went away (piped into `head`): the run's outcome still decides
+        quiet_stdout()
+    return 0 if summary.ok else 1
+
+
+def _print_summary(summary) -> None:
+    """The run's files, notes and failed sources as a table, then customers and the report's path."""
     print()
     print(f"{'source':<12}{'file':<44}{'read':>10}{'loaded':>10}{'dedup':>8}{'quarant.':>10}")
     for f in summary.files:
@@ -82,11 +92,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{source:<12}note ({where}): {text}")
     for name, why in summary.failed_sources.items():
         print(f"{name:<12}FAILED: {why}")
-    if not summary.ok:
-        return 1
-    print(f"\n{summary.journeys.customers:,} customers, {summary.journeys.touchpoints:,} touchpoints.")
-    print(f"Report: {summary.report}")
-    return 0
+    if summary.ok:
+        print(f"\n{summary.journeys.customers:,} customers, {summary.journeys.touchpoints:,} touchpoints.")
+        print(f"Report: {summary.report}")
+    sys.stdout.flush()
 
 
 def _tail(path: str, width: int) -> str:
@@ -336,7 +345,7 @@ def _main(argv: list[str] | None) -> int:
         _error(str(exc))
         return 2
     except BrokenPipeError:  # output piped into `head` and the like, which stopped reading
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush does not fail again
+        quiet_stdout()
         return 1
 
 
