@@ -39,18 +39,34 @@ def _broken(tmp_path: Path, mutate) -> str:
         (lambda r: r["funnel"].update(window_days=0), "funnel.window_days: expected greater than 0; found 0"),
         (lambda r: r["sources"][2].update(identifiers={"mail": "x"}), "sources[2].identifiers.mail: unknown identifier type"),
         (lambda r: r["paths"].update(goal_stage="buy"), "paths.goal_stage: 'buy' is not a stage"),
-        (lambda r: r["stages"][0]["rules"][0].update(event_name={"regex": "("}), "invalid regex '('"),
+        (lambda r: r["stages"][0]["rules"][0].update(event_name={"regex": "("}),
+         "stages[0].rules[0].event_name.regex: invalid regex: missing ): ( (RE2 syntax: no lookaround or backreferences); found '('"),
         (lambda r: r["sources"][0]["derive"]["channel"][0]["when"].update(utm_medium={"equals": "a", "like": "b"}), "exactly one of equals, in, like, regex, glob"),
         (lambda r: r["funnel"].update(breakdown="campaign"), "funnel.breakdown: expected 'channel', 'source', 'source_kind' or 'event_name'; found 'campaign'"),
         (lambda r: r["funnel"].update(steps=["purchase", "awareness"]), "funnel.steps: ['purchase', 'awareness'] must be distinct stages in stage order"),
         (lambda r: r["funnel"].update(segment="Customer Segment"), "funnel.segment: expected a name matching ^[A-Za-z_][A-Za-z0-9_]*$; found 'Customer Segment'"),
         (lambda r: r.update(base_dir="/elsewhere"), "base_dir: unknown key (check the spelling); found '/elsewhere'"),
         (lambda r: r["stages"][4]["rules"].append({"event_name": {"regex": "^(?!landing)review"}}),
-         "invalid regex '^(?!landing)review': invalid perl operator: (?! (RE2 syntax"),
-        (lambda r: r["stages"][4]["rules"].append({"event_name": {"like": "review\\"}}), "it ends with the escape character"),
-        (lambda r: r["sources"][0].update(delimiter=";"), "sources[0]: `delimiter` applies to csv sources only; remove it from this jsonl source"),
-        (lambda r: r["sources"][1].update(delimiter=";;"), "sources[1]: `delimiter` must be one ASCII character other than a quote, e.g. ';' or a tab (write \"\\t\" in YAML), got ';;'"),
-        (lambda r: r["sources"][1].update(delimiter='"'), "got '\"'"),
+         "stages[4].rules[2].event_name.regex: invalid regex: invalid perl operator: (?! (RE2 syntax"),
+        (lambda r: r["stages"][4]["rules"].append({"event_name": {"like": "review\\"}}),
+         "stages[4].rules[2].event_name.like: it ends with the escape character"),
+        # checks between keys of a source name the key to change and show its value (they named the whole source)
+        (lambda r: r["sources"][0].update(delimiter=";"), "sources[0].delimiter: applies to csv sources only; remove it from this jsonl source; found ';'"),
+        (lambda r: r["sources"][1].update(delimiter=";;"), 'sources[1].delimiter: expected one ASCII character other than a quote, e.g. ";" or a tab (write "\\t" in YAML); found \';;\''),
+        (lambda r: r["sources"][1].update(delimiter='"'), "sources[1].delimiter: expected one ASCII character other than a quote, e.g. \";\" or a tab (write \"\\t\" in YAML); found '\"'"),
+        (lambda r: r["sources"][2]["types"].update(opns="integer"),
+         "sources[2].types.opns: not a column in `properties` (topic, csat, nps); add it there or remove it from `types`; found 'integer'"),
+        (lambda r: r["sources"][2].update(identifiers={}),
+         "sources[2].identifiers: declare at least one identifier column, e.g. identifiers: {anonymous_id: cookie}; found an empty mapping"),
+        (lambda r: r["sources"][1].pop("path"), "sources[1].path: required for a csv source: a file or a glob"),
+        (lambda r: (r["sources"][0].pop("path"), r["sources"][0].update(format="postgres", table="t")),
+         "sources[0].uri: required for a postgres source, e.g. postgresql://user@host/db (${VAR} reads the environment)"),
+        (lambda r: (r["sources"][0].pop("path"), r["sources"][0].update(format="postgres", uri="postgresql://db")),
+         "sources[0].table: a postgres source needs `table` (schema.table) or `query` (a SELECT)"),
+        (lambda r: (r["sources"][0].pop("path"), r["sources"][0].update(format="postgres", uri="postgresql://db", table="t", query="select 1")),
+         "sources[0].table: give `table` or `query`, not both; found 't'"),
+        (lambda r: r["sources"][2].update(colour={1: "a", "b": "c"}),  # was a TypeError sorting the keys
+         "sources[2].colour: unknown key (check the spelling); found a mapping with keys [1, 'b']"),
     ],
 )
 def test_errors_name_the_key_what_was_expected_and_what_was_found(tmp_path, mutate, expected):
@@ -169,3 +185,62 @@ def test_a_lone_surrogate_escape_is_a_config_error_naming_where(tmp_path, old, n
     message = str(err.value)
     assert message.startswith(f"{path}: {where}: holds the escape \\u"), message
     message.encode("utf-8")  # printable: no surrogate in the message itself
+
+
+def test_problems_between_keys_of_a_source_are_listed_with_the_others(tmp_path):
+    """They were a model validator's: pydantic runs one only when every key is valid, so the delimiter's
+    problem showed only once the time zone was fixed, named the whole source and dumped its keys."""
+    message = _broken(tmp_path, lambda r: (r["sources"][2].update(delimiter=";;", timezone="CEST"),
+                                           r["sources"][2]["types"].update(opns="integer"), r["sources"][1].pop("path")))
+    assert "4 problem(s)" in message
+    assert "  - sources[1].path: required for a csv source: a file or a glob" in message.splitlines()  # no `found`
+    assert "sources[2].timezone: expected an IANA time zone name" in message
+    assert "sources[2].delimiter: expected one ASCII character" in message
+    assert "sources[2].types.opns: not a column in `properties`" in message
+    assert "found a mapping" not in message
+
+
+def test_a_tab_delimiter_is_written_in_double_quotes(tmp_path):
+    """A tab is a delimiter the CSV reader takes (TSV exports); `'\\t'` or a bare `\\t` is a backslash
+    and a t in YAML, which no reader splits on, so the error says how to write the tab."""
+    text = (ROOT / "journey.yaml").read_text()
+    old = "    types: {amount: number}\n"
+    assert old in text
+    path = tmp_path / "journey.yaml"
+    path.write_text(text.replace(old, old + '    delimiter: "\\t"\n'))
+    assert load_config(path).sources[1].delimiter == "\t"
+    for written in ("'\\t'", "\\t"):
+        path.write_text(text.replace(old, old + f"    delimiter: {written}\n"))
+        with pytest.raises(ConfigError) as err:
+            load_config(path)
+        assert ('sources[1].delimiter: a backslash and a t, not a tab: YAML reads \\t as a tab only in double quotes; '
+                'write delimiter: "\\t"') in str(err.value)
+
+
+@pytest.mark.parametrize("encode, expected", [
+    (lambda t: t.replace("reports_dir: reports", "reports_dir: r\u00e9ports").encode("cp1252"),
+     "line 4 is not UTF-8 (byte 0xe9 at byte 15 of the line); save the file as UTF-8 (journey reads UTF-8 only)"),
+    (lambda t: b"# Caf\xe9 config\n" + t.encode(), "line 1 is not UTF-8 (byte 0xe9 at byte 6 of the line)"),
+    (lambda t: t.encode("utf-16"), "the file is UTF-16 text (it starts with a UTF-16 byte order mark); save the file as UTF-8"),
+    (lambda t: t.encode("utf-32"), "the file is UTF-32 text (it starts with a UTF-32 byte order mark)"),
+    (lambda t: t.encode("utf-16-le"), "line 1 holds a NUL byte, as UTF-16 or UTF-32 text does; save the file as UTF-8"),
+    (lambda t: ("# Café\n" + t).encode("utf-16-be"), "line 1 holds a NUL byte"),  # é alone is no UTF-8 either
+])
+def test_a_file_that_is_not_utf8_is_a_config_error_naming_where(tmp_path, encode, expected):
+    """It was a UnicodeDecodeError traceback (exit 1); now the file, the line and byte, and the fix (exit 2)."""
+    from journey_analytics.cli import main
+
+    path = tmp_path / "journey.yaml"
+    text = (ROOT / "journey.yaml").read_text()
+    assert text.splitlines()[3] == "reports_dir: reports"
+    path.write_bytes(encode(text))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}: {expected}")
+    assert main(["sources", "check", "--config", str(path)]) == 2
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "journey.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + (ROOT / "journey.yaml").read_bytes())
+    assert load_config(path).stage_names == load_config(ROOT / "journey.yaml").stage_names

@@ -7,6 +7,7 @@ relative to the file's folder, so a run works from any working directory.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from collections.abc import Hashable
@@ -17,7 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 NAME = r"^[a-z][a-z0-9_]*$"
 # A property the metrics read by name (segment, csat, nps): a plain key, because the one JSON path syntax
@@ -67,6 +70,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _needed(message: str) -> PydanticCustomError:
+    """A key another key makes required (`format: csv` → `path`): reported at that key, with no `found`
+    when it is missing (there is nothing to show)."""
+    return PydanticCustomError("needed", message)
+
+
+def _errors_at(found: dict[str, Any], message: str) -> ValidationError:
+    """One error per key inside the value a field validator checks (`types` → `types.opns`): pydantic puts
+    the field's location before each, so every error names the key to change and shows its value."""
+    return ValidationError.from_exception_data("journey.yaml", [
+        InitErrorDetails(type=PydanticCustomError("value_error", message), loc=(key,), input=value)
+        for key, value in found.items()])
+
+
 def _text(value: Any) -> Any:
     """A YAML scalar as the text it matches: `true` → 'true' (not Python's 'True'); a number as written
     in journey.yaml (`01234`, `2.50`, `+12` stay so, not 668, 2.5, 12)."""
@@ -97,21 +114,31 @@ class Condition(_Model):
             return {k: ([_text(x) for x in v] if isinstance(v, list) else _text(v)) for k, v in value.items()}
         return value
 
+    # `regex` and `like` are checked on their own keys (field validators), so an error names
+    # `...event_name.regex` and shows the pattern, not the condition's keys.
+    @field_validator("regex")
+    @classmethod
+    def _re2(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:  # checked by the engine that runs it (RE2), which rejects some patterns Python accepts
+                duckdb.connect().execute("select regexp_matches('', ?)", [value]).fetchall()
+            except duckdb.Error as exc:
+                message = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
+                raise ValueError(f"invalid regex: {message} (RE2 syntax: no lookaround or backreferences)") from None
+        return value
+
+    @field_validator("like")
+    @classmethod
+    def _no_trailing_escape(cls, value: str | None) -> str | None:
+        if value is not None and re.search(r"(?<!\\)(\\\\)*\\$", value):
+            raise ValueError("it ends with the escape character `\\`; write `\\\\` for a literal backslash")
+        return value
+
     @model_validator(mode="after")
     def _one_operator(self) -> Condition:
         given = [k for k in ("equals", "in_", "like", "regex", "glob") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of equals, in, like, regex, glob")
-        if self.regex is not None:
-            try:  # checked by the engine that runs it (RE2), which rejects some patterns Python accepts
-                duckdb.connect().execute("select regexp_matches('', ?)", [self.regex]).fetchall()
-            except duckdb.Error as exc:
-                message = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
-                raise ValueError(f"invalid regex {self.regex!r}: {message} (RE2 syntax: no lookaround "
-                                 "or backreferences)") from None
-        if self.like is not None and re.search(r"(?<!\\)(\\\\)*\\$", self.like):
-            raise ValueError(f"invalid like {self.like!r}: it ends with the escape character `\\`; "
-                             "write `\\\\` for a literal backslash")
         return self
 
     @property
@@ -141,13 +168,18 @@ class SourceColumns(_Model):
 
 
 class Source(_Model):
+    """A source spec. Checks between its keys are field validators reading the keys before them (`info.data`;
+    a key that failed its own check is absent, so it is not blamed twice), not a model validator: pydantic
+    runs that only once every key is valid, so its problem hid behind any other and named no key."""
+
     name: Annotated[str, Field(pattern=NAME)]
     kind: Literal["clickstream", "crm", "service"]
     format: Literal["csv", "jsonl", "parquet", "postgres"]
-    path: str | None = None
-    uri: str | None = None  # postgres: `postgresql://user@host/db`; `${VAR}` reads the environment
-    table: str | None = None  # postgres: `schema.table`
-    query: str | None = None  # postgres: a SELECT, instead of `table`
+    path: str | None = Field(default=None, validate_default=True)
+    # postgres: `postgresql://user@host/db`; `${VAR}` reads the environment
+    uri: str | None = Field(default=None, validate_default=True)
+    query: str | None = None  # postgres: a SELECT, instead of `table` (before it: `table`'s check reads it)
+    table: str | None = Field(default=None, validate_default=True)  # postgres: `schema.table`
     timezone: Zone | None = None
     delimiter: str = ","  # csv: the character between values, e.g. `;` or a tab
     priority: int | None = None
@@ -159,22 +191,58 @@ class Source(_Model):
     # declared types of property columns; a value that does not parse is quarantined as wrong_type
     types: dict[str, Literal["integer", "number", "boolean", "timestamp"]] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _has_location(self) -> Source:
-        if self.format != "postgres" and not self.path:
-            raise ValueError(f"a {self.format} source needs `path` (a file or a glob)")
-        if self.format == "postgres" and not (self.uri and bool(self.table) != bool(self.query)):
-            raise ValueError("a postgres source needs `uri` and exactly one of `table` or `query`")
-        if "delimiter" in self.model_fields_set and self.format != "csv":
-            raise ValueError(f"`delimiter` applies to csv sources only; remove it from this {self.format} source")
-        if not (len(d := self.delimiter) == 1 and d.isascii() and (d.isprintable() or d == "\t") and d != '"'):
-            raise ValueError(f"`delimiter` must be one ASCII character other than a quote, e.g. ';' or a tab "
-                             f"(write \"\\t\" in YAML), got {self.delimiter!r}")
-        if not self.identifiers:
+    @field_validator("path")
+    @classmethod
+    def _path_for_files(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("format") not in (None, "postgres") and not value:
+            raise _needed(f"required for a {info.data['format']} source: a file or a glob")
+        return value
+
+    @field_validator("uri")
+    @classmethod
+    def _uri_for_postgres(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("format") == "postgres" and not value:
+            raise _needed("required for a postgres source, e.g. postgresql://user@host/db "
+                          "(${VAR} reads the environment)")
+        return value
+
+    @field_validator("table")
+    @classmethod
+    def _table_or_query(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("format") == "postgres" and "query" in info.data:
+            if value and info.data["query"]:
+                raise ValueError("give `table` or `query`, not both")
+            if not (value or info.data["query"]):
+                raise _needed("a postgres source needs `table` (schema.table) or `query` (a SELECT)")
+        return value
+
+    @field_validator("delimiter")  # runs only when written: the default needs no check
+    @classmethod
+    def _one_character(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("format") not in (None, "csv"):
+            raise ValueError(f"applies to csv sources only; remove it from this {info.data['format']} source")
+        if value == "\\t":  # '\t' or \t: YAML turns \t into a tab only in double quotes
+            raise ValueError('a backslash and a t, not a tab: YAML reads \\t as a tab only in double quotes; '
+                             'write delimiter: "\\t"')
+        if not (len(value) == 1 and value.isascii() and (value.isprintable() or value == "\t") and value != '"'):
+            raise ValueError('expected one ASCII character other than a quote, e.g. ";" or a tab (write "\\t" in YAML)')
+        return value
+
+    @field_validator("identifiers")
+    @classmethod
+    def _some_identifier(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
             raise ValueError("declare at least one identifier column, e.g. identifiers: {anonymous_id: cookie}")
-        if untyped := [c for c in self.types if c not in self.properties]:
-            raise ValueError(f"`types` names column(s) {untyped} that are not in `properties`")
-        return self
+        return value
+
+    @field_validator("types")
+    @classmethod
+    def _typed_properties(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        properties = info.data.get("properties")  # None: wrong itself, so not checked against
+        if properties is not None and (untyped := {c: t for c, t in value.items() if c not in properties}):
+            raise _errors_at(untyped, f"not a column in `properties` ({', '.join(properties) or 'none'}); "
+                                      "add it there or remove it from `types`")
+        return value
 
 
 class IdentityType(_Model):
@@ -351,7 +419,11 @@ def _format_error(path: Path, exc: ValidationError) -> str:
         if err["type"] == "missing":
             lines.append(f"  - {key}: required, but missing")
             continue
-        found_text = f"a mapping with keys {sorted(found)}" if isinstance(found, dict) else repr(found)
+        if err["type"] == "needed" and found is None:  # a key another key makes required, not written
+            lines.append(f"  - {key}: {err['msg']}")
+            continue
+        found_text = repr(found) if not isinstance(found, dict) else \
+            f"a mapping with keys {sorted(found, key=str)}" if found else "an empty mapping"
         if err["loc"][:1] == ("privacy",):  # the salt, whatever key or shape it was written under
             found_text = f"{len(str(found))} characters"
         msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
@@ -424,13 +496,39 @@ def _lone_surrogate(value: Any, where: str = "") -> tuple[str, str] | None:
     return None
 
 
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),  # UTF-32 LE starts as UTF-16 LE
+               (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+_SAVE_AS_UTF8 = "save the file as UTF-8 (journey reads UTF-8 only)"
+
+
+def _utf8_text(path: Path, data: bytes) -> str:
+    """The file's text, or a ConfigError saying where it is not UTF-8 (it was a UnicodeDecodeError traceback).
+    A UTF-8 byte order mark is fine (some Windows editors write one); UTF-16 and UTF-32 are named, with or
+    without a byte order mark (without one, their ASCII characters decode as UTF-8 beside NUL bytes)."""
+    for bom, encoding in _WIDE_BOMS:
+        if data.startswith(bom):
+            raise ConfigError(f"{path}: the file is {encoding} text (it starts with a {encoding} byte order mark); "
+                              f"{_SAVE_AS_UTF8}")
+    if b"\0" in data:  # never in YAML; checked first, as a non-ASCII character of such text is no UTF-8 either
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise ConfigError(f"{path}: line {line} holds a NUL byte, as UTF-16 or UTF-32 text does; {_SAVE_AS_UTF8}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = data.count(b"\n", 0, exc.start) + 1, exc.start - data.rfind(b"\n", 0, exc.start)
+        raise ConfigError(f"{path}: line {line} is not UTF-8 (byte 0x{data[exc.start]:02x} at byte {column} of the "
+                          f"line); {_SAVE_AS_UTF8}") from None
+    return text.removeprefix("\ufeff")
+
+
 def load_config(path: str | os.PathLike[str] = "journey.yaml") -> Config:
     """Read and validate a journey.yaml; raise ConfigError with a readable message on any problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror}); pass --config PATH") from exc
+    text = _utf8_text(path, data)
     try:
         raw = yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as exc:
