@@ -141,6 +141,7 @@ create table marts.time_in_stage(stage varchar, visits bigint, customers bigint,
   median_s double, p75_s double, p90_s double, km_median_s double);
 create table marts.stage_to_stage(from_stage varchar, to_stage varchar, customers bigint, median_s double,
   p90_s double);
+create table marts.stages(stage_index int, stage varchar);
 create table marts.path_frequencies(rank int, path varchar, customers bigint, share double);
 create table marts.sankey_links(step int, source_label varchar, target_label varchar, customers bigint);
 create table marts.run_history(run_id varchar, run_at timestamptz, as_of timestamptz, metric varchar,
@@ -171,6 +172,7 @@ def build_warehouse(path: Path, *, with_breakdown: bool = True) -> Path:
         con.executemany("insert into marts.stage_inference values (?,?,?,?,?,?,?,?,?)", STAGE_INFERENCE)
         con.executemany("insert into marts.time_in_stage values (?,?,?,?,?,?,?,?,?)", TIME_IN_STAGE)
         con.executemany("insert into marts.stage_to_stage values (?,?,?,?,?)", STAGE_TO_STAGE)
+        con.executemany("insert into marts.stages values (?,?)", list(enumerate(STAGES, start=1)))
         con.executemany("insert into marts.path_frequencies values (?,?,?,?)", PATHS)
         con.executemany("insert into marts.sankey_links values (?,?,?,?)", SANKEY_LINKS)
         con.executemany("insert into marts.run_history values (?,?,?,?,?)", _history())

@@ -40,6 +40,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "km_median_s",
     ),
     "marts.stage_to_stage": ("from_stage", "to_stage", "customers", "median_s", "p90_s"),
+    "marts.stages": ("stage_index", "stage"),
     "marts.path_frequencies": ("rank", "path", "customers", "share"),
     "marts.sankey_links": ("step", "source_label", "target_label", "customers"),
     "marts.run_history": ("run_id", "run_at", "as_of", "metric", "value"),
@@ -56,7 +57,6 @@ _ORDER = {
     "marts.pain_points": "rank nulls last, exit_rate desc, source, event_name",
     "marts.stage_inference": "is_used desc, customers desc, source, event_name",
     "marts.time_in_stage": "stage",
-    "marts.stage_to_stage": "customers desc, from_stage, to_stage",
     "marts.path_frequencies": "rank",
     "marts.sankey_links": "step, source_label, target_label",
     "marts.run_history": "run_at, run_id, metric",
@@ -119,6 +119,17 @@ def _query(con, table: str, query: str, run_id: str) -> pl.DataFrame | None:
     return sqlfiles.relation(con, query, run_id=run_id).pl()
 
 
+def _stage_to_stage(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
+    """`marts.stage_to_stage`, most customers first and ties in stage order: the mart numbers its pairs by
+    `marts.stages`, published with it, so stage names sorted as text would put `post_purchase` first."""
+    if not (_present(con, "marts.stage_to_stage") and _present(con, "marts.stages")):
+        return None
+    cols = ", ".join(f"p.{c}" for c in COLUMNS["marts.stage_to_stage"])
+    return con.sql(f"select {cols} from marts.stage_to_stage as p"
+                   " left join marts.stages as s on s.stage = p.from_stage"
+                   " order by p.customers desc, s.stage_index nulls last, p.from_stage, p.to_stage").pl()
+
+
 def read_run_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
     """`marts.run_history` in run order, or None if no run has recorded history yet."""
     return _select(con, "marts.run_history")
@@ -133,7 +144,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportData:
         pain_points=_select(con, "marts.pain_points"),
         stage_inference=_select(con, "marts.stage_inference"),
         time_in_stage=_select(con, "marts.time_in_stage"),
-        stage_to_stage=_select(con, "marts.stage_to_stage"),
+        stage_to_stage=_stage_to_stage(con),
         path_frequencies=_select(con, "marts.path_frequencies"),
         sankey_links=_select(con, "marts.sankey_links"),
         run_history=read_run_history(con),

@@ -58,8 +58,24 @@ def wrapped(label: str, width: int = 18) -> str:
     return "<br>".join(esc_label(part) for part in textwrap.wrap(label, width) or [""])
 
 
+def _small(text: str) -> str:
+    return f"<span style='font-size:11px'>{text}</span>"
+
+
 def _two_lines(stage: str, detail: str) -> str:
-    return f"<b>{esc_label(stage)}</b><br><span style='font-size:11px'>{detail}</span>"
+    return f"<b>{esc_label(stage)}</b><br>{_small(detail)}"
+
+
+def _funnel_tick(r: dict, first: bool) -> str:
+    """Stage; reached (share of the start); in progress and dropped; time from the previous step."""
+    stage, reached = f"<b>{esc_label(r['stage'])}</b>", fmt_int(r["reached"])
+    if first:
+        return f"{stage}<br>{reached} started<br>{_small('start of the funnel')}"
+    left = f"{fmt_int(r['dropped'])} dropped"
+    if r["in_progress"]:
+        left = f"{fmt_int(r['in_progress'])} in progress · {left}"
+    took = f"median {fmt_duration(r['median_s_to_convert'])} · p90 {fmt_duration(r['p90_s_to_convert'])}"
+    return f"{stage}<br>{reached} reached · {fmt_pct(r['conversion_from_start'])}<br>{_small(left)}<br>{_small(took)}"
 
 
 def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
@@ -68,20 +84,14 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     Row k of `marts.funnel_steps` holds the customers who reached step k and, of those who
     reached step k-1 but not k, how many are still inside their window (`in_progress`) and how
     many dropped off. So each bar's full height is reached(k-1): the drop-off is visible where
-    it happens. The tick label shows the time from the previous step (median, p90).
+    it happens. The numbers are in the tick labels, not in the bars: a bar label that does not fit
+    is hidden (`uniformtext`), so a small last step or in-progress part lost its number in a
+    screenshot or printout.
     """
     rows = steps.sort("step").to_dicts()
-    x = [
-        _two_lines(
-            r["stage"],
-            "start of the funnel" if i == 0 else
-            f"median {fmt_duration(r['median_s_to_convert'])} · p90 {fmt_duration(r['p90_s_to_convert'])}",
-        )
-        for i, r in enumerate(rows)
-    ]
+    x = [_funnel_tick(r, first=i == 0) for i, r in enumerate(rows)]
     col = [colour_for(r["stage"], colours) for r in rows]
     names = [esc_label(r["stage"]) for r in rows]
-    reached_text = [f"{fmt_int(r['reached'])} · {fmt_pct(r['conversion_from_start'])}" for r in rows]
     reached_hover = [
         f"<b>{n}</b><br>started the funnel: {fmt_int(r['reached'])}" if i == 0 else
         f"<b>{n}</b><br>reached: {fmt_int(r['reached'])}<br>"
@@ -94,9 +104,7 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     fig = go.Figure()
     fig.add_bar(
         name="Reached this stage", x=x, y=[r["reached"] for r in rows],
-        marker={"color": col, "line": {"width": 0}}, text=reached_text,
-        textposition="inside", insidetextanchor="end",
-        hovertext=reached_hover, hoverinfo="text",
+        marker={"color": col, "line": {"width": 0}}, hovertext=reached_hover, hoverinfo="text",
     )
     fig.add_bar(
         name="Still in progress (window still open)", x=x, y=[r["in_progress"] or 0 for r in rows],
@@ -109,14 +117,13 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     fig.add_bar(
         name="Dropped off before this stage", x=x, y=[r["dropped"] or 0 for r in rows],
         marker={"color": DROPPED, "line": {"width": 0}},
-        text=[f"{fmt_int(r['dropped'])} dropped" if r["dropped"] else "" for r in rows],
-        textposition="inside", textfont={"color": TEXT},
         hovertext=[f"<b>{n}</b><br>dropped off: {fmt_int(r['dropped'])}<br>"
                    "reached the previous step but not this one, window closed" for n, r in zip(names, rows)],
         hoverinfo="text",
     )
     style(fig, 440, barmode="stack", bargap=0.25, legend={"orientation": "h", "x": 0, "y": 1.02,
                                                            "yanchor": "bottom", "traceorder": "normal"})
+    fig.update_xaxes(automargin=True)  # room for the four lines of each tick label
     fig.update_yaxes(title_text="customers", separatethousands=True)
     return fig
 

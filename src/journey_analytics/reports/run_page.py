@@ -22,7 +22,7 @@ from . import figures, html
 from .data import ReportData
 from .palette import stage_colours
 from .sankey import sankey_figure
-from .summary import change_sentence, history_up_to, run_metrics
+from .summary import change_sentence, history_up_to, no_change_reason, run_metrics
 from .text import esc_html, fmt_duration, fmt_int, fmt_pct, fmt_time
 
 
@@ -51,8 +51,9 @@ INTROS = {
     "funnel": (
         "How many customers reached each stage, in order. The coloured part of a bar counts customers "
         "who reached the stage; the hatched part, customers who reached the previous stage and whose "
-        "window is still open (not lost yet); the grey part, customers who dropped off. Under each stage: "
-        "time from the previous step, median and p90 (9 in 10 customers were faster)."
+        "window is still open (not lost yet); the grey part, customers who dropped off. Under each stage: how "
+        "many reached it and their share of those who started, how many are in progress and dropped off, and "
+        "the time from the previous step, median and p90 (9 in 10 customers were faster)."
     ),
     "sankey": (
         "How customers move from stage to stage. Each column is one step of the journey and the width of a "
@@ -127,17 +128,20 @@ def _paths(paths: pl.DataFrame | None, colours: dict[str, str]) -> str:
 
 
 def _stage_to_stage(pairs: pl.DataFrame | None, colours: dict[str, str]) -> str:
-    """Seconds from entering one stage to first entering the next, per consecutive pair (marts.stage_to_stage)."""
+    """Seconds from entering one stage to first entering the next, per consecutive pair (marts.stage_to_stage).
+
+    The mart keeps a row for every pair, 0 customers where nobody moved; the table lists only the pairs
+    customers moved between, as its note says."""
+    head = ("<h3>From one stage to the next</h3>\n<p class=\"note\">Time from a customer's first entry into a stage "
+            "to their first later entry into the next one, for each pair of stages customers moved between.</p>\n")
     if pairs is None:
-        return html.missing("marts.stage_to_stage")
-    if pairs.is_empty():
-        return ""
+        return head + html.missing("marts.stage_to_stage")
     rows = [[html.chip(r["from_stage"], colours) + " → " + html.chip(r["to_stage"], colours),
              fmt_int(r["customers"]), fmt_duration(r["median_s"]), fmt_duration(r["p90_s"])]
-            for r in pairs.iter_rows(named=True)]
-    return ("<h3>From one stage to the next</h3>\n<p class=\"note\">Time from a customer's first entry into a stage "
-            "to their first later entry into the next one, for each pair of stages customers moved between.</p>\n"
-            + html.table(["From → to", "Customers", "Median", "p90"], rows, numeric={1, 2, 3}))
+            for r in pairs.filter(pl.col("customers") > 0).iter_rows(named=True)]
+    if not rows:
+        return head + "<p class=\"empty\">No customer moved from one stage to the next in this period.</p>"
+    return head + html.table(["From → to", "Customers", "Median", "p90"], rows, numeric={1, 2, 3})
 
 
 class _Figures:
@@ -209,6 +213,26 @@ def _dimension(breakdown: pl.DataFrame | None, segment: bool) -> pl.DataFrame | 
     return breakdown.filter((pl.col("dimension") == "segment") == segment)
 
 
+def _segment(breakdown: pl.DataFrame | None, figs: _Figures) -> str:
+    """The segment funnel, or why there is none. Every funnel customer has a row of the breakdown dimension,
+    and a segment row only when funnel.segment is set ('(none)' if no event carries a value), so a mart
+    without any row means no customer in this period, not a missing setting."""
+    if breakdown is None:
+        return html.missing("marts.funnel_breakdown")
+    segments = _dimension(breakdown, segment=True)
+    if breakdown.is_empty():
+        empty = "No customer started the funnel in this period."
+    elif segments.is_empty():
+        empty = ("No segment is configured: set funnel.segment in journey.yaml to the event property that holds "
+                 "the customer's segment.")
+    elif set(segments["breakdown_value"]) == {"(none)"}:
+        empty = ("No event of this period's customers carries a segment, so every customer is (none): check that "
+                 "funnel.segment names a property a source keeps (its <code>properties</code> in journey.yaml).")
+    else:
+        return figs.add(segments, "marts.funnel_breakdown", figures.breakdown_figure, "fig-segment", "")
+    return f"<p class=\"empty\">{empty}</p>"
+
+
 def run_report_html(data: ReportData, info: RunInfo) -> str:
     """The whole self-contained page for one run."""
     tz = ZoneInfo(info.timezone)
@@ -219,7 +243,7 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
     dimension = str(dimensions[0]).replace("_", " ") if len(dimensions) else "channel"
     sentence = change_sentence(data.run_history, info.run_id, info.stages, tz)
     change = (f"<p class=\"change\" id=\"change\">{esc_html(sentence)}</p>" if sentence else
-              "<p class=\"note\" id=\"change\">No previous run recorded, so there is nothing to compare yet.</p>")
+              f"<p class=\"note\" id=\"change\">{esc_html(no_change_reason(data.run_history, info.run_id))}</p>")
     sections = [
         html.section("funnel", "Funnel", INTROS["funnel"], figs.add(
             _drawn(data.funnel_steps, lambda f: f["reached"].sum() > 0), "marts.funnel_steps",
@@ -238,9 +262,7 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
             dimension=esc_html(dimension)), figs.add(
             _dimension(data.funnel_breakdown, segment=False), "marts.funnel_breakdown", figures.breakdown_figure,
             "fig-channel", "No breakdown in this period.")),
-        html.section("segment", "Funnel by segment", INTROS["segment"], figs.add(
-            _dimension(data.funnel_breakdown, segment=True), "marts.funnel_breakdown", figures.breakdown_figure,
-            "fig-segment", "No source carries a segment (set funnel.segment in journey.yaml).")),
+        html.section("segment", "Funnel by segment", INTROS["segment"], _segment(data.funnel_breakdown, figs)),
         html.section("inference", "Inferred stages", INTROS["inference"], _inference(data.stage_inference, colours)),
         html.section("quality", "Data quality", INTROS["quality"], html.data_quality_html(
             data.manifest_by_source, data.quarantine_by_reason, data.quarantine_examples, info.run_id)),

@@ -65,6 +65,20 @@ def previous_run(history: pl.DataFrame | None, run_id: str) -> tuple[str, dateti
     return last["run_id"], last["as_of"]
 
 
+def no_change_reason(history: pl.DataFrame | None, run_id: str) -> str:
+    """Why there is no change sentence. The previous run is chosen by data time, so a run as of an earlier
+    time than every other run has none, though runs are recorded: saying "no previous run" would be false."""
+    runs = run_times(history)
+    if runs.filter(pl.col("run_id") != run_id).is_empty():
+        return "No previous run recorded, so there is nothing to compare yet."
+    if runs.filter(pl.col("run_id") == run_id).is_empty():
+        return "This run's numbers are not in the run history, so there is nothing to compare."
+    if previous_run(history, run_id) is None:
+        return ("No run with earlier data to compare with: the other recorded runs have data up to the same "
+                "time or later.")
+    return "The previous run recorded none of this run's headline numbers, so there is nothing to compare."
+
+
 def _count_change(name: str, now: float, before: float) -> str:
     delta = now - before
     if round(delta) == 0:
