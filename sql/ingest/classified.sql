@@ -4,6 +4,8 @@
 -- (docs/sources.md lists them). Written for speed: one regex per row, hash aggregates, no sorts.
 -- A timestamp must match $timestamp_format (mapping.TIMESTAMP_FORMAT: ISO-8601 date, optional time,
 -- optional Z / UTC / numeric offset after a time); anything else is unparsable, never guessed.
+-- A detail quotes occurred_at's text, unless its column feeds a personal identifier type ($occurred_at_pii:
+-- 'email' or 'phone', else null): the raw value must not reach the quarantine, so it reads `<redacted phone>`.
 with parts as (
     select *, regexp_extract(occurred_at_raw, $timestamp_format, ['ymd', 'hms', 'utc_offset']) as ts
     from batch
@@ -94,10 +96,12 @@ select
             when k.event_name is null then 'event_name is empty'
             else 'event_id is empty' end
         when 'timestamp_without_zone' then 'no UTC offset and the source declares no timezone'
-        when 'unparsable_timestamp' then 'cannot parse ' || k.occurred_at_raw
+        when 'unparsable_timestamp' then 'cannot parse '
+            || coalesce('<redacted ' || $occurred_at_pii || '>', k.occurred_at_raw)
             || ' as a timestamp (expected ISO-8601: YYYY-MM-DD[THH:MM[:SS[.f]][Z|±HH:MM]])'
         when 'missing_identifier' then 'no identifier column has a value'
-        when 'timestamp_in_future' then 'occurred_at ' || k.occurred_at_raw || ' is more than a day after the run'
+        when 'timestamp_in_future' then 'occurred_at '
+            || coalesce('<redacted ' || $occurred_at_pii || '>', k.occurred_at_raw) || ' is more than a day after the run'
         when 'wrong_type' then array_to_string(k.type_errors, '; ')
         else case
             when r.first_line < k.line and r.first_md5 <> k.row_md5

@@ -25,6 +25,7 @@ from journey_analytics.sources.mapping import (
     EMAIL_LIKE,
     TIMESTAMP_FORMAT,
     compile_mapping,
+    pii_kind,
     referenced_columns,
     required_columns,
     spec_fingerprint,
@@ -170,12 +171,15 @@ def ingest_unit(
         source=source.name, source_kind=source.kind, source_priority=config.source_priority(source),
         run_id=run_id, now=now, path=unit.shown, timezone=source.timezone, timestamp_format=TIMESTAMP_FORMAT,
         has_event_id=source.columns.event_id is not None, email_like=EMAIL_LIKE,
+        occurred_at_pii=pii_kind(source, config, source.columns.occurred_at),
     )
     opened = unit.open()
     note = "; ".join(filter(None, (stale, _check_columns(unit, source, opened))))
     mapping = compile_mapping(source, config, opened.columns)
     counts: Counter[str] = Counter()
     keys_seen: Counter[str] = Counter()  # JSON lines: lines holding each key `columns` names
+    other_case: Counter[str] = Counter()  # JSON lines: lines writing a personal key only in another case
+    spelled: dict[str, str] = {}  # ... and how one of them writes it
     digest = hashlib.sha256()
     with transaction(con):
         for frame in (part for batch in opened.batches for part in batch.iter_slices(slice_rows or BATCH_ROWS)):
@@ -184,8 +188,12 @@ def ingest_unit(
             con.register("raw", frame.to_arrow())
             try:
                 if mapping.presence:
-                    keys_seen.update(dict(zip(mapping.role_keys, con.execute(
-                        mapping.presence, mapping.bind(mapping.presence)).fetchall()[0][0])))
+                    seen, other, spellings = con.execute(mapping.presence, mapping.bind(mapping.presence)).fetchall()[0]
+                    keys_seen.update(dict(zip(mapping.role_keys, seen)))
+                    other_case.update(dict(zip(mapping.cased_keys, other)))
+                    for key, spelling in zip(mapping.cased_keys, spellings):
+                        if spelling:
+                            spelled.setdefault(key, spelling)
                 con.execute(f"create or replace temp table batch as {mapping.batch}", mapping.bind(mapping.batch))
                 sqlfiles.build(con, "ingest/classified", temp=True, **params)
                 con.execute(f"create or replace temp table rejected as {mapping.records}",
@@ -210,6 +218,9 @@ def ingest_unit(
                 f"{unit.shown}: no line has the key(s) {', '.join(absent)} that the source's `columns` names. "
                 "Fix `columns` in the config (keys are case-sensitive), or the data."
             )
+        if cased := [f"{k} as {spelled[k]} on {n:,} line(s)" for k, n in other_case.items() if n]:
+            note = "; ".join(filter(None, (note, "key(s) of the spec written only in another case, so read as empty "
+                                                 f"there (JSON keys are case-sensitive): {', '.join(cased)}")))
         reasons = tuple(sorted((k, n) for k, n in counts.items() if k not in OUTCOMES))
         if reasons and source.on_bad_row == "fail":
             raise SourceError(
@@ -233,8 +244,8 @@ def ingest_unit(
     return result
 
 
-def _ingest_fitting(con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit, *, run_id: str,
-                    now: datetime) -> FileResult:
+def ingest_fitting(con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit, *, run_id: str,
+                   now: datetime) -> FileResult:
     """`ingest_unit`; when its rows are too wide for whole batches (a 100 KB text value per row), read again in
     slices of about SLICE_BYTES with up to WIDE_INGEST_MEMORY (never above journey.yaml's `memory_limit`).
     A row too wide even then is a SourceError naming its line."""
@@ -272,7 +283,7 @@ def ingest_source(
                 [spec_fingerprint(source, config), source.name])
     with memory_cap(con, INGEST_MEMORY, config.memory_limit):
         for unit in units(config, source, batch_rows):
-            results.append(_ingest_fitting(con, config, source, unit, run_id=run_id, now=now))
+            results.append(ingest_fitting(con, config, source, unit, run_id=run_id, now=now))
             if on_file:
                 on_file(results[-1])
     return results

@@ -1,20 +1,23 @@
 """`journey sources check`: what a source would load, without touching the warehouse.
 
-The check runs the real ingest path into a scratch in-memory database seeded with the source's
+The check runs the real ingest path into a scratch database (a temporary file, removed after) seeded with the source's
 events already in the warehouse, so its counts (loaded, deduplicated, quarantined by reason) are
-exactly what the next run would produce for files it has not read yet.
+exactly what the next run would produce for files it has not read yet. It runs within the memory a
+run's ingest has, so a file too wide for a run fails the check too.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 import duckdb
 
 from journey_analytics import sqlfiles
-from journey_analytics.config import Config, Source
-from journey_analytics.ingest import FileResult, Unit, ingest_unit, read_before, units
+from journey_analytics.config import Config, Source, memory_bytes
+from journey_analytics.ingest import INGEST_MEMORY, FileResult, Unit, ingest_fitting, read_before, units
 from journey_analytics.sources.mapping import spec_fingerprint
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect, migrate, opening, row_md5_is_text
@@ -34,10 +37,14 @@ class CheckResult:
         return self.source.on_bad_row == "fail" and bool(f.rows_quarantined) and not f.skipped
 
 
-def _scratch(config: Config, source: Source) -> tuple[duckdb.DuckDBPyConnection, bool]:
-    """An in-memory warehouse holding the source's events and manifest rows, and whether they were
+def _scratch(config: Config, source: Source, path: Path) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """A scratch warehouse at `path` holding the source's events and manifest rows, and whether they were
     dropped again because they were read under an earlier spec (so the counts judge the new spec)."""
-    con = connect(":memory:")
+    # a run ingests within INGEST_MEMORY (never above `memory_limit`), and wider rows within what
+    # ingest_fitting allows: the same limits here. A file, not :memory:, so that beyond them its tables
+    # are evicted to that file (and temp files beside it) as a run's are, not held in RAM or spilled
+    # into the working directory
+    con = connect(path, memory_limit=min(filter(None, (INGEST_MEMORY, config.memory_limit)), key=memory_bytes))
     if config.warehouse_path.exists():
         with opening(config.warehouse_path):
             con.execute("attach ? as warehouse (read_only)", [str(config.warehouse_path)])
@@ -58,22 +65,32 @@ def _scratch(config: Config, source: Source) -> tuple[duckdb.DuckDBPyConnection,
 def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> CheckResult:
     """Validate `source` against its data; never writes to the warehouse."""
     result = CheckResult(source)
-    now = datetime.now(timezone.utc)
-    try:
-        con, result.after_reset = _scratch(config, source)
-        # bad rows are counted by reason even where a run would fail the file on them (on_bad_row: fail)
-        counted = source.model_copy(update={"on_bad_row": "quarantine"})
-        for unit in units(config, source):
-            skipped = read_before(con, source, unit)  # a run would skip it
-            unseen = Unit(unit.shown, unit.size_bytes, None, unit.open)  # evaluate even files already read
-            checked = ingest_unit(con, config, counted, unseen, run_id="check", now=now)
-            result.files.append(replace(checked, skipped=skipped))
-        result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
-    except SourceError as exc:
-        result.error = str(exc)
+    with tempfile.TemporaryDirectory(prefix="journey-check-") as scratch:
+        con, result.after_reset = _scratch(config, source, Path(scratch) / "check.duckdb")
+        try:
+            _check_files(con, config, source, result, preview_rows)
+        finally:
+            con.close()
     refused = [f for f in result.files if result.refused(f)]
     if refused and not result.error:
         result.error = "; ".join(f"{f.path}: {f.rows_quarantined} bad row(s)" for f in refused) + (
             f" and source {source.name!r} has on_bad_row: fail, so a run would load nothing from "
             f"{'these files' if len(refused) > 1 else 'this file'}. Fix the data or set on_bad_row: quarantine.")
     return result
+
+
+def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source, result: CheckResult,
+                 preview_rows: int) -> None:
+    """Ingest every file of `source` into the scratch warehouse `con`, into `result` (an error as its text)."""
+    now = datetime.now(timezone.utc)
+    try:
+        # bad rows are counted by reason even where a run would fail the file on them (on_bad_row: fail)
+        counted = source.model_copy(update={"on_bad_row": "quarantine"})
+        for unit in units(config, source):
+            skipped = read_before(con, source, unit)  # a run would skip it
+            unseen = Unit(unit.shown, unit.size_bytes, None, unit.open)  # evaluate even files already read
+            checked = ingest_fitting(con, config, counted, unseen, run_id="check", now=now)
+            result.files.append(replace(checked, skipped=skipped))
+        result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
+    except SourceError as exc:
+        result.error = str(exc)

@@ -67,6 +67,13 @@ def required_columns(source: Source) -> list[str]:
     return list(dict.fromkeys(cols + list(source.identifiers.values())))
 
 
+def pii_kind(source: Source, config: Config, name: str) -> str | None:
+    """'email' or 'phone' when column `name` feeds a personal identifier type of `source`, else None.
+    Compared ignoring case, as DuckDB resolves column names: `EMAIL` and `email` name one column there."""
+    pii = {t.name: t.pii for t in config.identity.types if t.pii}
+    return next((pii[t] for t, col in source.identifiers.items() if col.lower() == name.lower() and t in pii), None)
+
+
 SPACES = "' ' || chr(9) || chr(10) || chr(13) || chr(160)"  # what a value is trimmed of: a tab is no identifier
 # An email address as an identifier: something, one @, a domain with a dot; `n/a`, `unknown`, `-` or `none@none`
 # is none, rather than one identifier shared by everyone who typed it
@@ -111,7 +118,6 @@ class _Compiler:
         self.jsonl = source.format == "jsonl"
         self.columns = referenced_columns(source)
         self.file_columns = file_columns if file_columns is not None else self.columns
-        self.pii = {t.name: t.pii for t in config.identity.types if t.pii}
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -130,12 +136,7 @@ class _Compiler:
         return pii_sql(self.col(name), kind, self.bind(self.config.hash_salt))
 
     def pii_kind(self, name: str) -> str | None:
-        """'email' or 'phone' when the column feeds a personal identifier type, else None. Compared
-        ignoring case, as DuckDB resolves column names: `EMAIL` and `email` name one column there."""
-        for id_type, col in self.source.identifiers.items():
-            if col.lower() == name.lower() and id_type in self.pii:
-                return self.pii[id_type]
-        return None
+        return pii_kind(self.source, self.config, name)
 
     def value(self, name: str) -> str:
         """A column as stored anywhere (property, channel, raw record): hashed when it feeds a personal
@@ -245,7 +246,8 @@ class _Compiler:
             for name in self.columns:
                 if self.pii_kind(name):
                     key = f"({json_key_pattern(name)}|'{re.escape(name)}'|\\b{re.escape(name)}\\b)"  # JSON, Python, bare
-                    pattern = self.bind("(" + key + r"\s*:\s*)" + VALUE_UP_TO_NEXT_KEY)
+                    # in any case, as the column is hashed under any spelling (`"MSISDN"` for `msisdn`)
+                    pattern = self.bind("(?i)(" + key + r"\s*:\s*)" + VALUE_UP_TO_NEXT_KEY)
                     marked = self.bind(r"\1" + REDACTING + r"\4")
                     for _ in range(2):  # a match ends where a repeated key begins: twice catches the repeat
                         redacted = f"regexp_replace({redacted}, {pattern}, {marked}, 'g')"
@@ -256,10 +258,16 @@ class _Compiler:
 
 
 def json_key_pattern(key: str) -> str:
-    """A regex for `key` as a quoted JSON key, each character as itself or as its `\\uXXXX` escape."""
+    """A regex for `key` as a quoted JSON key, each character as itself or as the `\\uXXXX` escape of itself
+    or of its other case (so that under `(?i)` the pattern matches the key in any case, escaped or not)."""
+    def escaped(ch: str) -> str:
+        return "\\\\u" + "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{ord(ch):04x}")
+
     def char(ch: str) -> str:
-        escaped = "\\\\u" + "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{ord(ch):04x}")
-        return f"(?:{re.escape(json_key(ch)[1:-1])}|{escaped})" if ord(ch) < 0x10000 else re.escape(ch)
+        if ord(ch) >= 0x10000:
+            return re.escape(ch)
+        cases = dict.fromkeys(c for c in (ch, ch.lower(), ch.upper()) if len(c) == 1 and ord(c) < 0x10000)
+        return f"(?:{re.escape(json_key(ch)[1:-1])}|{'|'.join(map(escaped, cases))})"
     return '"' + "".join(map(char, key)) + '"'
 
 
@@ -285,9 +293,11 @@ class Mapping:
     batch: str  # → the canonical batch
     records: str  # → (line, raw_record) of the rows the classification rejected
     params: dict[str, Any]
-    # JSON lines only: → one list, per key in `role_keys`, of how many lines hold that key's text
+    # JSON lines only: → one list, per key in `role_keys`, of how many lines hold that key's text; and, per key
+    # in `cased_keys`, how many valid lines write it only in another case, and one such spelling
     presence: str | None = None
     role_keys: tuple[str, ...] = ()
+    cased_keys: tuple[str, ...] = ()
 
     def bind(self, sql: str) -> dict[str, Any]:
         return sqlfiles.used(sql, self.params)
@@ -323,4 +333,16 @@ def compile_mapping(source: Source, config: Config, file_columns: list[str] | No
         f"count(*) filter (where case when contains(__text, {compiler.bind(json_key(k))}) then true "
         f"when json_valid(__text) then json_exists(__text, {compiler.bind(json_pointer(k))}) else false end)"
         for k in keys)
-    return Mapping(batch, records, compiler.params, f"select [{counts}] from raw", keys)
+    # Keys are matched as written, so a key feeding a personal identifier that a line writes only in another
+    # case (`User_Email` for `user_email`) is read as empty there, and the identifier lost: such lines are found
+    # for a note, parsing a line's keys only when it lacks the key's text and holds it ignoring case.
+    cased = tuple(k for k in dict.fromkeys(source.identifiers.values()) if compiler.pii_kind(k))
+    spelled = "".join(
+        f", case when not contains(__text, {compiler.bind(json_key(k))}) "
+        f"and regexp_matches(__text, {compiler.bind('(?i)' + re.escape(json_key(k)))}) and json_valid(__text) "
+        f"then list_filter(json_keys(__text), lambda x: lower(x) = lower({compiler.bind(k)}) and x <> {compiler.bind(k)})[1] "
+        f"end as k{i}" for i, k in enumerate(cased))
+    found = range(len(cased))
+    presence = (f"select [{counts}], [{', '.join(f'count(k{i})' for i in found)}]::bigint[], "
+                f"[{', '.join(f'min(k{i})' for i in found)}]::varchar[] from (select __text{spelled} from raw)")
+    return Mapping(batch, records, compiler.params, presence, keys, cased)
