@@ -120,14 +120,10 @@ def _query(con, table: str, query: str, run_id: str) -> pl.DataFrame | None:
 
 
 def _stage_to_stage(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
-    """`marts.stage_to_stage`, most customers first and ties in stage order: the mart numbers its pairs by
-    `marts.stages`, published with it, so stage names sorted as text would put `post_purchase` first."""
+    """`marts.stage_to_stage`, most customers first, ties in stage order (`marts.stages`)."""
     if not (_present(con, "marts.stage_to_stage") and _present(con, "marts.stages")):
         return None
-    cols = ", ".join(f"p.{c}" for c in COLUMNS["marts.stage_to_stage"])
-    return con.sql(f"select {cols} from marts.stage_to_stage as p"
-                   " left join marts.stages as s on s.stage = p.from_stage"
-                   " order by p.customers desc, s.stage_index nulls last, p.from_stage, p.to_stage").pl()
+    return sqlfiles.relation(con, "queries/report_stage_to_stage").pl()
 
 
 def read_run_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
