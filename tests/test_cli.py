@@ -100,6 +100,22 @@ def test_explain_says_where_the_last_runs_journeys_stop(folder, capsys):
     assert "bob" not in err.lower()
 
 
+def test_explain_of_an_identifier_loaded_after_the_customers_were_built_says_so(folder, capsys):
+    """A run whose source failed loads the others but builds no customers: web's cookie a-1 is then loaded
+    but in no customer, and its events are not after the last as-of either."""
+    path = str(folder / "journey.yaml")
+    write_config(folder, sources=source_paths(folder, crm="crm.csv"))
+    assert main(["run", "--config", path]) == 0
+    (folder / "broken.csv").write_text("activity_id,activity\nk9,lead_created\n")  # no occurred_at column
+    broken = source_paths(folder, crm="broken.csv")[0] | {"name": "crm_broken"}
+    write_config(folder, sources=source_paths(folder, crm="crm.csv", web="web.jsonl") + [broken])
+    assert main(["run", "--config", path]) == 1
+    capsys.readouterr()
+    assert main(["explain", "customer", "--anonymous-id", "a-1", "--config", path]) == 1
+    assert re.search(r"no customer has anonymous_id 'a-1' yet: its \d+ event\(s\) were loaded after run \S+ built "
+                     r"the customers; the next run that completes includes them", capsys.readouterr().err)
+
+
 def test_explain_columns_are_as_wide_as_their_values(capsys):
     """A 10-character source ran into the event name (`email_toolemail_sent`) in fixed 9-wide columns."""
     from journey_analytics.cli import _print_columns

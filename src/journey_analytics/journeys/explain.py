@@ -50,13 +50,17 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
     if found:
         return found[0][0]
     what = f"that {id_type}" if pii[id_type] else f"{id_type} {value!r}"  # a raw email is not echoed
-    (later, first), (_, as_of) = con.execute(
+    later, first = con.execute(
         "select count(*), min(occurred_at) from core.event_identifiers where id_type = ? and id_value = ?",
-        [id_type, stored]).fetchall()[0], last_run(con)
-    if later and as_of is not None:  # loaded, but every event carrying it is after the run's as_of
+        [id_type, stored]).fetchall()[0]
+    run_id, as_of = last_run(con)
+    if later and as_of is not None and first > as_of:  # loaded, but every event carrying it is after the as-of
         raise NotFound(f"no customer has {what} in the journeys as of {as_of:%Y-%m-%d %H:%M:%S} UTC (the last run's "
                        f"as-of): its {later} event(s) come after that, from {first:%Y-%m-%d %H:%M:%S} UTC; "
                        "a run as of a later time (or as of now) includes them")
+    if later:  # loaded since the customers were last built (a run whose source failed builds none)
+        raise NotFound(f"no customer has {what} yet: its {later} event(s) were loaded after run {run_id} built the "
+                       "customers; the next run that completes includes them")
     if pii[id_type]:
         raise NotFound(f"no customer has that {id_type} (stored as its salted hash {stored[:12]}...; "
                        "check the spelling and that privacy.salt is the one the data was loaded with)")

@@ -29,11 +29,11 @@ def suggested_rules(con: duckdb.DuckDBPyConnection) -> str:
     ).fetchall()
     run_id, as_of = last_run(con)
     # the proposals are the warehouse's, as the last run's rules left it, not those of the config now
-    source = (f"# From run {run_id} (as of {as_of:%Y-%m-%d %H:%M:%S} UTC) and the stage rules it ran with; "
+    origin = (f"# From run {run_id} (as of {as_of:%Y-%m-%d %H:%M:%S} UTC) and the stage rules it ran with; "
               "after changing rules, `journey run` first.\n" if run_id else "")
     if not rows:
-        return source + "# every event is mapped by a rule: nothing to suggest\n"
-    lines = [source + "# Paste each rule under its stage in journey.yaml (stages: - name: ... rules:)."]
+        return origin + "# every event is mapped by a rule: nothing to suggest\n"
+    lines = [origin + "# Paste each rule under its stage in journey.yaml (stages: - name: ... rules:)."]
     current = None
     for source, event, stage, share, occurrences, with_stage, customers, used in rows:
         if stage is None:
