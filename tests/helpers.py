@@ -54,6 +54,8 @@ def pii_hash(value: str, kind: str, salt: str) -> str | None:
     """The stored form of a personal identifier, written from docs/sources.md independently of the SQL:
     `sha256(salt + ":" + normalised)` in hex; None when nothing is left after trimming."""
     value = value.strip(" \t\r\n\u00a0")
+    if value.startswith(("[", "{")):  # a JSON array or object, not one identifier
+        return None
     if kind == "email":
         if named := re.search(r"<\s*([^<>\s]+)\s*>$", value):  # "Name" <address>
             value = named.group(1)

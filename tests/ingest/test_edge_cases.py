@@ -111,6 +111,17 @@ def test_the_sql_hash_of_a_personal_identifier_matches_its_documented_definition
         assert con.execute(f"select {pii_sql('$v', kind, '$salt')}", {"v": nothing, "salt": "pepper"}).fetchall() == [(None,)]
 
 
+@pytest.mark.parametrize("raw, kind", [
+    ('["arr@example.com"]', "email"),  # was hashed as the text `["arr@example.com"]`: a customer of its own
+    (' {"n": "+15550100005"}', "phone"),  # was 15550100005, the + lost
+    ("[+1 555 010 9999, +1 555 010 0000]", "phone"),
+])
+def test_a_json_array_or_object_is_no_personal_identifier(raw, kind):
+    assert pii_hash(raw, kind, "pepper") is None
+    stored = duckdb.connect().execute(f"select {pii_sql('$v', kind, '$salt')}", {"v": raw, "salt": "pepper"}).fetchall()
+    assert stored == [(None,)]
+
+
 # --- timestamps and types ---------------------------------------------------------------------------
 
 def test_timestamps_follow_the_documented_format_and_are_never_shifted_by_guessing(tmp_path):

@@ -93,9 +93,10 @@ def pii_sql(value: str, kind: str, salt: str) -> str:
     the brackets, must have the shape of one (EMAIL_SHAPE), and is then NFC-normalised and lower-cased
     character by character; a phone keeps its digits and an optional leading +. NULL when nothing is
     left (so `n/a` or `-` as an email or a phone is no identifier, rather than one identifier shared by
-    everyone who gave none). Ingest and `journey explain --email` both use this one expression, so a
-    lookup always hashes exactly as ingest did."""
+    everyone who gave none), and for a JSON array or object (`["a@x.org"]`: which of its values?). Ingest
+    and `journey explain --email` both use this one expression, so a lookup always hashes as ingest did."""
     trimmed = f"trim({value}, {SPACES})"
+    listed = f"regexp_matches({trimmed}, '^[\\[{{]')"  # a JSON array or object
     if kind == "email":
         address = f"coalesce(nullif(regexp_extract({trimmed}, '<\\s*([^<>\\s]+)\\s*>$', 1), ''), {trimmed})"
         kept = f"regexp_extract({address}, '^{EMAIL_SHAPE}$')"  # '' when not an address
@@ -103,7 +104,7 @@ def pii_sql(value: str, kind: str, salt: str) -> str:
     else:
         kept = f"regexp_replace({trimmed}, '[^0-9]', '', 'g')"  # no digit: no phone number
         normal = f"(case when starts_with({trimmed}, '+') then '+' else '' end || {kept})"
-    return f"case when {kept} <> '' then sha256({salt} || ':' || {normal}) end"
+    return f"case when {kept} <> '' and not {listed} then sha256({salt} || ':' || {normal}) end"
 
 
 def quote(name: str) -> str:
