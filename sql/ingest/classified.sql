@@ -4,6 +4,8 @@
 -- (docs/sources.md lists them). Written for speed: one regex per row, hash aggregates, no sorts.
 -- A timestamp must match $timestamp_format (mapping.TIMESTAMP_FORMAT: ISO-8601 date, optional time,
 -- optional Z / UTC / numeric offset after a time); anything else is unparsable, never guessed.
+-- A timestamp before 1970-01-02 UTC is an export's placeholder for an empty date (0001-01-01, 1900-01-01,
+-- the Unix epoch in any zone), never a touchpoint: as the first touch it would start every journey.
 -- A detail quotes occurred_at's text, unless its column feeds a personal identifier type ($occurred_at_pii:
 -- 'email' or 'phone', else null): the raw value must not reach the quarantine, so it reads `<redacted phone>`.
 with parts as (
@@ -43,6 +45,7 @@ validated as (
             when occurred_at is null or not isfinite(occurred_at) then 'unparsable_timestamp'
             when len(identifiers) = 0 then 'missing_identifier'
             when occurred_at > $now + interval 1 day then 'timestamp_in_future'
+            when occurred_at < timestamptz '1970-01-02 00:00:00+00' then 'timestamp_too_early'
             when len(type_errors) > 0 then 'wrong_type'
         end as reason
     from timed
@@ -102,6 +105,9 @@ select
         when 'missing_identifier' then 'no identifier column has a value'
         when 'timestamp_in_future' then 'occurred_at '
             || coalesce('<redacted ' || $occurred_at_pii || '>', k.occurred_at_raw) || ' is more than a day after the run'
+        when 'timestamp_too_early' then 'occurred_at '
+            || coalesce('<redacted ' || $occurred_at_pii || '>', k.occurred_at_raw)
+            || ' is before 1970-01-02 UTC: an empty-date placeholder (0001-01-01, 1900-01-01, the Unix epoch)?'
         when 'wrong_type' then array_to_string(k.type_errors, '; ')
         else case
             when r.first_line < k.line and r.first_md5 <> k.row_md5

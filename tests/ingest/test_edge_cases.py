@@ -153,6 +153,26 @@ def test_timestamps_follow_the_documented_format_and_are_never_shifted_by_guessi
     assert unparsable == [5, 6, 7, 8, 9, 10, 11, 13] and result.rows_quarantined == 8
 
 
+def test_an_empty_date_placeholder_is_quarantined_not_a_first_touch(tmp_path):
+    """`0001-01-01` in Europe/Berlin loaded as 0001-12-31 BC 23:06:32 UTC (local mean time) and started the
+    customer's journey two thousand years early; 1900-01-01 and the Unix epoch are the other usual placeholders."""
+    config = _crm(tmp_path, (
+        "k1,0001-01-01 00:00:00,lead_created,ct-1,,,smb,\n"
+        "k2,1900-01-01,lead_created,ct-1,,,smb,\n"
+        "k3,1970-01-01T00:00:00Z,lead_created,ct-1,,,smb,\n"
+        "k4,1970-01-01 12:00:00,lead_created,ct-1,,,smb,\n"   # the epoch as a Berlin wall time, near enough
+        "k5,1970-01-02T00:00:00Z,lead_created,ct-1,,,smb,\n"  # the first instant kept
+        "k6,2026-06-01,lead_created,ct-1,,,smb,\n"
+    ))
+    with connect(config.warehouse_path) as con:
+        result = _ingest(config, con)
+        loaded = sorted(r[0] for r in con.execute("select event_id from core.events").fetchall())
+        quarantined = con.execute("select line, reason, detail from ingest.quarantine order by line").fetchall()
+    assert loaded == ["k5", "k6"] and result.rows_quarantined == 4
+    assert [(line, reason) for line, reason, _ in quarantined] == [(n, "timestamp_too_early") for n in (2, 3, 4, 5)]
+    assert quarantined[0][2].startswith("occurred_at 0001-01-01 00:00:00 is before 1970-01-02 UTC: an empty-date")
+
+
 def test_a_date_without_a_time_in_a_source_without_a_zone_is_a_spec_error(tmp_path):
     config = _crm(tmp_path, "k1,2026-06-01,lead_created,ct-1,,,smb,\n", timezone=None)
     with connect(config.warehouse_path) as con, pytest.raises(SourceError, match="no UTC offset"):
