@@ -288,7 +288,7 @@ def test_empty_marts_render_plain_messages_without_errors(tmp_path, request):
     text = report.read_text(encoding="utf-8")
     for message in ("No customer started the funnel in this period.", "No journeys in this period.",
                     "No customer reached a second step in this period.",
-                    "No stage visits in this period.", "No earlier run to draw a trend with yet",
+                    "No stage visits in this period.", "No run with earlier data to draw a trend with",
                     "No row has been quarantined.", "nothing to compare yet"):
         assert message in text
     assert 'class="plotly-graph-div"' not in text
@@ -310,7 +310,7 @@ def test_marts_of_zeros_and_a_single_run_say_so_instead_of_drawing_empty_charts(
         con.execute("delete from marts.run_history where run_id <> ?", [RUN_ID])
     text = render(db, tmp_path / "reports").read_text(encoding="utf-8")
     for message in ("No customer started the funnel in this period.", "No stage visits in this period.",
-                    "No customer reached a second step in this period.", "No earlier run to draw a trend with yet"):
+                    "No customer reached a second step in this period.", "No run with earlier data to draw a trend with"):
         assert message in text
     for div in ("fig-funnel", "fig-time-to-convert", "fig-time-in-stage", "fig-trends"):
         assert f'id="{div}"' not in text
@@ -347,6 +347,8 @@ def test_report_of_the_run_with_the_earliest_data_says_no_run_has_earlier_data(w
     text = render(warehouse, tmp_path / "reports", run_id=PREV_RUN_ID).read_text(encoding="utf-8")
     assert ('<p class="note" id="change">No run with earlier data to compare with: the other recorded runs have '
             "data up to the same time or later.</p>") in text
+    # the trends said they "start with the next run", though this run has later runs already
+    assert "No run with earlier data to draw a trend with: each later night's run adds a point" in text
 
 
 def test_change_sentence_skips_metrics_without_a_value(warehouse):

@@ -269,8 +269,8 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
         html.section("trends", "Trends across runs", INTROS["trends"].format(tz=esc_html(info.timezone)), figs.add(
             _drawn(history_up_to(data.run_history, info.run_id, info.as_of), lambda f: f["run_id"].n_unique() > 1),
             "marts.run_history", lambda f: figures.trends_figure(f, info.stages, colours, info.timezone),
-            "fig-trends", "No earlier run to draw a trend with yet: the trends start with the next run (or a "
-            "backfill, docs/operations.md).")),
+            "fig-trends", "No run with earlier data to draw a trend with: each later night's run adds a point, and "
+            "a backfill adds earlier nights (docs/operations.md).")),
     ]
     nav = "".join(f"<a href=\"#{a}\">{t}</a>" for a, t in (
         ("funnel", "Funnel"), ("sankey", "Journeys"), ("paths", "Top paths"), ("time", "Time in stage"),
