@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -54,8 +55,11 @@ def pii_hash(value: str, kind: str, salt: str) -> str | None:
     """The stored form of a personal identifier, written from docs/sources.md independently of the SQL:
     `sha256(salt + ":" + normalised)` in hex; None when nothing is left after trimming."""
     value = value.strip(" \t\r\n\u00a0")
-    if value.startswith(("[", "{")):  # a JSON array or object, not one identifier
-        return None
+    try:
+        if isinstance(json.loads(value), (list, dict)):  # a JSON array or object, not one identifier
+            return None
+    except ValueError:
+        pass
     if kind == "email":
         if named := re.search(r"<\s*([^<>\s]+)\s*>$", value):  # "Name" <address>
             value = named.group(1)

@@ -1,5 +1,6 @@
--- One customer's identifiers, with how many events carry each: up to the run's as_of (the events its
--- journey holds; all of them when no run is recorded) and after it (loaded, in no journey yet).
+-- One customer's identifiers, with how many loaded events carry each: up to the last run's as_of (all of
+-- them when no run is recorded) and after it (in no journey yet). Events loaded since that run (by a run
+-- whose source failed) count too, though no journey holds them yet.
 select m.id_type, m.id_value,
        count(i.event_id) filter (where $as_of is null or i.occurred_at <= $as_of) as n_events,
        count(i.event_id) filter (where i.occurred_at > $as_of) as n_later,

@@ -114,12 +114,23 @@ def test_the_sql_hash_of_a_personal_identifier_matches_its_documented_definition
 @pytest.mark.parametrize("raw, kind", [
     ('["arr@example.com"]', "email"),  # was hashed as the text `["arr@example.com"]`: a customer of its own
     (' {"n": "+15550100005"}', "phone"),  # was 15550100005, the + lost
-    ("[+1 555 010 9999, +1 555 010 0000]", "phone"),
+    ('["+1 555 010 9999", "+1 555 010 0000"]', "phone"),
+    ("[]", "email"),
 ])
 def test_a_json_array_or_object_is_no_personal_identifier(raw, kind):
     assert pii_hash(raw, kind, "pepper") is None
     stored = duckdb.connect().execute(f"select {pii_sql('$v', kind, '$salt')}", {"v": raw, "salt": "pepper"}).fetchall()
     assert stored == [(None,)]
+
+
+@pytest.mark.parametrize("raw, kind, same_as", [
+    ("[Sales] Bob <bob@x.org>", "email", "bob@x.org"),  # brackets, but no JSON: the display-name form
+    ("{a}@x.org", "email", "{a}@x.org"),
+    ("[+44] 20 7946 0000", "phone", "442079460000"),
+])
+def test_a_value_that_only_starts_like_json_is_still_an_identifier(raw, kind, same_as):
+    stored = duckdb.connect().execute(f"select {pii_sql('$v', kind, '$salt')}", {"v": raw, "salt": "pepper"}).fetchall()
+    assert stored == [(pii_hash(same_as, kind, "pepper"),)] and stored[0][0] is not None
 
 
 # --- timestamps and types ---------------------------------------------------------------------------

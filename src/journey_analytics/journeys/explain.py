@@ -59,8 +59,9 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
                        f"as-of): its {later} event(s) come after that, from {first:%Y-%m-%d %H:%M:%S} UTC; "
                        "a run as of a later time (or as of now) includes them")
     if later:  # loaded since the customers were last built (a run whose source failed builds none)
-        raise NotFound(f"no customer has {what} yet: its {later} event(s) were loaded after run {run_id} built the "
-                       "customers; the next run that completes includes them")
+        built = f"run {run_id} built" if run_id else "the customers were last built"
+        raise NotFound(f"no customer has {what} yet: its {later} event(s) were loaded after {built}"
+                       f"{' the customers' if run_id else ''}; the next run that completes includes them")
     if pii[id_type]:
         raise NotFound(f"no customer has that {id_type} (stored as its salted hash {stored[:12]}...; "
                        "check the spelling and that privacy.salt is the one the data was loaded with)")

@@ -96,7 +96,8 @@ def pii_sql(value: str, kind: str, salt: str) -> str:
     everyone who gave none), and for a JSON array or object (`["a@x.org"]`: which of its values?). Ingest
     and `journey explain --email` both use this one expression, so a lookup always hashes as ingest did."""
     trimmed = f"trim({value}, {SPACES})"
-    listed = f"regexp_matches({trimmed}, '^[\\[{{]')"  # a JSON array or object
+    listed = (f"coalesce(left({trimmed}, 1) in ('[', '{{') and json_valid({trimmed}) "  # a JSON array or object,
+              f"and json_type(try_cast({trimmed} as json)) in ('ARRAY', 'OBJECT'), false)")  # not `[Sales] <a@x.org>`
     if kind == "email":
         address = f"coalesce(nullif(regexp_extract({trimmed}, '<\\s*([^<>\\s]+)\\s*>$', 1), ''), {trimmed})"
         kept = f"regexp_extract({address}, '^{EMAIL_SHAPE}$')"  # '' when not an address
