@@ -346,6 +346,26 @@ def test_ctrl_c_is_an_interrupt_whatever_exception_it_surfaces_as(capsys):
         interruptible(lambda: (_ for _ in ()).throw(RuntimeError("not an interrupt")), "journey")
 
 
+def test_ctrl_c_that_lands_in_a_destructor_still_stops_the_command(capsys):
+    """A KeyboardInterrupt raised while Python runs a `__del__` (CI: an asyncio transport's, during a run) is
+    printed as "Exception ignored … Traceback" and dropped, and the run went on to exit 0."""
+    class Interrupted:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)  # handled at the next instruction, still inside __del__
+            sum(range(1000))
+
+    def work():
+        Interrupted()  # destroyed at once
+        for _ in range(200):  # the rest of the run: 2 s unless stopped
+            time.sleep(0.01)
+        return 0
+
+    hook = sys.unraisablehook
+    assert interruptible(work, "journey", "interrupted.") == 130
+    assert capsys.readouterr().err == "journey: interrupted.\n"  # no "Exception ignored … Traceback"
+    assert sys.unraisablehook is hook  # given back
+
+
 def test_a_command_that_does_not_stop_after_ctrl_c_exits_anyway_after_the_grace_period():
     """DuckDB 2.0 sometimes never returns from cancelling an interrupted query (in CI, a run still hung 60 s
     after Ctrl-C). Here the work swallows the interrupt and goes on, as that hang does: the command still

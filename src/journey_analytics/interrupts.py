@@ -47,7 +47,17 @@ def interruptible(run: Callable[[], int], prog: str, said: str = STOPPED) -> int
         _received.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, note)
+    def deliver_again(unraisable) -> None:
+        """Ctrl-C that lands while Python runs a destructor (`__del__`, e.g. of an asyncio transport) raises
+        there, and Python prints and drops it: the run went on to the end, exit 0. Deliver it again, a moment
+        later (delivered at once, it would raise inside this hook and be dropped again), to stop the run."""
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and _received:
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+        else:
+            hook(unraisable)
+
+    previous, hook = signal.signal(signal.SIGINT, note), sys.unraisablehook
+    sys.unraisablehook = deliver_again
     try:
         return run()
     except BaseException as exc:
@@ -61,4 +71,5 @@ def interruptible(run: Callable[[], int], prog: str, said: str = STOPPED) -> int
     finally:
         stopped.set()
         signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = hook
         _received.clear()
