@@ -52,14 +52,18 @@ def interruptible(run: Callable[[], int], prog: str, said: str = STOPPED) -> int
         there, and Python prints and drops it: the run went on to the end, exit 0. Deliver it again, a moment
         later (delivered at once, it would raise inside this hook and be dropped again), to stop the run."""
         if isinstance(unraisable.exc_value, KeyboardInterrupt) and _received:
-            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+            threading.Timer(0.05, lambda: stopped.is_set() or os.kill(os.getpid(), signal.SIGINT)).start()
         else:
             hook(unraisable)
 
     previous, hook = signal.signal(signal.SIGINT, note), sys.unraisablehook
     sys.unraisablehook = deliver_again
     try:
-        return run()
+        code = run()
+        if not _received:
+            return code
+        print(f"{prog}: {said}", file=sys.stderr)  # what Ctrl-C raised was dropped, and the work ended anyway
+        return 130
     except BaseException as exc:
         if not _received:
             raise
