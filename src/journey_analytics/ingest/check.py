@@ -16,11 +16,11 @@ from pathlib import Path
 import duckdb
 
 from journey_analytics import sqlfiles
-from journey_analytics.config import Config, Source, memory_bytes
+from journey_analytics.config import Config, Source
 from journey_analytics.ingest import INGEST_MEMORY, FileResult, Unit, ingest_fitting, read_before, units
 from journey_analytics.sources.mapping import spec_fingerprint
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.warehouse import connect, migrate, opening, row_md5_is_text
+from journey_analytics.warehouse import connect, memory_cap, migrate, opening, row_md5_is_text
 
 
 @dataclass
@@ -40,11 +40,9 @@ class CheckResult:
 def _scratch(config: Config, source: Source, path: Path) -> tuple[duckdb.DuckDBPyConnection, bool]:
     """A scratch warehouse at `path` holding the source's events and manifest rows, and whether they were
     dropped again because they were read under an earlier spec (so the counts judge the new spec)."""
-    # a run ingests within INGEST_MEMORY (never above `memory_limit`), and wider rows within what
-    # ingest_fitting allows: the same limits here. A file, not :memory:, so that beyond them its tables
-    # are evicted to that file (and temp files beside it) as a run's are, not held in RAM or spilled
-    # into the working directory
-    con = connect(path, memory_limit=min(filter(None, (INGEST_MEMORY, config.memory_limit)), key=memory_bytes))
+    # a file, not :memory:, so that its tables are evicted to it (and temp files beside it) as a run's are,
+    # not held in RAM or spilled into the working directory, and the run's memory caps apply (_check_files)
+    con = connect(path, memory_limit=config.memory_limit)
     if config.warehouse_path.exists():
         with opening(config.warehouse_path):
             con.execute("attach ? as warehouse (read_only)", [str(config.warehouse_path)])
@@ -86,11 +84,12 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
     try:
         # bad rows are counted by reason even where a run would fail the file on them (on_bad_row: fail)
         counted = source.model_copy(update={"on_bad_row": "quarantine"})
-        for unit in units(config, source):
-            skipped = read_before(con, source, unit)  # a run would skip it
-            unseen = Unit(unit.shown, unit.size_bytes, None, unit.open)  # evaluate even files already read
-            checked = ingest_fitting(con, config, counted, unseen, run_id="check", now=now)
-            result.files.append(replace(checked, skipped=skipped))
+        with memory_cap(con, INGEST_MEMORY, config.memory_limit):  # as ingest_source reads: wide rows fail alike
+            for unit in units(config, source):
+                skipped = read_before(con, source, unit)  # a run would skip it
+                unseen = Unit(unit.shown, unit.size_bytes, None, unit.open)  # evaluate even files already read
+                checked = ingest_fitting(con, config, counted, unseen, run_id="check", now=now)
+                result.files.append(replace(checked, skipped=skipped))
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
     except SourceError as exc:
         result.error = str(exc)
