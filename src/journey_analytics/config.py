@@ -369,7 +369,7 @@ class Config(_Model):
         if salt and len(salt) < 8:
             problems.append(f"JOURNEY_HASH_SALT (environment, overrides privacy.salt): {len(salt)} character(s); "
                             "use at least 8")
-        if salt and _lone_surrogate(salt):  # bytes that are not UTF-8 (Python keeps them as surrogates)
+        if salt and lone_surrogate(salt):  # bytes that are not UTF-8 (Python keeps them as surrogates)
             problems.append("JOURNEY_HASH_SALT (environment, overrides privacy.salt): not valid UTF-8 text; "
                             "set it in a UTF-8 locale or use ASCII")
         return problems
@@ -483,15 +483,16 @@ _YamlLoader.add_constructor("tag:yaml.org,2002:int", _number(_Int, yaml.SafeLoad
 _YamlLoader.add_constructor("tag:yaml.org,2002:float", _number(_Float, yaml.SafeLoader.construct_yaml_float))
 
 
-def _lone_surrogate(value: Any, where: str = "") -> tuple[str, str] | None:
-    """Where a YAML escape like "\\udc80" put a lone surrogate (YAML allows it; UTF-8 cannot encode it)."""
+def lone_surrogate(value: Any, where: str = "") -> tuple[str, str] | None:
+    """Where a lone surrogate is in `value` (a string, or nested in a parsed YAML value), which UTF-8 cannot
+    encode: written by a YAML escape like "\\udc80", or an environment value whose bytes are not UTF-8."""
     if isinstance(value, str):
         char = next((c for c in value if "\ud800" <= c <= "\udfff"), None)
         return (where or "(top level)", char) if char else None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         here = f"{where}[{key}]" if isinstance(value, list) else f"{where}.{key}" if where else str(key)
-        if found := _lone_surrogate(key, where or "(top level)") or _lone_surrogate(item, here):
+        if found := lone_surrogate(key, where or "(top level)") or lone_surrogate(item, here):
             return found
     return None
 
@@ -536,7 +537,7 @@ def load_config(path: str | os.PathLike[str] = "journey.yaml") -> Config:
         raise ConfigError(_without_secrets(message, quoted_yaml=True)) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level; found {type(raw).__name__}")
-    if found := _lone_surrogate(raw):
+    if found := lone_surrogate(raw):
         where, char = found
         raise ConfigError(f"{path}: {where}: holds the escape \\u{ord(char):04x}, half of a UTF-16 pair, which no text "
                           "can hold (DuckDB and the reports need UTF-8); write the character itself")

@@ -15,7 +15,7 @@ from urllib.parse import quote as quote_url, unquote, urlsplit
 import polars as pl
 import pyarrow as pa
 
-from journey_analytics.config import Source
+from journey_analytics.config import Source, lone_surrogate
 from journey_analytics.sources.mapping import quote, referenced_columns
 from journey_analytics.sources.readers import BATCH_ROWS, LINE, Opened, SourceError, as_text
 
@@ -32,11 +32,9 @@ def resolve_uri(source: Source) -> str:
         if name not in os.environ:
             raise SourceError(f"source {source.name!r}: `uri` uses ${{{name}}} but the environment has no {name}. "
                               f"Export it before the run.")
-        try:
-            os.environ[name].encode("utf-8")
-        except UnicodeEncodeError:  # bytes that are not UTF-8 (Python keeps them as surrogates)
+        if lone_surrogate(os.environ[name]):  # bytes that are not UTF-8 (Python keeps them as surrogates)
             raise SourceError(f"source {source.name!r}: ${{{name}}} in `uri` is not valid UTF-8 text; "
-                              "set it in a UTF-8 locale or percent-encode it") from None
+                              "set it in a UTF-8 locale or percent-encode it")
         return os.environ[name]
 
     return re.sub(r"\$\{(\w+)\}", env, source.uri or "")
