@@ -28,9 +28,14 @@ def load(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+# What cannot hold a parameter: a comment, a string, a quoted identifier (a column may be named `$p0`).
+_NOT_CODE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", re.S)
+
+
 def used(sql: str, params: dict[str, Any], marker: str = "$") -> dict[str, Any]:
     # DuckDB (and Spark) reject named parameters the statement does not use; Spark marks them `:name`.
-    return {k: v for k, v in params.items() if re.search(rf"{re.escape(marker)}{k}\b", sql)}
+    code = _NOT_CODE.sub(" ", sql)
+    return {k: v for k, v in params.items() if re.search(rf"{re.escape(marker)}{k}\b", code)}
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.DuckDBPyConnection:

@@ -71,11 +71,12 @@ def test_a_line_that_is_not_json_is_redacted_of_emails_and_personal_keys(tmp_pat
         '{"event_id": "w8", "ph\\u006Fne": "+1 555 060", "\\u0070hone": "+1 666 070", "event": "x"',
         '{"event_id": "w9", "phone": "<+1 555 080>", "email": "<sam@example.org>", "phone": "<+1 666 090>"',
         'not json at all: ivan%40example.org tel',
+        '"{\\"event_id\\": \\"w11\\", \\"phone\\": \\"+1 555 100\\", \\"event\\": \\"x\\"}"',  # JSON in a string
     ]
     (tmp_path / "web.jsonl").write_text("\n".join(lines) + "\n")
     config = write_config(tmp_path, identity=raw["identity"], sources=[web])
     with connect(config.warehouse_path) as con:
-        assert dict(_ingest(config, con).reasons) == {"malformed_record": 10}
+        assert dict(_ingest(config, con).reasons) == {"malformed_record": 11}
         records = [r[0] for r in con.execute("select raw_record from ingest.quarantine order by line").fetchall()]
     assert records == [
         '{"event_id": "w1", "timestamp": "2026-08-03T10:00:00Z", "event": "signup", "phone": "<redacted>"',
@@ -88,6 +89,7 @@ def test_a_line_that_is_not_json_is_redacted_of_emails_and_personal_keys(tmp_pat
         '{"event_id": "w8", "ph\\u006Fne": "<redacted>", "\\u0070hone": "<redacted>", "event": "x"',  # escaped keys
         '{"event_id": "w9", "phone": "<redacted>", "email": "<redacted>", "phone": "<redacted>"',  # values in <>
         'not json at all: <redacted email> tel',  # URL-encoded @
+        '"{\\"event_id\\": \\"w11\\", \\"phone\\": "<redacted>", \\"event\\": \\"x\\"}"',
     ]
     assert not any(digits in r for r in records for digits in ("555", "666"))
 
@@ -545,13 +547,39 @@ def test_a_file_that_is_not_utf8_names_the_line_and_says_to_save_it_as_utf8(tmp_
 
 def test_a_csv_without_its_header_row_is_refused_without_showing_its_personal_data(tmp_path):
     (tmp_path / "crm.csv").write_text("act-1,2026-07-01 10:00:00,lead_created,ct-1,victor.noheader@leak.example,"
-                                      "+1 (555) 010-9999,smb,12,(0151) 5550302,tel:+4915155503040\n")
+                                      "+1 (555) 010-9999,smb,12,(0151) 5550302,tel:+4915155503040,"
+                                      "(+44) 20 7946 0958,phone: +44 20 7946 0959;,2026-07-01T10:00:00Z\n")
     config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
     with connect(config.warehouse_path) as con, pytest.raises(SourceError) as err:
         _ingest(config, con)
     assert ("found: act-1, 2026-07-01 10:00:00, lead_created, ct-1, <redacted email>, <redacted>, smb, 12, "
-            "<redacted>, <redacted>)") in str(err.value)
+            "<redacted>, <redacted>, <redacted>, <redacted>, 2026-07-01T10:00:00Z)") in str(err.value)
     assert "Does the file lack its header row?" in str(err.value)
+
+
+def test_extra_columns_that_hold_personal_data_are_redacted_in_the_note(tmp_path):
+    (tmp_path / "crm.csv").write_text(HEADER.strip() + ",alice@header.example,+44 20 7946 0000,(+44) 20 7946 0958 ext 12"
+                                      ",region\nk1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,,,,eu\n")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
+    with connect(config.warehouse_path) as con:
+        result = _ingest(config, con)
+        (stored,) = con.execute("select note from ingest.manifest").fetchone()
+    expected = "ignored column(s) not in the spec: <redacted email>, <redacted>, <redacted>, region"
+    assert result.note == expected and stored == expected
+
+
+def test_a_column_named_like_a_sql_parameter_is_read_as_a_column(tmp_path):
+    (tmp_path / "crm.csv").write_text(HEADER.strip() + ",$p0,x$p2\nk1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,a,b\n"
+                                      "k2,not a time,lead_created,ct-1,,,smb,,c,d\n")
+    sources = source_paths(tmp_path, crm="crm.csv")
+    sources[0]["properties"] = ["amount", "$p0", "x$p2"]
+    config = write_config(tmp_path, sources=sources)
+    with connect(config.warehouse_path) as con:
+        result = _ingest(config, con)
+        (props,) = con.execute("select properties from core.events").fetchone()
+        (raw,) = con.execute("select raw_record from ingest.quarantine").fetchone()
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    assert json.loads(props) == {"amount": None, "$p0": "a", "x$p2": "b"} and json.loads(raw)["$p0"] == "c"
 
 
 def test_a_rejected_row_never_shows_an_email_whichever_column_holds_it(tmp_path):

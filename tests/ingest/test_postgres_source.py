@@ -113,3 +113,15 @@ def test_a_connection_error_never_shows_the_password(tmp_path, monkeypatch, uri)
         ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
     assert "postgres:crm app.activities (crm_db): " in str(err.value)
     assert "s3cret" not in str(err.value) and err.value.__cause__ is None
+
+
+def test_a_server_error_while_rows_arrive_fails_the_source_without_showing_the_value(tmp_path, monkeypatch, pg_uri):
+    # the cast fails on the server as it sends the rows, after the query was accepted; its message quotes the value
+    config = _config(tmp_path, monkeypatch, pg_uri, table=None, properties=["amount", "n"],
+                     query="select *, (coalesce(email, 'x')::int)::text as n from \"crm app\".activities")
+    with connect(config.warehouse_path) as con, pytest.raises(SourceError) as err:
+        ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+    message = str(err.value)
+    assert message.startswith("postgres:query (crm_db): ") and "invalid input syntax for type integer" in message
+    assert "Ann@" not in message.lower() and "ann@" not in message.lower() and '"<redacted>"' in message
+    assert err.value.__cause__ is None and err.value.__suppress_context__

@@ -124,7 +124,7 @@ def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
     referenced = referenced_columns(source)
     extra = [c for c in opened.columns if c not in referenced]
     absent = [c for c in referenced if c not in opened.columns]
-    notes = ([f"ignored column(s) not in the spec: {', '.join(extra)}"] if extra else []) + (
+    notes = ([f"ignored column(s) not in the spec: {shown_columns(extra)}"] if extra else []) + (
         [f"column(s) of the spec not in the file, read as empty: {', '.join(absent)}"] if absent else [])
     return "; ".join(notes)
 

@@ -44,9 +44,10 @@ TYPE_FORMATS = {
 EMAIL_LIKE = r"""[^\s"'<>(),;:@\\]+(@|\\u0040|%40)[^\s"'<>(),;:@\\]+"""  # a `\` ends it: `\"` escapes a quote
 # The value after a personal key, whatever its shape: an array or object runs to the end of the line (its
 # inner keys are no boundary); anything else (string, cut-off string, bare words) up to the next key, which
-# is kept, or the end of the line. A second pass finds a repeated key that the first pass's match ran into;
-# it skips the values the first pass redacted, which hold a marker until both passes are done.
-VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s].*?|"?)(,\s*["'][^"']*["']\s*:|$)"""
+# is kept, or the end of the line. A key may be written `\"key\"` (JSON text held in a JSON string). A second
+# pass finds a repeated key that the first pass's match ran into; it skips the values the first pass
+# redacted, which hold a marker until both passes are done.
+VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s].*?|"?)(,\s*\\?["'][^"']*["']\s*:|$)"""
 REDACTING = '"\x01"'  # a redacted value between the passes: no data value starts with \x01 (JSON forbids it)
 
 
@@ -247,7 +248,8 @@ class _Compiler:
             redacted = "text"  # emails anywhere are redacted as the record is stored (sql/ingest/append.sql)
             for name in self.columns:
                 if self.pii_kind(name):
-                    key = f"({json_key_pattern(name)}|'{re.escape(name)}'|\\b{re.escape(name)}\\b)"  # JSON, Python, bare
+                    key = (f"({json_key_pattern(name)}|'{re.escape(name)}'|"  # JSON, Python,
+                           f'\\\\"{re.escape(name)}\\\\"|\\b{re.escape(name)}\\b)')  # JSON in a string, bare
                     # in any case, as the column is hashed under any spelling (`"MSISDN"` for `msisdn`)
                     pattern = self.bind("(?i)(" + key + r"\s*:\s*)" + VALUE_UP_TO_NEXT_KEY)
                     marked = self.bind(r"\1" + REDACTING + r"\4")

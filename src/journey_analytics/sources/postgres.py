@@ -59,6 +59,19 @@ def _without_secrets(message: str, uri: str) -> str:
     return message
 
 
+def _next_batch(reader: pa.RecordBatchReader, source: Source, uri: str, offset: int) -> pa.RecordBatch | None:
+    """The next batch, None at the end. The server may fail while it sends rows (say, a cast in `query` meets a
+    bad value); its message quotes that value, which may be personal, so quoted text is not shown."""
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
+    except Exception as exc:
+        message = re.sub(r'"[^"]*"', '"<redacted>"', _without_secrets(str(exc).splitlines()[0], uri))
+        raise SourceError(f"{describe(source)} ({source.name}): the server failed while sending the rows from row "
+                          f"{offset} on: {message}. Check `query` (or the table) on the server.") from None
+
+
 def describe(source: Source) -> str:
     """How the source shows in the manifest and messages (never the URI: it may hold a password)."""
     return f"postgres:{source.table}" if source.table else "postgres:query"
@@ -85,7 +98,7 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
     def batches() -> Iterator[pl.DataFrame]:
         offset = 1
         try:
-            for record_batch in reader:
+            while (record_batch := _next_batch(reader, source, uri, offset)) is not None:
                 try:
                     frame = as_text(pl.from_arrow(_storage(record_batch.select(kept))))
                 except (pl.exceptions.PolarsError, pa.ArrowException) as exc:

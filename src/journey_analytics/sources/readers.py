@@ -39,13 +39,19 @@ class Opened:
     batches: Iterator[pl.DataFrame]
 
 
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?")
+_DIGIT_RUN = re.compile(r"\d[\d ()./-]*\d")
+
+
 def shown_columns(names: list[str]) -> str:
-    """Column names for a message, with any that look like an email or a phone number redacted: a file
-    without its header row has data there."""
+    """Column names for a message, with any that hold an email or what may be a phone number (a run of 7 or more
+    digits, with spaces or punctuation between them, outside a date or time) redacted: a file without its header
+    row has data there."""
     def shown(name: str) -> str:
         if re.search(EMAIL_LIKE, name):
             return "<redacted email>"
-        return "<redacted>" if re.fullmatch(r"\s*(?:tel:)?\+?\(?[0-9][0-9 ()./-]{5,}[0-9]\s*", name, re.I) else name
+        runs = _DIGIT_RUN.findall(_DATE_TIME.sub(" ", name))
+        return "<redacted>" if any(sum(c.isdigit() for c in run) >= 7 for run in runs) else name
     return ", ".join(map(shown, names))
 
 
