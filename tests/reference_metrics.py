@@ -160,6 +160,7 @@ def funnel_customers(journeys_: dict[str, list[Touchpoint]], steps: tuple[str, .
         if attempt is None:
             continue
         start = attempt.start
+        latest_start = [e for e in events if step_of(e, step_numbers) == 1][-1]
         value = getattr(start, breakdown)
         rows[customer] = {
             "customer_id": customer,
@@ -167,8 +168,9 @@ def funnel_customers(journeys_: dict[str, list[Touchpoint]], steps: tuple[str, .
             "attempt_start_seq": start.event_seq,
             "deepest_step": attempt.level,
             "breakdown_value": "(none)" if value is None else value,
+            # not finished, and an attempt still open: the latest one, which may go deeper than the chosen one
             "is_in_progress": attempt.level < n_steps
-            and micros(start.occurred_at, as_of) < window_us,
+            and micros(latest_start.occurred_at, as_of) < window_us,
             "reached_at": [e.occurred_at for e in attempt.reached],
             "reached_seq": [e.event_seq for e in attempt.reached],
         }
@@ -209,7 +211,8 @@ def funnel_steps_table(customers: dict[str, dict], stages: tuple[str, ...]) -> l
 
 def funnel_breakdown(customers: dict[str, dict], stages: tuple[str, ...], top_n: int) -> list[dict]:
     counts = Counter(c["breakdown_value"] for c in customers.values())
-    ranked = sorted(counts, key=lambda v: (-counts[v], v))
+    # a value spelled `Other` is ranked last: shown under its name only when nothing is folded into `Other`
+    ranked = sorted(counts, key=lambda v: (v == "Other", -counts[v], v))
     kept = set(ranked[:top_n])
     groups: dict[str, list[dict]] = defaultdict(list)
     for c in customers.values():

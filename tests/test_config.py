@@ -132,6 +132,14 @@ def test_an_unset_goal_stage_that_is_not_a_stage_says_it_is_the_default(tmp_path
     assert "set paths.goal_stage to the stage that counts as converted" in message
 
 
+@pytest.mark.parametrize("name", ["converted", "unmapped"])
+def test_a_stage_cannot_take_a_name_the_marts_give_to_something_else(tmp_path, name):
+    # a stage `converted` would be one Sankey node with the terminal node of converted paths
+    message = _broken(tmp_path, lambda r: (r["stages"][2].update(name=name), r["paths"].update(goal_stage=name),
+                                           r["funnel"].pop("steps", None)))
+    assert f"stages: {name!r} cannot name a stage" in message and "rename the stage" in message
+
+
 def test_yaml_scalars_in_conditions_are_the_text_they_match(tmp_path):
     """`true` is the text 'true' (not Python's 'True'); `no`, `yes`, `off` stay text (YAML 1.2 booleans only);
     numbers and dates are the text they were written as (not 668 for `01234`)."""

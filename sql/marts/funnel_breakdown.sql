@@ -2,7 +2,8 @@
 -- Dimensions and values come from marts.funnel_customer_attributes (the configured attribute of the
 -- chosen attempt's step-1 touchpoint, e.g. first-touch channel; and the segment when configured).
 -- Per dimension, the top_n values by cohort customers (ties: value text) keep their name; all
--- others are summed into 'Other'. Every value gets a row for every step.
+-- others are summed into 'Other'. A value spelled 'Other' is ranked last, so it keeps its name only
+-- when nothing is folded, and is otherwise counted in that row. Every value gets a row for every step.
 with attributes as (
     select a.dimension, a.breakdown_value, c.deepest_step, c.is_in_progress
     from marts.funnel_customer_attributes as a
@@ -13,7 +14,10 @@ ranked_values as (
     select
         dimension,
         breakdown_value,
-        row_number() over (partition by dimension order by count(*) desc, breakdown_value) as value_rank
+        row_number() over (
+            partition by dimension
+            order by case when breakdown_value = 'Other' then 1 else 0 end, count(*) desc, breakdown_value
+        ) as value_rank
     from attributes
     group by dimension, breakdown_value
 ),

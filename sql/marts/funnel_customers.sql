@@ -1,8 +1,10 @@
 -- grain: one customer of the funnel cohort (a step-1 touchpoint at or before as_of); key: customer_id
 -- The chosen attempt per customer (see funnel_customer_steps): its start, deepest step, reach time
 -- of every step reached (reached_at[k] = step k, k = 1 .. deepest_step), the breakdown value taken
--- from the attempt's step-1 touchpoint, and whether the customer is still in progress (not at the
--- last step and the attempt's window still open at as_of: start + window > as_of).
+-- from the attempt's step-1 touchpoint, and whether the customer is still in progress: not at the
+-- last step, and some attempt's window still open at as_of (start + window > as_of). That is the
+-- latest attempt's, which may not be the chosen one: an older attempt can be deeper, and the latest
+-- can still go deeper than it.
 with steps as (
     select customer_id, step, event_seq, reached_at
     from marts.funnel_customer_steps
@@ -18,6 +20,16 @@ per_customer as (
         array_sort(list(reached_at)) as reached_at
     from steps
     group by customer_id
+),
+
+latest_start as (
+    -- the latest step-1 touchpoint: the start of the customer's latest attempt
+    select t.customer_id, max(t.occurred_at) as started_at
+    from core.touchpoints as t
+    join marts.funnel_stages as f
+        on f.stage_index = t.stage_index and f.step = 1
+    where t.occurred_at <= $as_of
+    group by t.customer_id
 ),
 
 last_step as (
@@ -41,11 +53,13 @@ select
         '(none)'
     ) as breakdown_value,
     p.deepest_step < l.n_steps
-        and date_diff('microsecond', p.attempt_started_at, $as_of) < cast($window_s as double) * 1000000
+        and date_diff('microsecond', ls.started_at, $as_of) < cast($window_s as double) * 1000000
         as is_in_progress,
     p.reached_at
 from per_customer as p
 cross join last_step as l
+join latest_start as ls
+    on ls.customer_id = p.customer_id
 join marts.funnel_stages as s
     on s.step = p.deepest_step
 join core.touchpoints as t

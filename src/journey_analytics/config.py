@@ -262,6 +262,13 @@ class StageRule(_Model):
     properties: dict[str, Condition] = Field(default_factory=dict)
 
 
+# Labels the marts give that a stage name would be mistaken for.
+RESERVED_STAGES = {
+    "unmapped": "is the stage of events that no rule maps",
+    "converted": "is the last node of a path that reached paths.goal_stage",
+}
+
+
 class Stage(_Model):
     name: Annotated[str, Field(pattern=NAME)]
     rules: tuple[StageRule, ...] = ()
@@ -354,6 +361,9 @@ class Config(_Model):
             problems.append(f"sources: the name {dup!r} is used twice; source names must be unique")
         if len(set(stage_names)) != len(stage_names):
             problems.append("stages: stage names must be unique")
+        for reserved, meaning in RESERVED_STAGES.items():
+            if reserved in stage_names:
+                problems.append(f"stages: {reserved!r} cannot name a stage: it {meaning}; rename the stage")
         steps = self.funnel.steps or ()
         for step in steps:
             if step not in stage_names:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from journey_analytics import sqlfiles
 from journey_analytics.metrics import AUDITS, MARTS, AuditError, MetricSettings, build_marts, run_audits
 from tests import reference_metrics as ref
-from tests.metrics.support import assert_rows_equal, build, fetch
+from tests.metrics.support import assert_rows_equal, build, fetch, write_touchpoints
 
 GOLDEN = Path(__file__).parent / "golden"
 UTC = dt.timezone.utc
@@ -284,3 +284,40 @@ def test_nearest_rank_at_exact_multiples() -> None:
     awareness = [r for r in fetch(con, "marts.time_in_stage") if r["stage"] == "awareness"][0]
     assert (awareness["median_s"], awareness["p75_s"], awareness["p90_s"], awareness["km_median_s"]) == (
         5 * 3600.0, 8 * 3600.0, 9 * 3600.0, 5 * 3600.0)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_customer_whose_latest_attempt_is_open_is_in_progress_even_when_an_older_one_went_deeper(fast) -> None:
+    """W = 7 d, as of Mar 20. x: awareness Mar 1, consideration Mar 2, awareness Mar 15. The chosen attempt
+    (Mar 1, depth 2) closed on Mar 8, but the Mar 15 attempt is open until Mar 22 and can still reach purchase
+    (it does on Mar 21), so x is in progress before purchase, not dropped. y: the same without Mar 15: dropped."""
+    at = lambda day: dt.datetime(2024, 3, day, tzinfo=UTC)  # noqa: E731
+    touchpoints = [ref.Touchpoint("x", 1, at(1), "awareness", 1), ref.Touchpoint("x", 2, at(2), "consideration", 2),
+                   ref.Touchpoint("x", 3, at(15), "awareness", 1),
+                   ref.Touchpoint("y", 1, at(1), "awareness", 1), ref.Touchpoint("y", 2, at(2), "consideration", 2)]
+    build_touchpoints = [*touchpoints, ref.Touchpoint("x", 4, at(21), "consideration", 2)]
+    con = duckdb.connect()
+    s = MetricSettings(stages=STAGES[:3], window_days=7)
+    write_touchpoints(con, build_touchpoints)
+    build_marts(con, s, at(20), fast=fast)  # the Mar 21 event is after as_of: not seen
+    customers = {r["customer_id"]: r for r in fetch(con, "marts.funnel_customers")}
+    assert {c: (r["attempt_started_at"], r["deepest_step"], r["is_in_progress"]) for c, r in customers.items()} == {
+        "x": (at(1), 2, True), "y": (at(1), 2, False)}
+    step3 = [r for r in fetch(con, "marts.funnel_steps") if r["step"] == 3][0]
+    assert (step3["reached"], step3["in_progress"], step3["dropped"]) == (0, 1, 1)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_breakdown_value_spelled_other_is_never_a_second_other_row(fast) -> None:
+    """top_n = 2. Channel values: Other (3 customers), A (2), B, C, null (1 each). A real `Other` is ranked
+    last: A and (none) keep their names (ties: text order), B, C and the real Other are the Other row (5).
+    With top_n = 8 nothing is folded and the real Other keeps its name."""
+    values = ["Other"] * 3 + ["A"] * 2 + ["B", "C", None]
+    touchpoints = [ref.Touchpoint(f"c{i}", 1, BASE, "awareness", 1, channel=v) for i, v in enumerate(values)]
+    for top_n, expected in ((2, {"A": 2, "(none)": 1, "Other": 5}),
+                            (8, {"Other": 3, "A": 2, "B": 1, "C": 1, "(none)": 1})):
+        con = duckdb.connect()
+        write_touchpoints(con, touchpoints)
+        build_marts(con, MetricSettings(stages=STAGES[:3], top_n=top_n), BASE + dt.timedelta(days=1), fast=fast)
+        rows = [r for r in fetch(con, "marts.funnel_breakdown") if r["step"] == 1 and r["dimension"] == "channel"]
+        assert {r["breakdown_value"]: r["reached"] for r in rows} == expected

@@ -18,7 +18,7 @@ select
         '(none)'
     ) as breakdown_value,
     f.deepest_step < l.n_steps
-        and (epoch_us($as_of) - epoch_us(f.reached_at[1])) < cast($window_s as double) * 1000000
+        and (epoch_us($as_of) - epoch_us(f.latest_start_at)) < cast($window_s as double) * 1000000
         as is_in_progress,
     f.reached_at
 from funnel_scan as f

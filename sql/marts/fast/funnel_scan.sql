@@ -63,7 +63,7 @@ chains as (
     -- each attempt's greedy chain: step k is the first step-k touchpoint after its step k-1
     -- touchpoint, if less than the window after the attempt's start
     select
-        customer_id, seq, ts,
+        customer_id, seq, ts, starts,
         list_transform(
             starts,
             lambda s: list_reduce(
@@ -88,9 +88,11 @@ chains as (
 ),
 
 chosen as (
-    -- the deepest chain, the latest-started on ties (chains are in start order)
+    -- the deepest chain, the latest-started on ties (chains are in start order); and the start of the
+    -- latest attempt (the last step-1 touchpoint is always worth following), which decides whether
+    -- the customer is still in progress
     select
-        customer_id, seq, ts,
+        customer_id, seq, ts, ts[starts[len(starts)]] as latest_start_at,
         chains[len(chains) + 1 - list_position(list_reverse(list_transform(chains, lambda c: len(c))),
                                                list_max(list_transform(chains, lambda c: len(c))))] as chain
     from chains
@@ -99,6 +101,7 @@ chosen as (
 select
     customer_id,
     cast(len(chain) as integer) as deepest_step,
+    latest_start_at,
     list_transform(chain, lambda p: seq[p]) as reached_seq,
     list_transform(chain, lambda p: ts[p]) as reached_at
 from chosen
