@@ -1,6 +1,6 @@
 -- grain: one funnel step for one value of one breakdown dimension; key: (dimension, breakdown_value, step)
 -- Dimensions and values come from marts.funnel_customer_attributes (the configured attribute of the
--- chosen attempt's step-1 touchpoint, e.g. first-touch channel; and the segment when configured).
+-- chosen attempt's step-1 touchpoint, e.g. its channel; and the segment when configured).
 -- Per dimension, the top_n values by cohort customers (ties: value text) keep their name; all
 -- others are summed into 'Other'. A value spelled 'Other' is ranked last, so it keeps its name only
 -- when nothing is folded, and is otherwise counted in that row. Every value gets a row for every step.

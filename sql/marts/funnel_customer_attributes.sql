@@ -1,6 +1,6 @@
 -- grain: one funnel customer and one breakdown dimension; key: (customer_id, dimension)
 -- The values the funnel is broken down by: the configured touchpoint attribute of the chosen
--- attempt's step-1 touchpoint (dimension = $breakdown, e.g. first-touch channel), and, when
+-- attempt's step-1 touchpoint (dimension = $breakdown, e.g. its channel), and, when
 -- $segment_property is set, the customer's segment (persona): the latest non-empty value of that
 -- event property among the customer's touchpoints ('(none)' when no event carries one).
 with segment_values as (
