@@ -5,13 +5,15 @@ a byte order mark, and re-reads. Every expected value is written out by hand."""
 from __future__ import annotations
 
 import gzip
+import os
+import time
 import json
 from datetime import datetime, timezone
 
 import duckdb
 import pytest
 
-from journey_analytics.ingest import ingest_source
+from journey_analytics.ingest import WRITING_SECONDS, ingest_source
 from journey_analytics.ingest.check import check_source
 from journey_analytics.sources.mapping import pii_sql
 from journey_analytics.sources.readers import SourceError
@@ -580,6 +582,31 @@ def test_a_column_named_like_a_sql_parameter_is_read_as_a_column(tmp_path):
         (raw,) = con.execute("select raw_record from ingest.quarantine").fetchone()
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
     assert json.loads(props) == {"amount": None, "$p0": "a", "x$p2": "b"} and json.loads(raw)["$p0"] == "c"
+
+
+def test_a_file_whose_last_line_is_being_written_is_left_for_the_next_run(tmp_path):
+    path = tmp_path / "crm.csv"
+    path.write_text(HEADER + "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,12\nk2,2026-06-01 11:00:00,order_placed,ct-1,,,smb,15")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
+    with connect(config.warehouse_path) as con:
+        held = _ingest(config, con)
+        assert (held.rows_read, held.skipped) == (0, False) and "its last line has no line end" in held.note
+        assert con.execute("select count(*) from ingest.manifest").fetchone() == (0,)
+        with path.open("a") as fh:  # the writer finishes the line: the next run reads the whole file
+            fh.write(".84\n")
+        done = _ingest(config, con, run_id="r2")
+        amounts = con.execute("select properties->>'amount' from core.events order by event_id").fetchall()
+    assert (done.rows_loaded, done.note, amounts) == (2, "", [("12",), ("15.84",)])
+
+
+def test_a_file_without_a_last_line_end_that_has_not_changed_for_a_while_is_read(tmp_path):
+    path = tmp_path / "crm.csv"
+    path.write_text(HEADER + "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,12")
+    old = time.time() - WRITING_SECONDS
+    os.utime(path, (old, old))
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 1
 
 
 def test_a_rejected_row_never_shows_an_email_whichever_column_holds_it(tmp_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 
 from journey_analytics.cli import main
 from journey_analytics.config import memory_bytes
-from journey_analytics.ingest import INGEST_MEMORY, ingest_source
+from journey_analytics.ingest import INGEST_MEMORY, WRITING_SECONDS, ingest_source
 from journey_analytics.ingest.check import check_source
 from journey_analytics.ingest.reset import reset_source
 from journey_analytics.sources.mapping import spec_fingerprint
@@ -264,6 +266,7 @@ def test_reset_refuses_when_reading_again_might_not_bring_rows_back_unless_force
         _write_web(tmp_path, [WEB_LINES[0] | {"event": "ad_clicked"}] + WEB_LINES[1:])
     elif change == "last_line_extended":  # the first bytes are the file read, but its unterminated last line grew
         web.write_text(web.read_text().rstrip("\n"))
+        os.utime(web, (time.time() - WRITING_SECONDS,) * 2)  # unchanged for a while: not taken as being written
         con = connect(config.warehouse_path)
         con.execute("delete from core.event_identifiers; delete from core.events; delete from ingest.manifest")
         _ingest_all(config, con, run_id="r2")

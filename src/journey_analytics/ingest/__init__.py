@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,6 +44,10 @@ INGEST_MEMORY = "256MB"
 # with more memory: a row takes 15-25 times its size while mapped (one of 20 MB fits in 512MB).
 SLICE_BYTES = 16_000_000
 WIDE_INGEST_MEMORY = "1GB"
+# A file whose last line has no line end and that changed less than this long ago is taken as still being
+# written and left for the next run: read now, its cut-off last row would load as it is, and the completed
+# row would then be quarantined as a duplicate of it.
+WRITING_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,7 @@ class Unit:
     size_bytes: int | None
     fingerprint: str | None  # content hash known before reading (files); None: always read
     open: Callable[[], Opened]
+    writing: str = ""  # why the file looks still being written ("": it does not)
 
 
 def _sha256(path: Path) -> str:
@@ -96,7 +103,23 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
         except OSError as exc:
             raise SourceError(f"{shown}: cannot be read ({exc.strerror}). Check the file's permissions.") from exc
         yield Unit(shown, f.stat().st_size, fingerprint,
-                   lambda f=f: open_file(f, source.format, batch_rows, referenced_columns(source), source.delimiter))
+                   lambda f=f: open_file(f, source.format, batch_rows, referenced_columns(source), source.delimiter),
+                   "" if source.format == "parquet" else _still_being_written(f))
+
+
+def _still_being_written(path: Path) -> str:
+    """Why a text file looks still being written: its last line has no line end and it changed moments ago."""
+    if path.suffix == ".gz" or path.stat().st_size == 0:
+        return ""
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        if fh.read(1) in (b"\n", b"\r"):
+            return ""
+    age = time.time() - path.stat().st_mtime
+    if age >= WRITING_SECONDS:
+        return ""
+    return (f"its last line has no line end and it changed {max(age, 0):.0f} s ago, as a file still being written "
+            "does: left for the next run (write files under another name and rename them when complete)")
 
 
 def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
@@ -166,6 +189,8 @@ def ingest_unit(
     stale = read_under_earlier_spec(con, config, source, unit)
     if read_before(con, source, unit):
         return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True, note=stale)
+    if unit.writing:  # not in the manifest, so the next run reads it
+        return FileResult(source.name, unit.shown, 0, 0, 0, 0, note=unit.writing)
 
     params = dict(
         source=source.name, source_kind=source.kind, source_priority=config.source_priority(source),
