@@ -59,7 +59,9 @@ def _backfill(args: argparse.Namespace) -> int:
         with local_api():
             backfill(args.start, args.end, args.config)
     except (SourcesFailed, AuditError, ReportNotWritten) as exc:
-        print(f"backfill: {exc}", file=sys.stderr)
+        night = getattr(exc, "night", None)
+        failed = f"the night as of {night:%Y-%m-%d %H:%M} UTC failed (the nights before it are built): " if night else ""
+        print(f"backfill: {failed}{exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -161,7 +161,7 @@ def render_report(wh: Warehouse, config: Config, run: Run) -> Path:
         raise ReportNotWritten(
             f"{exc.filename or config.reports_path}: the report of run {run.run_id} could not be written "
             f"({exc.strerror or exc}), though its marts are published. Free space or fix the folder, then run "
-            "again: it reads nothing new and rebuilds the same marts, then writes the report.") from None
+            "again: it rebuilds the marts as of its own time and writes their report.") from None
 
 
 @flow(name="journey-nightly")
@@ -223,4 +223,11 @@ def backfill(start: date, end: date, config_path: str = "journey.yaml") -> list[
     if days < 1:
         raise ValueError(f"backfill: --to {end} is before --from {start}")
     nights = [datetime.combine(start + timedelta(days=d), time(0), tzinfo=timezone.utc) for d in range(days)]
-    return [nightly(config_path=config_path, as_of=night) for night in nights]
+    summaries = []
+    for night in nights:
+        try:
+            summaries.append(nightly(config_path=config_path, as_of=night))
+        except Exception as exc:
+            exc.night = night  # which night failed, for the command's message
+            raise
+    return summaries

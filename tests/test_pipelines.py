@@ -111,7 +111,8 @@ def test_backfill_stops_at_a_failed_night_and_exits_1_with_one_line(sample_copy)
                            "--config", str(config_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith(
-        "backfill: source(s) failed, so the marts and report stay as the previous run published them: "
+        "backfill: the night as of 2026-08-01 00:00 UTC failed (the nights before it are built): "
+        "source(s) failed, so the marts and report stay as the previous run published them: "
         "crm: data/sample/crm/late.csv: required column(s)")
     assert "Traceback" not in done.stdout + done.stderr
     assert done.stdout.count("[ingest 1/3]") == 1  # the first night failed: no second night ran
