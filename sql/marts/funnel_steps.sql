@@ -1,6 +1,7 @@
 -- grain: one funnel step (a row of marts.funnel_stages); key: step
 -- reached(k): cohort customers whose chosen attempt reached step k. in_progress(k): customers at
--- step k-1 still in progress (their latest attempt's window open); dropped(k) = reached(k-1) - reached(k) - in_progress(k).
+-- step k-1 still in progress (their latest attempt's window open);
+-- dropped(k) = reached(k-1) - reached(k) - in_progress(k).
 -- Step 1 has no previous step: in_progress, dropped and conversion_from_previous are null there.
 -- Times are seconds from step k-1 to step k of the chosen attempt; percentiles are nearest-rank.
 with customers as (

@@ -586,7 +586,8 @@ def test_a_column_named_like_a_sql_parameter_is_read_as_a_column(tmp_path):
 
 def test_a_file_whose_last_line_is_being_written_is_left_for_the_next_run(tmp_path):
     path = tmp_path / "crm.csv"
-    path.write_text(HEADER + "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,12\nk2,2026-06-01 11:00:00,order_placed,ct-1,,,smb,15")
+    path.write_text(HEADER + "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,12\n"
+                             "k2,2026-06-01 11:00:00,order_placed,ct-1,,,smb,15")
     config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
     with connect(config.warehouse_path) as con:
         held = _ingest(config, con)
