@@ -42,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
                      "the nightly run covers the rest")
     try:
         config = load_config(args.config)  # fail fast, before Prefect starts
-        ready_to_run(config)
-        prefect_defaults(config.base_dir)
-        return interruptible(lambda: _backfill(args), "backfill")
-    except (ConfigError, WarehouseError) as exc:  # also when a notebook takes the warehouse between nights
+        with ready_to_run(config):  # held until the last night is done
+            prefect_defaults(config.base_dir)
+            return interruptible(lambda: _backfill(args), "backfill")
+    except (ConfigError, WarehouseError) as exc:
         print(f"backfill: {exc}", file=sys.stderr)
         return 2
 

@@ -9,7 +9,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from journey_analytics.cli import main
+from journey_analytics.cli import main, ready_to_run
+from journey_analytics.config import load_config
+from journey_analytics.warehouse import connect
 from tests.helpers import source_paths, write_config
 from tests.ingest.test_ingest import CRM_CSV, WEB_LINES, _write_web
 
@@ -280,6 +282,19 @@ def test_a_backfill_while_the_warehouse_is_held_exits_2_with_one_line(held, fold
                            "--config", str(folder / "journey.yaml")], capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stderr) == (2, f"backfill: {held} {BUSY}. Wait for it to finish or close it, "
                                                  "then run again.\n")
+
+
+def test_a_run_holds_the_warehouse_from_its_first_check_so_nothing_takes_it_while_prefect_starts(folder):
+    """A notebook opened a few seconds after `journey run` started used to take the warehouse while Prefect's
+    server started (~25 s), and the scheduled run was lost."""
+    config = load_config(folder / "journey.yaml")
+    other = [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1], read_only=True).close()",
+             str(config.warehouse_path)]
+    with ready_to_run(config):
+        refused = subprocess.run(other, capture_output=True, text=True, timeout=60)
+        connect(config.warehouse_path, memory_limit=config.memory_limit).close()  # the run's own connections
+    assert refused.returncode != 0 and "lock" in refused.stderr.lower()
+    assert subprocess.run(other, capture_output=True, text=True, timeout=60).returncode == 0  # released after
 
 
 def test_sources_check_while_the_warehouse_is_held_says_so(held, folder, capsys):

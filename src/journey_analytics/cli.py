@@ -13,6 +13,8 @@ import argparse
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,25 +34,37 @@ def prefect_defaults(base_dir: Path) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
-def ready_to_run(config: Config) -> None:
+@contextmanager
+def ready_to_run(config: Config) -> Iterator[None]:
     """Fail at once, before Prefect's server starts (~25 s) and not after the marts are rebuilt, when a run
-    could not finish: the warehouse is busy or cannot be opened, or a folder it writes to is not writable."""
-    connect(config.warehouse_path, memory_limit=config.memory_limit).close()
-    folders = [(config.warehouse_path.parent, "`warehouse`'s folder (DuckDB writes its .wal file next to it)"),
-               (config.reports_path, "`reports_dir`")]
-    for folder, what in folders:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"{folder}: {what} cannot be created ({exc.strerror}); check journey.yaml") from None
-        if not os.access(folder, os.W_OK):
-            raise ConfigError(f"{folder}: {what} is not writable by the user running journey; make it writable "
-                              "or point journey.yaml elsewhere")
+    could not finish: the warehouse is busy or cannot be opened, or a folder it writes to is not writable.
+    Then hold the warehouse open until the run ends, so that no other process (a second run, a notebook)
+    takes it while Prefect starts or between the nights of a backfill; the run's own connections, in this
+    process, share it."""
+    held = connect(config.warehouse_path, memory_limit=config.memory_limit)
+    try:
+        folders = [(config.warehouse_path.parent, "`warehouse`'s folder (DuckDB writes its .wal file next to it)"),
+                   (config.reports_path, "`reports_dir`")]
+        for folder, what in folders:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"{folder}: {what} cannot be created ({exc.strerror}); check journey.yaml") from None
+            if not os.access(folder, os.W_OK):
+                raise ConfigError(f"{folder}: {what} is not writable by the user running journey; make it writable "
+                                  "or point journey.yaml elsewhere")
+        yield
+    finally:
+        held.close()
 
 
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # fail fast, before Prefect starts
-    ready_to_run(config)
+    with ready_to_run(config):
+        return _run_held(args, config)
+
+
+def _run_held(args: argparse.Namespace, config: Config) -> int:
     prefect_defaults(config.base_dir)
     from journey_analytics.metrics import AuditError
     from pipelines.local_api import local_api
