@@ -371,19 +371,30 @@ def test_a_file_column_named_like_an_internal_one_is_data_like_any_other(tmp_pat
 
 # --- re-reads and checks ----------------------------------------------------------------------------
 
-def test_the_quarantine_records_every_read_as_the_manifest_counts_it(tmp_path):
-    """A changed file is read whole again: its bad rows are quarantined again under the new run, so the
-    quarantine and the manifest (and the report panels built on each) agree on every total."""
-    body = "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\nk2,not a time,lead_created,ct-1,,,smb,\n"
+def test_a_file_read_again_quarantines_only_its_new_bad_rows(tmp_path):
+    """A changed file is read whole again. Its bad rows that an earlier read quarantined count as deduplicated,
+    so a run's quarantine counts are the rows new to it (an append-only log used to have all its old bad rows
+    counted again every night), and the quarantine and the manifest agree on every total. Identical bad
+    lines count as many times as they occur: a third copy of a line quarantined twice is new."""
+    bad = "k2,not a time,lead_created,ct-1,,,smb,\n"
+    body = "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n" + bad + bad
     config = _crm(tmp_path, body)
     with connect(config.warehouse_path) as con:
-        _ingest(config, con)
-        (tmp_path / "crm.csv").write_text(HEADER + body + "k3,2026-06-02 10:00:00,lead_created,ct-1,,,smb,\n")
+        first = _ingest(config, con)
+        assert (first.rows_loaded, first.rows_deduplicated, first.rows_quarantined) == (1, 0, 2)
+        (tmp_path / "crm.csv").write_text(HEADER + body + "k3,2026-06-02 10:00:00,lead_created,ct-1,,,smb,\n" + bad
+                                          + "k4,2026-06-03,lead_created,,,,smb,\n")
         again = _ingest(config, con, run_id="r2")
-        assert (again.rows_loaded, again.rows_deduplicated, again.rows_quarantined) == (1, 1, 1)
+        assert (again.rows_loaded, again.rows_deduplicated, again.rows_quarantined) == (1, 3, 2)
+        assert dict(again.reasons) == {"unparsable_timestamp": 1, "missing_identifier": 1}
         assert sorted(con.execute("select run_id, line, reason from ingest.quarantine").fetchall()) == [
-            ("r1", 3, "unparsable_timestamp"), ("r2", 3, "unparsable_timestamp")]
-        assert con.execute("select sum(rows_quarantined) from ingest.manifest").fetchall() == [(2,)]
+            ("r1", 3, "unparsable_timestamp"), ("r1", 4, "unparsable_timestamp"),
+            ("r2", 6, "unparsable_timestamp"), ("r2", 7, "missing_identifier")]
+        assert con.execute("select sum(rows_quarantined) from ingest.manifest").fetchall() == [(4,)]
+    with (tmp_path / "crm.csv").open("a") as fh:
+        fh.write("k5,2026-06-04 10:00:00,lead_created,ct-1,,,smb,\n")
+    (checked,) = check_source(config, config.sources[0]).files  # counts as a run would: one new row
+    assert (checked.rows_loaded, checked.rows_deduplicated, checked.rows_quarantined) == (1, 6, 0)
 
 
 def test_check_counts_bad_rows_by_reason_and_fails_a_source_that_would_refuse_them(tmp_path):

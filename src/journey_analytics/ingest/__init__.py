@@ -206,6 +206,7 @@ def ingest_unit(
     other_case: Counter[str] = Counter()  # JSON lines: lines writing a personal key only in another case
     spelled: dict[str, str] = {}  # ... and how one of them writes it
     digest = hashlib.sha256()
+    con.execute("create or replace temp table file_rejects (reason varchar, raw_record varchar, seen bigint)")
     with transaction(con):
         for frame in (part for batch in opened.batches for part in batch.iter_slices(slice_rows or BATCH_ROWS)):
             if unit.fingerprint is None:
@@ -224,15 +225,15 @@ def ingest_unit(
                 con.execute(f"create or replace temp table rejected as {mapping.records}",
                             mapping.bind(mapping.records))
                 con.unregister("raw")
-                batch_counts = dict(con.execute("select outcome, count(*) from classified group by all").fetchall())
-                if batch_counts.get("timestamp_without_zone"):
-                    line = con.execute("select min(line) from classified where outcome = 'timestamp_without_zone'"
-                                       ).fetchall()[0][0]
+                if line := con.execute("select min(line) from classified where outcome = 'timestamp_without_zone'"
+                                       ).fetchall()[0][0]:
                     raise SourceError(
                         f"{unit.shown}: timestamps carry no UTC offset (first at line {line}) and source "
                         f"{source.name!r} declares no timezone. Add `timezone: <IANA zone>` to the source in the "
                         "config."
                     )
+                sqlfiles.run_script(con, "ingest/known_rejects", **params)
+                batch_counts = dict(con.execute("select outcome, count(*) from classified group by all").fetchall())
                 sqlfiles.run_script(con, "ingest/append", **params)
             except duckdb.OutOfMemoryException as exc:  # any of the batch's work, appending included
                 raise _TooWide(frame.estimated_size() / max(frame.height, 1), frame[LINE][0]) from exc

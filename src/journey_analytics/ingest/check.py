@@ -38,7 +38,7 @@ class CheckResult:
 
 
 def _scratch(config: Config, source: Source, path: Path) -> tuple[duckdb.DuckDBPyConnection, bool]:
-    """A scratch warehouse at `path` holding the source's events and manifest rows, and whether they were
+    """A scratch warehouse at `path` holding the source's events, manifest and quarantine rows, and whether they were
     dropped again because they were read under an earlier spec (so the counts judge the new spec)."""
     # a file, not :memory:, so that its tables are evicted to it (and temp files beside it) as a run's are,
     # not held in RAM or spilled into the working directory, and the run's memory caps apply (_check_files)
@@ -51,6 +51,8 @@ def _scratch(config: Config, source: Source, path: Path) -> tuple[duckdb.DuckDBP
         con.execute("insert into core.events select * from warehouse.core.events where source = ?", [source.name])
         con.execute("insert into ingest.manifest by name select * from warehouse.ingest.manifest where source = ?",
                     [source.name])
+        con.execute("insert into ingest.quarantine by name select * from warehouse.ingest.quarantine where source = ?",
+                    [source.name])  # bad rows a file held before are not counted again
         con.execute("detach warehouse")
         migrate(con)
         if con.execute("select count(*) from ingest.manifest where source = ? and spec_sha256 <> ?",
@@ -87,6 +89,8 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
         with memory_cap(con, INGEST_MEMORY, config.memory_limit):  # as ingest_source reads: wide rows fail alike
             for unit in units(config, source):
                 skipped = read_before(con, source, unit)  # a run would skip it
+                if skipped:  # evaluated whole, as new: its bad rows are counted by reason, not as known
+                    con.execute("delete from ingest.quarantine where source = ? and path = ?", [source.name, unit.shown])
                 unseen = Unit(unit.shown, unit.size_bytes, None, unit.open)  # evaluate even files already read
                 checked = ingest_fitting(con, config, counted, unseen, run_id="check", now=now)
                 result.files.append(replace(checked, skipped=skipped))

@@ -245,7 +245,7 @@ class _Compiler:
         kept = self.columns if self.jsonl else [c for c in self.file_columns if c in self.columns]
         record = self.json_object(kept, self.value)
         if self.jsonl:
-            redacted = "text"  # emails anywhere are redacted as the record is stored (sql/ingest/append.sql)
+            redacted = "text"  # emails anywhere are redacted as the record is stored (sql/ingest/known_rejects.sql)
             for name in self.columns:
                 if self.pii_kind(name):
                     key = (f"({json_key_pattern(name)}|'{re.escape(name)}'|"  # JSON, Python,
