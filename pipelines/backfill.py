@@ -60,7 +60,8 @@ def _backfill(args: argparse.Namespace) -> int:
             backfill(args.start, args.end, args.config)
     except (SourcesFailed, AuditError, ReportNotWritten) as exc:
         night = getattr(exc, "night", None)
-        failed = f"the night as of {night:%Y-%m-%d %H:%M} UTC failed (the nights before it are built): " if night else ""
+        failed = (f"the night as of {night:%Y-%m-%d %H:%M} UTC failed (the nights before it are built): "
+                  if night else "")
         print(f"backfill: {failed}{exc}", file=sys.stderr)
         return 1
     return 0

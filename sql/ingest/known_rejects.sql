@@ -4,7 +4,7 @@
 -- so the quarantine holds each bad row of a file once and a run counts only the bad rows new to it.
 -- Rows match by reason and stored record, as multisets: the n-th occurrence in this read (in line order,
 -- over the file's batches so far, counted in temp table `file_rejects`) is known when earlier reads of
--- the file kept at least n of them.
+-- the file kept at least n of them. Under on_bad_row: fail no bad row is known: a file with any is refused.
 
 -- anything shaped like an email is redacted from what a rejected row shows, whichever column held it (a
 -- row whose values shifted, a timestamp column holding an address, a line that is not JSON)
@@ -22,7 +22,7 @@ create or replace temp table known_rejects as
 with earlier as (
     select reason, raw_record, count(*) as kept
     from ingest.quarantine
-    where source = $source and path = $path and run_id <> $run_id
+    where source = $source and path = $path and run_id <> $run_id and $on_bad_row = 'quarantine'
     group by reason, raw_record
 ),
 

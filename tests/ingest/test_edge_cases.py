@@ -397,6 +397,34 @@ def test_a_file_read_again_quarantines_only_its_new_bad_rows(tmp_path):
     assert (checked.rows_loaded, checked.rows_deduplicated, checked.rows_quarantined) == (1, 6, 0)
 
 
+def test_known_bad_rows_are_counted_across_the_batches_of_a_file(tmp_path):
+    """Two rows a batch: the copies of one bad line fall in different batches of each read."""
+    bad = "k2,not a time,lead_created,ct-1,,,smb,\n"
+    body = "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n" + bad + bad
+    config = _crm(tmp_path, body)
+    with connect(config.warehouse_path) as con:
+        (first,) = ingest_source(con, config, config.sources[0], run_id="r1", now=NOW, batch_rows=2)
+        (tmp_path / "crm.csv").write_text(HEADER + body + "k3,2026-06-02 10:00:00,lead_created,ct-1,,,smb,\n" + bad)
+        (again,) = ingest_source(con, config, config.sources[0], run_id="r2", now=NOW, batch_rows=2)
+        lines = con.execute("select run_id, line from ingest.quarantine order by line").fetchall()
+    assert (first.rows_loaded, first.rows_quarantined) == (1, 2)
+    assert (again.rows_loaded, again.rows_deduplicated, again.rows_quarantined) == (1, 3, 1)
+    assert lines == [("r1", 3), ("r1", 4), ("r2", 6)]
+
+
+def test_under_on_bad_row_fail_a_bad_row_quarantined_before_still_refuses_the_file(tmp_path):
+    body = "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\nk2,not a time,lead_created,ct-1,,,smb,\n"
+    config = _crm(tmp_path, body)
+    with connect(config.warehouse_path) as con:
+        _ingest(config, con)  # read once with on_bad_row: quarantine
+    (tmp_path / "crm.csv").write_text(HEADER + body + "k3,2026-06-02 10:00:00,lead_created,ct-1,,,smb,\n")
+    strict = write_config(tmp_path, sources=[source_paths(tmp_path, crm="crm.csv")[0] | {"on_bad_row": "fail"}])
+    checked = check_source(strict, strict.sources[0])
+    assert checked.error and "1 bad row(s)" in checked.error
+    with connect(strict.warehouse_path) as con, pytest.raises(SourceError, match="1 bad row"):
+        _ingest(strict, con, run_id="r2")
+
+
 def test_check_counts_bad_rows_by_reason_and_fails_a_source_that_would_refuse_them(tmp_path):
     config = _crm(tmp_path, "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\nk2,not a time,lead_created,ct-1,,,smb,\n",
                   on_bad_row="fail")
@@ -532,6 +560,7 @@ def test_a_file_of_nothing_but_a_bom_or_blank_lines_reads_as_empty_and_the_next_
     with connect(config.warehouse_path) as con:
         results = ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
         assert [(r.rows_read, r.rows_loaded, r.rows_quarantined) for r in results] == [(0, 0, 0), (1, 1, 0)]
+        assert "being written" not in results[0].note  # read, not left for the next run
 
 
 def test_a_csv_with_carriage_returns_alone_for_line_ends_says_so(tmp_path):
@@ -571,18 +600,20 @@ def test_a_csv_without_its_header_row_is_refused_without_showing_its_personal_da
 
 
 def test_extra_columns_that_hold_personal_data_are_redacted_in_the_note(tmp_path):
-    (tmp_path / "crm.csv").write_text(HEADER.strip() + ",alice@header.example,+44 20 7946 0000,(+44) 20 7946 0958 ext 12"
-                                      ",region\nk1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,,,,eu\n")
+    extra = ",alice@header.example,+44 20 7946 0000,(+44) 20 7946 0958 ext 12,0049-30-1234567,region"
+    row = "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,,,,,eu\n"
+    (tmp_path / "crm.csv").write_text(HEADER.strip() + extra + "\n" + row)
     config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
     with connect(config.warehouse_path) as con:
         result = _ingest(config, con)
         (stored,) = con.execute("select note from ingest.manifest").fetchone()
-    expected = "ignored column(s) not in the spec: <redacted email>, <redacted>, <redacted>, region"
+    expected = "ignored column(s) not in the spec: <redacted email>, <redacted>, <redacted>, <redacted>, region"
     assert result.note == expected and stored == expected
 
 
 def test_a_column_named_like_a_sql_parameter_is_read_as_a_column(tmp_path):
-    (tmp_path / "crm.csv").write_text(HEADER.strip() + ",$p0,x$p2\nk1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,a,b\n"
+    (tmp_path / "crm.csv").write_text(HEADER.strip() + ",$p0,x$p2\n"
+                                      "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,a,b\n"
                                       "k2,not a time,lead_created,ct-1,,,smb,,c,d\n")
     sources = source_paths(tmp_path, crm="crm.csv")
     sources[0]["properties"] = ["amount", "$p0", "x$p2"]

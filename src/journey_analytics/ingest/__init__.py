@@ -33,7 +33,9 @@ from journey_analytics.sources.mapping import (
     spec_fingerprint,
 )
 from journey_analytics.sources.postgres import describe, open_postgres
-from journey_analytics.sources.readers import BATCH_ROWS, LINE, Opened, SourceError, expand, open_file, shown_columns
+from journey_analytics.sources.readers import (
+    BATCH_ROWS, LINE, Opened, SourceError, expand, is_gzip, open_file, shown_columns,
+)
 from journey_analytics.warehouse import memory_cap, transaction
 
 OUTCOMES = ("loaded", "deduplicated")
@@ -109,9 +111,12 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
 
 def _still_being_written(path: Path) -> str:
     """Why a text file looks still being written: its last line has no line end and it changed moments ago."""
-    if path.suffix == ".gz" or path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0 or is_gzip(path):
         return ""
     with open(path, "rb") as fh:
+        if size == 3 and fh.read(3) == b"\xef\xbb\xbf":  # only a byte-order mark: nothing to cut off
+            return ""
         fh.seek(-1, os.SEEK_END)
         if fh.read(1) in (b"\n", b"\r"):
             return ""
@@ -196,7 +201,7 @@ def ingest_unit(
         source=source.name, source_kind=source.kind, source_priority=config.source_priority(source),
         run_id=run_id, now=now, path=unit.shown, timezone=source.timezone, timestamp_format=TIMESTAMP_FORMAT,
         has_event_id=source.columns.event_id is not None, email_like=EMAIL_LIKE,
-        occurred_at_pii=pii_kind(source, config, source.columns.occurred_at),
+        occurred_at_pii=pii_kind(source, config, source.columns.occurred_at), on_bad_row=source.on_bad_row,
     )
     opened = unit.open()
     note = "; ".join(filter(None, (stale, _check_columns(unit, source, opened))))
@@ -265,7 +270,7 @@ def ingest_unit(
              result.rows_read, result.rows_loaded, result.rows_deduplicated, result.rows_quarantined, now, note,
              spec_fingerprint(source, config)],
         )
-        for table in ("batch", "classified", "rejected"):
+        for table in ("batch", "classified", "rejected", "rejects", "known_rejects", "file_rejects"):
             con.execute(f"drop table if exists {table}")
     return result
 

@@ -84,14 +84,19 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
     """Ingest every file of `source` into the scratch warehouse `con`, into `result` (an error as its text)."""
     now = datetime.now(timezone.utc)
     try:
-        # bad rows are counted by reason even where a run would fail the file on them (on_bad_row: fail)
+        # bad rows are counted by reason even where a run would fail the file on them (on_bad_row: fail), and
+        # then, as in such a run, none is known from an earlier read
         counted = source.model_copy(update={"on_bad_row": "quarantine"})
+        if source.on_bad_row == "fail":
+            con.execute("delete from ingest.quarantine where source = ?", [source.name])
         with memory_cap(con, INGEST_MEMORY, config.memory_limit):  # as ingest_source reads: wide rows fail alike
             for unit in units(config, source):
                 skipped = read_before(con, source, unit)  # a run would skip it
                 if skipped:  # evaluated whole, as new: its bad rows are counted by reason, not as known
-                    con.execute("delete from ingest.quarantine where source = ? and path = ?", [source.name, unit.shown])
-                unseen = Unit(unit.shown, unit.size_bytes, None, unit.open)  # evaluate even files already read
+                    con.execute("delete from ingest.quarantine where source = ? and path = ?",
+                                [source.name, unit.shown])
+                # evaluate even files already read; one a run would leave for later is left here too
+                unseen = Unit(unit.shown, unit.size_bytes, None, unit.open, unit.writing)
                 checked = ingest_fitting(con, config, counted, unseen, run_id="check", now=now)
                 result.files.append(replace(checked, skipped=skipped))
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)

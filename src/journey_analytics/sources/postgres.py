@@ -67,7 +67,9 @@ def _next_batch(reader: pa.RecordBatchReader, source: Source, uri: str, offset: 
     except StopIteration:
         return None
     except Exception as exc:
-        message = re.sub(r'"[^"]*"', '"<redacted>"', _without_secrets(str(exc).splitlines()[0], uri))
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        # from the first quote to the last: a quoted value may hold quotes itself
+        message = re.sub(r'".*"', '"<redacted>"', _without_secrets(first, uri))
         raise SourceError(f"{describe(source)} ({source.name}): the server failed while sending the rows from row "
                           f"{offset} on: {message}. Check `query` (or the table) on the server.") from None
 

@@ -39,7 +39,8 @@ class Opened:
     batches: Iterator[pl.DataFrame]
 
 
-_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?")
+_DATE_TIME = re.compile(r"(?<!\d)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+                        r"(?:[ T](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?)?(?!\d)")
 _DIGIT_RUN = re.compile(r"\d[\d ()./-]*\d")
 
 
