@@ -104,7 +104,8 @@ select
             || ' as a timestamp (expected ISO-8601: YYYY-MM-DD[THH:MM[:SS[.f]][Z|±HH:MM]])'
         when 'missing_identifier' then 'no identifier column has a value'
         when 'timestamp_in_future' then 'occurred_at '
-            || coalesce('<redacted ' || $occurred_at_pii || '>', k.occurred_at_raw) || ' is more than a day after the run'
+            || coalesce('<redacted ' || $occurred_at_pii || '>', k.occurred_at_raw)
+            || ' is more than a day after the run'
         when 'timestamp_too_early' then 'occurred_at '
             || coalesce('<redacted ' || $occurred_at_pii || '>', k.occurred_at_raw)
             || ' is before 1970-01-02 UTC: an empty-date placeholder (0001-01-01, 1900-01-01, the Unix epoch)?'

@@ -9,6 +9,7 @@ same data adds nothing; a changed file is read again and its known rows deduplic
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -104,25 +105,23 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
             fingerprint = _sha256(f)
         except OSError as exc:
             raise SourceError(f"{shown}: cannot be read ({exc.strerror}). Check the file's permissions.") from exc
-        yield Unit(shown, f.stat().st_size, fingerprint,
+        stat = f.stat()
+        yield Unit(shown, stat.st_size, fingerprint,
                    lambda f=f: open_file(f, source.format, batch_rows, referenced_columns(source), source.delimiter),
-                   "" if source.format == "parquet" else _still_being_written(f))
+                   "" if source.format == "parquet" else _still_being_written(f, stat))
 
 
-def _still_being_written(path: Path) -> str:
+def _still_being_written(path: Path, stat: os.stat_result) -> str:
     """Why a text file looks still being written: its last line has no line end and it changed moments ago."""
-    size = path.stat().st_size
-    if size == 0 or is_gzip(path):
+    age = time.time() - stat.st_mtime
+    if stat.st_size == 0 or age >= WRITING_SECONDS or is_gzip(path):
         return ""
     with open(path, "rb") as fh:
-        if size == 3 and fh.read(3) == b"\xef\xbb\xbf":  # only a byte-order mark: nothing to cut off
+        if fh.read(len(codecs.BOM_UTF8) + 1) == codecs.BOM_UTF8:  # only a byte-order mark: nothing to cut off
             return ""
         fh.seek(-1, os.SEEK_END)
         if fh.read(1) in (b"\n", b"\r"):
             return ""
-    age = time.time() - path.stat().st_mtime
-    if age >= WRITING_SECONDS:
-        return ""
     return (f"its last line has no line end and it changed {max(age, 0):.0f} s ago, as a file still being written "
             "does: left for the next run (write files under another name and rename them when complete)")
 

@@ -344,7 +344,8 @@ def compile_mapping(source: Source, config: Config, file_columns: list[str] | No
     spelled = "".join(
         f", case when not contains(__text, {compiler.bind(json_key(k))}) "
         f"and regexp_matches(__text, {compiler.bind('(?i)' + re.escape(json_key(k)))}) and json_valid(__text) "
-        f"then list_filter(json_keys(__text), lambda x: lower(x) = lower({compiler.bind(k)}) and x <> {compiler.bind(k)})[1] "
+        f"then list_filter(json_keys(__text), "
+        f"lambda x: lower(x) = lower({compiler.bind(k)}) and x <> {compiler.bind(k)})[1] "
         f"end as k{i}" for i, k in enumerate(cased))
     found = range(len(cased))
     presence = (f"select [{counts}], [{', '.join(f'count(k{i})' for i in found)}]::bigint[], "
