@@ -220,7 +220,6 @@ class OpenedPage:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
-    ready_ms: float | None = None
 
 
 def open_report(browser, report: Path) -> OpenedPage:
@@ -249,5 +248,4 @@ def open_report(browser, report: Path) -> OpenedPage:
     page.goto(report.as_uri(), wait_until="load")
     # A function, not an expression string: Playwright evaluates strings with eval(), which the CSP forbids.
     page.wait_for_function("() => window.journeyReport && window.journeyReport.readyAt !== null", timeout=20000)
-    seen.ready_ms = page.evaluate("window.journeyReport.readyAt")
     return seen

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 import pytest
+from plotly.colors import unlabel_rgb
 from plotly.offline import get_plotlyjs_version
 from report_warehouse import (
     ARTIFACTS,
@@ -35,11 +36,11 @@ from journey_analytics.reports.render import check_run_id
 from journey_analytics.reports.run_page import plotly_js
 from journey_analytics.reports.sankey import sankey_graph
 from journey_analytics.reports.figures import trends_figure
+from journey_analytics.reports.palette import contrast, heat
 from journey_analytics.reports.summary import change_sentence, history_up_to, previous_run
 from journey_analytics.reports.text import fmt_duration, fmt_pts
 
 BERLIN = ZoneInfo("Europe/Berlin")
-READY_BUDGET_MS = 2000
 
 
 # --- escaping and wording -------------------------------------------------------------------
@@ -231,10 +232,36 @@ def test_time_to_convert_bars_are_each_steps_share_of_its_customers(opened):
     assert bars == [10, 10, 10]
 
 
-def test_segment_funnel_is_drawn_apart_from_the_channel_funnel(report):
+def test_segment_funnel_is_shown_apart_from_the_channel_funnel(report):
     text = report.read_text(encoding="utf-8")
-    assert 'id="fig-segment"' in _section(text, "segment") and 'id="fig-channel"' in _section(text, "channel")
+    assert "<table>" in _section(text, "segment") and "<table>" in _section(text, "channel")
     assert "enterprise" in _section(text, "segment") and "enterprise" not in _section(text, "channel")
+
+
+# Hand-computed from the fixture (report_warehouse._breakdown): each channel's reached per later step,
+# its share of the channel's starts rounded to a whole percent, values by starts, Other last.
+CHANNEL_ROWS = [
+    ["paid_search", "500", "60%300", "30%150", "24%120"],
+    ["email", "250", "55%137", "25%62", "18%46"],  # 250 x 0.55 is 137.49999... in floating point
+    ["<b onmouseover=alert(3)>direct</b>", "150", "50%75", "20%30", "14%21"],
+    ["Other", "100", "45%45", "16%16", "10%10"],
+]
+
+
+def test_funnel_by_channel_is_a_table_of_shares_and_counts_darker_where_fewer_got_there(opened):
+    page = opened.page
+    rows = page.evaluate("[...document.querySelectorAll('#channel tbody tr')]"
+                         ".map(r => [...r.cells].map(c => c.textContent))")
+    assert rows == CHANNEL_ROWS  # the markup in a channel's name is shown as text
+    head = page.evaluate("[...document.querySelectorAll('#channel thead th')].map(c => c.textContent)")
+    assert head == ["channel", "Started (awareness)", "consideration", XSS, "purchase"]
+    shades = page.evaluate("""[...document.querySelectorAll('#channel tbody tr:first-child .heat')].map(c => {
+        const [r, g, b] = getComputedStyle(c).backgroundColor.match(/\\d+/g).map(Number);
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; })""")
+    assert shades == sorted(shades, reverse=True) and shades[0] > shades[-1]  # 60% > 30% > 24%
+    detail = page.locator("#channel tbody tr:nth-child(3) .heat").first.get_attribute("title")
+    assert detail == ("<b onmouseover=alert(3)>direct</b> → consideration: reached 75 (50.0% of those who started); "
+                      "still in progress 5; dropped 70")
 
 
 @pytest.mark.parametrize(("changes", "message"), [
@@ -253,7 +280,7 @@ def test_segment_section_says_truly_why_it_draws_no_chart(tmp_path, changes, mes
         for sql in changes:
             con.execute(sql)
     segment = _section(render(db, tmp_path / "reports").read_text(encoding="utf-8"), "segment")
-    assert message in segment and 'id="fig-segment"' not in segment
+    assert message in segment and "<table>" not in segment
     assert ("set funnel.segment" in segment) == message.startswith("No segment is configured")
 
 
@@ -274,7 +301,7 @@ def test_absent_breakdown_table_is_reported_not_drawn(tmp_path):
     db = build_warehouse(tmp_path / "old.duckdb", with_breakdown=False)
     text = render(db, tmp_path / "reports").read_text(encoding="utf-8")
     assert "Not available: <code>marts.funnel_breakdown</code>" in text
-    assert 'id="fig-channel"' not in text and 'id="fig-funnel"' in text
+    assert "<table>" not in _section(text, "channel") and 'id="fig-funnel"' in text
 
 
 def test_empty_marts_render_plain_messages_without_errors(tmp_path, request):
@@ -530,9 +557,7 @@ def test_xss_label_is_literal_text_and_runs_nothing(opened):
     page.mouse.move(0, 0)
     assert page.locator("img").count() == 0
     assert page.evaluate("document.querySelectorAll('iframe, object, embed').length") == 0
-    # plotly.js draws heatmaps as an SVG <image> of a data: URL; nothing may point elsewhere.
-    hrefs = page.evaluate("[...document.querySelectorAll('image')].map(i => i.getAttribute('href') || '')")
-    assert all(h.startswith("data:image/png") for h in hrefs), hrefs
+    assert page.evaluate("document.querySelectorAll('image, use').length") == 0  # nothing an SVG could load
     assert page.evaluate("document.querySelectorAll('[onerror], [onmouseover]').length") == 0
     assert opened.dialogs == []
 
@@ -547,21 +572,30 @@ def test_the_embedded_plotly_js_is_the_version_plotly_py_writes_figures_for(open
     assert plotly_js().startswith(f"/*! plotly.js v{get_plotlyjs_version()} partial bundle")
 
 
-def test_page_renders_within_two_seconds(opened, chromium_browser, report):
-    """From navigation start to the last figure drawn, as the page itself measures it.
+def test_every_figure_draws_after_the_text_has_painted(opened):
+    """The text, tables and headline numbers paint first; the figures draw after, in page order.
 
-    plotly.js alone (4.8 MB) takes 1.0-1.6 s of the budget to boot on a small idle machine, and
-    more when the machine is shared, so a slow load is re-measured on a fresh page (best of five).
-    """
-    timings = [opened.ready_ms]
-    while min(timings) >= READY_BUDGET_MS and len(timings) < 5:
-        again = open_report(chromium_browser, report)
-        timings.append(again.ready_ms)
-        again.page.context.close()
-    assert min(timings) < READY_BUDGET_MS, f"load-to-plotly-ready took {timings} ms"
+    How long that takes is a benchmark, not a test (benchmarks/report_render.py, docs/performance.md)."""
+    page = opened.page
+    expected, draw_start, ready = page.evaluate("() => [window.journeyReport.expected, "
+                                                "window.journeyReport.drawStartAt, window.journeyReport.readyAt]")
+    drawn = page.evaluate("[...document.querySelectorAll('.plotly-graph-div')].filter(d => d.querySelector("
+                          "'svg.main-svg')).map(d => d.id)")
+    assert drawn == ["fig-funnel", "fig-time-to-convert", "fig-sankey", "fig-time-in-stage", "fig-trends"]
+    assert expected == len(drawn)
+    paint = page.evaluate("performance.getEntriesByName('first-contentful-paint')[0].startTime")
+    assert paint <= draw_start < ready
 
 
 def test_screenshot_is_saved(opened):
     shot = ARTIFACTS / "report.png"
     assert shot.is_file() and shot.stat().st_size > 50_000
     assert (Path(ARTIFACTS) / ".gitignore").read_text().strip() == "*.png"
+
+
+def test_breakdown_cells_keep_their_text_readable_on_every_shade():
+    """WCAG AA asks 4.5:1 for text; the page's dark grey fell to 4.0:1 on the middle of the scale."""
+    for i in range(1001):
+        background, ink = heat(i / 1000)
+        assert contrast(unlabel_rgb(background), tuple(int(ink[k:k + 2], 16) for k in (1, 3, 5))) >= 4.5, (
+            i, background, ink)

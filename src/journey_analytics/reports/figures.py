@@ -7,8 +7,6 @@ stage keeps its colour from `palette.stage_colours` on every chart.
 
 from __future__ import annotations
 
-import textwrap
-
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
@@ -51,11 +49,6 @@ def in_stage_order(labels: list[str], stages: list[str]) -> list[str]:
     """Configured stages first, in config order; anything else after, as found."""
     known = [s for s in stages if s in labels]
     return known + [s for s in dict.fromkeys(labels) if s not in stages]
-
-
-def wrapped(label: str, width: int = 18) -> str:
-    """Escape a label and break it onto lines of about `width` characters (at spaces)."""
-    return "<br>".join(esc_label(part) for part in textwrap.wrap(label, width) or [""])
 
 
 def _small(text: str) -> str:
@@ -209,44 +202,6 @@ def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str
                                text="no completed visit yet")
     style(fig, 440, barmode="group", bargap=0.3, bargroupgap=0.05)
     fig.update_yaxes(title_text=f"time in stage ({unit})", rangemode="tozero")
-    return fig
-
-
-def breakdown_figure(bd: pl.DataFrame) -> go.Figure:
-    """Heatmap of conversion from the first step, one row per channel, one column per step.
-
-    Rows are sorted by how many customers started, `Other` last, so the big channels lead.
-    """
-    steps = bd.select("step", "stage").unique().sort("step").to_dicts()
-    bd = bd.with_columns(pl.col("breakdown_value").fill_null("(unknown)"))
-    starts = (bd.filter(pl.col("step") == steps[0]["step"]).select("breakdown_value", "reached")
-              if steps else pl.DataFrame({"breakdown_value": [], "reached": []}))
-    size = dict(zip(starts["breakdown_value"].to_list(), starts["reached"].to_list()))
-    values = sorted(bd["breakdown_value"].unique().to_list(),
-                    key=lambda v: (v == "Other", -(size.get(v) or 0), v))
-    cell = {(r["breakdown_value"], r["step"]): r for r in bd.to_dicts()}
-    ylab = [f"{esc_label(v)} · {fmt_int(size.get(v))} started" for v in values]
-    xlab = [f"<b>{wrapped(s['stage'])}</b>" for s in steps]
-    z, text, hover = [], [], []
-    for v in values:
-        row = [cell.get((v, s["step"])) for s in steps]
-        z.append([None if c is None else c["conversion_from_start"] for c in row])
-        text.append(["" if c is None else fmt_pct(c["conversion_from_start"], 0) for c in row])
-        hover.append([
-            "no data" if c is None else
-            f"<b>{esc_label(v)}</b> → <b>{esc_label(s['stage'])}</b><br>reached: {fmt_int(c['reached'])} "
-            f"({fmt_pct(c['conversion_from_start'])} of those who started)<br>"
-            f"still in progress: {fmt_int(c['in_progress'])} · dropped: {fmt_int(c['dropped'])}"
-            for c, s in zip(row, steps)
-        ])
-    fig = go.Figure(go.Heatmap(
-        x=xlab, y=ylab, z=z, text=text, texttemplate="%{text}", hovertext=hover, hoverinfo="text",
-        zmin=0, zmax=1, colorscale="Cividis", xgap=2, ygap=2,
-        colorbar={"title": {"text": "reached"}, "tickformat": ".0%", "thickness": 14, "len": 1.0},
-    ))
-    style(fig, 130 + 44 * max(len(values), 4), margin={"l": 24, "r": 24, "t": 24, "b": 24})
-    fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True)
-    fig.update_xaxes(side="top", showgrid=False, tickangle=0, automargin=True)
     return fig
 
 

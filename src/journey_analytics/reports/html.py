@@ -8,11 +8,13 @@ it opens from disk with a double click and works offline.
 
 from __future__ import annotations
 
+import json
+
 import plotly.graph_objects as go
 import polars as pl
 
 from .figures import PLOTLY_CONFIG
-from .palette import colour_for
+from .palette import colour_for, heat
 from .text import esc_html, fmt_int, fmt_pct
 
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -50,42 +52,55 @@ tr.other td { font-style:italic; color:var(--muted); }
 code { font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; word-break:break-all; }
 .empty { color:var(--muted); font-style:italic; }
 td.path { min-width:16em; } td.time { min-width:11em; }
-.figure { width:100%; }
+.figure { width:100%; contain:strict; }
 .scroll { overflow-x:auto; }
 th.group { text-align:center; border-bottom:2px solid var(--line); }
 td.first, th.first { border-left:2px solid var(--line); }
+td.cell { padding:2px; } .heat { display:block; padding:4px 8px; border-radius:3px; line-height:1.25; }
+.heat small { display:block; font-size:12px; opacity:.85; }
 """
 
 
-def page(title: str, body: str, head: str = "") -> str:
-    """The HTML shell; `title` is plain text, `body` and `head` are already-safe HTML."""
+def page(title: str, body: str, head: str = "", tail: str = "") -> str:
+    """The HTML shell; `title` is plain text, `body`, `head` and `tail` (scripts after the body's
+    content, so the text paints before they run) are already-safe HTML."""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         f"<title>{esc_html(title)}</title>\n<style>{CSS}</style>\n{head}</head>\n"
-        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+        f"<body>\n<main>\n{body}\n</main>\n{tail}</body>\n</html>\n"
     )
-
-
-def ready_script(n_figures: int) -> str:
-    """Sets `window.journeyReport.readyAt` (ms since navigation) when every figure has drawn."""
-    return (
-        "<script>(function(){var expected=%d,done=0;"
-        "var r=window.journeyReport={expected:expected,readyAt:null};"
-        "function ready(){r.readyAt=performance.now();"
-        "document.documentElement.setAttribute('data-plotly-ready','true');}"
-        "r.figureDone=function(){done+=1;if(done===expected){ready();}};"
-        "if(expected===0){document.addEventListener('DOMContentLoaded',ready);}})();</script>\n"
-    ) % n_figures
 
 
 def figure_html(fig: go.Figure, div_id: str) -> str:
-    """A figure as a `<div>` that uses the page's single copy of plotly.js."""
-    return fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG,
-        post_script="window.journeyReport.figureDone('{plot_id}');",
-    )
+    """A figure's `<div>`, sized, and its data as JSON for `draw_script`.
+
+    `<` is written as `\\u003c` (same JSON value), so no string from data can end the script element.
+    """
+    spec = fig.to_json().replace("<", "\\u003c")
+    return (f"<div class=\"figure\" style=\"height:{fig.layout.height or 450}px\">"
+            f"<div id=\"{div_id}\" class=\"plotly-graph-div\"></div>"
+            f"<script type=\"application/json\" class=\"figure-spec\">{spec}</script></div>")
+
+
+def draw_script() -> str:
+    """Draws every figure of the page in order, one per task, after the text has painted.
+
+    plotly.js boots and draws in about a second on a small machine; drawing after the first paint
+    and yielding between figures keeps the page readable and scrollable meanwhile. Sets
+    `window.journeyReport.drawStartAt` and `readyAt` (ms since navigation) when the first figure starts
+    and when the last has drawn; a figure that fails is logged to the console and the others still draw.
+    """
+    return (
+        "<script>(function(){var specs=document.querySelectorAll('script.figure-spec'),i=0,config=%s;"
+        "var r=window.journeyReport={expected:specs.length,drawStartAt:null,readyAt:null};"
+        "function next(){if(i===specs.length){r.readyAt=performance.now();return;}"
+        "if(i===0){r.drawStartAt=performance.now();}var s=specs[i++],spec=JSON.parse(s.textContent);"
+        "Plotly.newPlot(s.previousElementSibling,spec.data,spec.layout,config).then("
+        "function(){setTimeout(next,0);},function(e){console.error(e);setTimeout(next,0);});}"
+        "requestAnimationFrame(function(){setTimeout(next,0);});})();</script>\n"
+    ) % json.dumps(PLOTLY_CONFIG)
 
 
 def section(anchor: str, title: str, intro: str, body: str) -> str:
@@ -145,6 +160,39 @@ def paths_table(paths: pl.DataFrame, colours: dict[str, str]) -> str:
         rows.append(["" if is_other else fmt_int(r["rank"]), shown, fmt_int(r["customers"]), share])
         classes.append("other" if is_other else "")
     return table(["#", "Path", "Customers", "Share of customers"], rows, {0, 2}, classes, {3: "share"})
+
+
+def breakdown_table(bd: pl.DataFrame, dimension: str) -> str:
+    """The funnel per value of `dimension` (`marts.funnel_breakdown`): customers who started, then each
+    later stage's share of them, coloured by that share (darker: fewer got that far), with counts.
+
+    Rows are sorted by how many customers started, `Other` last, so the big values lead. A table,
+    not a plotly heatmap: every number is on screen and in the page's text, and it costs no drawing.
+    """
+    steps = bd.select("step", "stage").unique().sort("step").to_dicts()
+    bd = bd.with_columns(pl.col("breakdown_value").fill_null("(unknown)"))
+    cell = {(r["breakdown_value"], r["step"]): r for r in bd.to_dicts()}
+    started = {v: r["reached"] for (v, step), r in cell.items() if step == steps[0]["step"]}
+    values = sorted({v for v, _ in cell}, key=lambda v: (v == "Other", -(started.get(v) or 0), v))
+    rows = []
+    for v in values:
+        row = [esc_html(v), fmt_int(started.get(v))]
+        for s in steps[1:]:
+            c = cell.get((v, s["step"]))
+            if c is None:
+                row.append("–")
+                continue
+            background, ink = heat(c["conversion_from_start"] or 0)
+            detail = (f"{v} → {s['stage']}: reached {fmt_int(c['reached'])} "
+                      f"({fmt_pct(c['conversion_from_start'])} of those who started); still in progress "
+                      f"{fmt_int(c['in_progress'])}; dropped {fmt_int(c['dropped'])}")
+            row.append(f"<span class=\"heat\" style=\"background:{background};color:{ink}\" "
+                       f"title=\"{esc_html(detail)}\">{fmt_pct(c['conversion_from_start'], 0)}"
+                       f"<small>{fmt_int(c['reached'])}</small></span>")
+        rows.append(row)
+    head = [esc_html(dimension), f"Started ({esc_html(steps[0]['stage'])})"]
+    head += [esc_html(s["stage"]) for s in steps[1:]]
+    return table(head, rows, set(range(1, len(head))), col_class={i: "num cell" for i in range(2, len(head))})
 
 
 def data_quality_html(by_source: pl.DataFrame | None, reasons: pl.DataFrame | None,

@@ -8,6 +8,8 @@ stages (`Other`, `(end)`, `unmapped`) are greys so they never compete with a sta
 
 from __future__ import annotations
 
+from plotly.colors import sample_colorscale, unlabel_rgb
+
 OKABE_ITO = (
     "#E69F00",  # orange
     "#56B4E9",  # sky blue
@@ -42,6 +44,34 @@ def colour_for(label: str, colours: dict[str, str]) -> str:
 
 def rgba(hex_colour: str, alpha: float) -> str:
     """'#E69F00', 0.4 -> 'rgba(230,159,0,0.4)' (Sankey links need transparency)."""
-    h = hex_colour.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    r, g, b = _rgb(hex_colour)
     return f"rgba({r},{g},{b},{alpha})"
+
+
+def heat(share: float) -> tuple[str, str]:
+    """Background and text colour of a table cell holding a share of 0..1: Cividis (dark blue to
+    yellow, readable by colour-blind readers and in greyscale), with black or white text, whichever
+    contrasts more: at least 4.58:1 on any background (WCAG AA asks 4.5:1), where the page's own dark
+    grey would fall to 4.0:1 on the scale's middle."""
+    background = sample_colorscale("Cividis", [min(max(share, 0.0), 1.0)])[0]
+    lum = _luminance(unlabel_rgb(background))
+    return background, "#000000" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#FFFFFF"
+
+
+def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    """WCAG contrast ratio of two sRGB colours (0-255 channels), from 1 to 21."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return tuple(int(h[i : i + 2], 16) for i in (0, 2, 4))
+
+
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    def linear(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b

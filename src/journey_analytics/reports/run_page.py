@@ -1,8 +1,9 @@
 """The report of one run: header, funnel, paths, time in stage, channels, data quality, trends.
 
-The page embeds plotly.js once, in the head, and every figure uses it: a partial bundle of the same
+The page embeds plotly.js once, after the content, and every figure uses it: a partial bundle of the same
 version plotly.py writes figures for, with only the trace types drawn here (`assets/README.md`), which
-boots in a quarter of the time of the full 4.8 MB library. Sections whose table is absent or empty say so
+boots in a quarter of the time of the full 4.8 MB library. The text paints first and the figures draw after
+it (`html.draw_script`); breakdowns are tables, not charts. Sections whose table is absent or empty say so
 in words instead of drawing an empty chart.
 """
 
@@ -31,7 +32,7 @@ PLOTLY_BUNDLE = Path(__file__).parent / "assets" / "plotly-journey.min.js"
 
 @cache
 def plotly_js() -> str:
-    """The embedded plotly.js: core (scatter), bar, heatmap and sankey."""
+    """The embedded plotly.js: core (scatter), bar and sankey."""
     return PLOTLY_BUNDLE.read_text(encoding="utf-8")
 
 
@@ -144,26 +145,20 @@ def _stage_to_stage(pairs: pl.DataFrame | None, colours: dict[str, str]) -> str:
     return head + html.table(["From → to", "Customers", "Median", "p90"], rows, numeric={1, 2, 3})
 
 
-class _Figures:
-    """Collects figure divs so the page knows how many to wait for."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def add(self, frame: pl.DataFrame | None, table: str, build: Callable[[pl.DataFrame], go.Figure],
+def _figure(frame: pl.DataFrame | None, table: str, build: Callable[[pl.DataFrame], go.Figure],
             div_id: str, empty: str) -> str:
-        if frame is None:
-            return html.missing(table)
-        if frame.is_empty():
-            return f"<p class=\"empty\">{empty}</p>"
-        self.count += 1
-        return f"<div class=\"figure\">{html.figure_html(build(frame), div_id)}</div>"
+    """The figure `build` draws of `frame`, or why there is none (`table` absent, or nothing in it)."""
+    if frame is None:
+        return html.missing(table)
+    if frame.is_empty():
+        return f"<p class=\"empty\">{empty}</p>"
+    return html.figure_html(build(frame), div_id)
 
 
-def _time_to_convert(data: ReportData, colours: dict[str, str], figs: _Figures) -> str:
+def _time_to_convert(data: ReportData, colours: dict[str, str]) -> str:
     """The distribution behind the funnel's median and p90 (marts.funnel_time_to_convert, SEMANTICS.md)."""
     return ("<h3>Time to convert</h3>\n<p class=\"note\">How long the customers who reached a step took from the "
-            "previous step of the same attempt, as a share of the customers who reached it.</p>\n" + figs.add(
+            "previous step of the same attempt, as a share of the customers who reached it.</p>\n" + _figure(
                 _drawn(data.time_to_convert, lambda f: f["customers"].sum() > 0), "marts.funnel_time_to_convert",
                 lambda f: figures.time_to_convert_figure(f, colours, data.funnel_steps), "fig-time-to-convert",
                 "No customer reached a second step in this period."))
@@ -213,7 +208,16 @@ def _dimension(breakdown: pl.DataFrame | None, segment: bool) -> pl.DataFrame | 
     return breakdown.filter((pl.col("dimension") == "segment") == segment)
 
 
-def _segment(breakdown: pl.DataFrame | None, figs: _Figures) -> str:
+def _breakdown(breakdown: pl.DataFrame | None, dimension: str) -> str:
+    """The funnel by `dimension` (the channel, or another configured attribute), or why there is none."""
+    if breakdown is None:
+        return html.missing("marts.funnel_breakdown")
+    if breakdown.is_empty():
+        return "<p class=\"empty\">No breakdown in this period.</p>"
+    return html.breakdown_table(breakdown, dimension)
+
+
+def _segment(breakdown: pl.DataFrame | None) -> str:
     """The segment funnel, or why there is none. Every funnel customer has a row of the breakdown dimension,
     and a segment row only when funnel.segment is set ('(none)' if no event carries a value), so a mart
     without any row means no customer in this period, not a missing setting."""
@@ -229,7 +233,7 @@ def _segment(breakdown: pl.DataFrame | None, figs: _Figures) -> str:
         empty = ("No event of this period's customers carries a segment, so every customer is (none): check that "
                  "funnel.segment names a property a source keeps (its <code>properties</code> in journey.yaml).")
     else:
-        return figs.add(segments, "marts.funnel_breakdown", figures.breakdown_figure, "fig-segment", "")
+        return html.breakdown_table(segments, "segment")
     return f"<p class=\"empty\">{empty}</p>"
 
 
@@ -237,7 +241,6 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
     """The whole self-contained page for one run."""
     tz = ZoneInfo(info.timezone)
     colours = stage_colours(info.stages)
-    figs = _Figures()
     breakdowns = data.funnel_breakdown
     dimensions = [] if breakdowns is None else breakdowns.filter(pl.col("dimension") != "segment")["dimension"].unique()
     dimension = str(dimensions[0]).replace("_", " ") if len(dimensions) else "channel"
@@ -245,28 +248,27 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
     change = (f"<p class=\"change\" id=\"change\">{esc_html(sentence)}</p>" if sentence else
               f"<p class=\"note\" id=\"change\">{esc_html(no_change_reason(data.run_history, info.run_id))}</p>")
     sections = [
-        html.section("funnel", "Funnel", INTROS["funnel"], figs.add(
+        html.section("funnel", "Funnel", INTROS["funnel"], _figure(
             _drawn(data.funnel_steps, lambda f: f["reached"].sum() > 0), "marts.funnel_steps",
             lambda f: figures.funnel_figure(f, colours),
-            "fig-funnel", "No customer started the funnel in this period.") + _time_to_convert(data, colours, figs)),
-        html.section("sankey", "Journeys between stages", INTROS["sankey"], figs.add(
+            "fig-funnel", "No customer started the funnel in this period.") + _time_to_convert(data, colours)),
+        html.section("sankey", "Journeys between stages", INTROS["sankey"], _figure(
             data.sankey_links, "marts.sankey_links", lambda f: sankey_figure(f, info.stages, colours),
             "fig-sankey", "No journeys in this period.")),
         html.section("paths", "Most common journeys", INTROS["paths"], _paths(data.path_frequencies, colours)),
-        html.section("time", "Time in stage", INTROS["time"], figs.add(
+        html.section("time", "Time in stage", INTROS["time"], _figure(
             _drawn(data.time_in_stage, lambda f: f["visits"].sum() > 0), "marts.time_in_stage",
             lambda f: figures.time_in_stage_figure(f, info.stages, colours),
             "fig-time-in-stage", "No stage visits in this period.") + _stage_to_stage(data.stage_to_stage, colours)),
         html.section("pain", "Pain points", INTROS["pain"], _pain_points(data.pain_points, colours)),
         html.section("channel", f"Funnel by {esc_html(dimension)}", INTROS["channel"].format(
-            dimension=esc_html(dimension)), figs.add(
-            _dimension(data.funnel_breakdown, segment=False), "marts.funnel_breakdown", figures.breakdown_figure,
-            "fig-channel", "No breakdown in this period.")),
-        html.section("segment", "Funnel by segment", INTROS["segment"], _segment(data.funnel_breakdown, figs)),
+            dimension=esc_html(dimension)), _breakdown(
+            _dimension(data.funnel_breakdown, segment=False), dimension)),
+        html.section("segment", "Funnel by segment", INTROS["segment"], _segment(data.funnel_breakdown)),
         html.section("inference", "Inferred stages", INTROS["inference"], _inference(data.stage_inference, colours)),
         html.section("quality", "Data quality", INTROS["quality"], html.data_quality_html(
             data.manifest_by_source, data.quarantine_by_reason, data.quarantine_examples, info.run_id)),
-        html.section("trends", "Trends across runs", INTROS["trends"].format(tz=esc_html(info.timezone)), figs.add(
+        html.section("trends", "Trends across runs", INTROS["trends"].format(tz=esc_html(info.timezone)), _figure(
             _drawn(history_up_to(data.run_history, info.run_id, info.as_of), lambda f: f["run_id"].n_unique() > 1),
             "marts.run_history", lambda f: figures.trends_figure(f, info.stages, colours, info.timezone),
             "fig-trends", "No run with earlier data to draw a trend with: each later night's run adds a point, and "
@@ -282,6 +284,6 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
         f" · data up to {esc_html(fmt_time(info.as_of, tz))} · times in {esc_html(info.timezone)}</p>\n"
         f"{html.cards(_headline(data, info.run_id))}\n{change}\n<nav>{nav}</nav>\n</header>"
     )
-    head = (html.ready_script(figs.count) + "<script>window.PlotlyConfig={MathJaxConfig:'local'};</script>\n"
-            f"<script>{plotly_js()}</script>\n")
-    return html.page(f"{info.title} — {info.run_id}", header + "\n" + "\n".join(sections), head)
+    scripts = ("<script>window.PlotlyConfig={MathJaxConfig:'local'};</script>\n"
+               f"<script>{plotly_js()}</script>\n{html.draw_script()}")
+    return html.page(f"{info.title} — {info.run_id}", header + "\n" + "\n".join(sections), tail=scripts)

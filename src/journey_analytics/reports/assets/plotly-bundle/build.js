@@ -13,7 +13,7 @@ esbuild.build({
     bundle: true,
     minify: true,
     legalComments: 'none',
-    banner: { js: `/*! plotly.js v${version} partial bundle (core, bar, heatmap, sankey) for journey-analytics reports | MIT License, Copyright (c) Plotly, Inc. */` },
+    banner: { js: `/*! plotly.js v${version} partial bundle (core, bar, sankey) for journey-analytics reports | MIT License, Copyright (c) Plotly, Inc. */` },
     plugins: [InlineCSSPlugin(), environmentPlugin({ NODE_DEBUG: false })],
     alias: { stream: 'stream-browserify' },
     define: { global: 'window', 'define.amd': 'false' },

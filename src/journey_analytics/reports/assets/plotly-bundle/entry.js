@@ -3,7 +3,6 @@
 var Plotly = require('plotly.js/lib/core');
 Plotly.register([
     require('plotly.js/lib/bar'),
-    require('plotly.js/lib/heatmap'),
     require('plotly.js/lib/sankey'),
 ]);
 module.exports = Plotly;
