@@ -70,8 +70,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         latest = ROOT / "reports" / "latest" / "index.html"
-        reports = ({str(p): p for p in args.reports} if args.reports else
-                   {"the browser tests' report": test_report(Path(tmp))} | ({"reports/latest": latest} if latest.exists() else {}))
+        reports = {str(p): p for p in args.reports}
+        if not reports:
+            reports["the browser tests' report"] = test_report(Path(tmp))
+            if latest.exists():
+                reports["reports/latest"] = latest
         before = machine.speed()
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -77,6 +77,31 @@ def test_a_source_missing_a_column_fails_alone_and_the_marts_stay_published(samp
         assert con.execute("select count(*) from core.events where event_id = 'x0'").fetchall() == [(1,)]
 
 
+def test_a_run_counts_and_names_what_a_stopped_run_before_it_loaded(sample_copy, capsys):
+    """A run stopped (or killed) during ingest keeps the files it committed and publishes nothing: the next run
+    said nothing of it, and those files' rows were in no run's numbers (its quarantined rows in no run history)."""
+    from journey_analytics import ingest
+    from journey_analytics.warehouse import connect
+
+    config = load_config(sample_copy / "journey.yaml")
+    stopped = "20000101T000000Z-dead"
+    con = connect(config.warehouse_path, memory_limit=config.memory_limit)
+    files = ingest.ingest_source(con, config, next(s for s in config.sources if s.name == "crm"), run_id=stopped,
+                                 now=SAMPLE_AS_OF)
+    con.close()
+    assert sum(f.rows_quarantined for f in files) > 0  # else the history's count could not tell
+    assert main(["run", "--config", str(sample_copy / "journey.yaml"), "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
+    assert (f"note: run {stopped} ended before publishing marts (stopped, or a source failed); this run counts the "
+            f"{len(files)} file(s) it loaded ({sum(f.rows_loaded for f in files):,} rows) as its own"
+            in capsys.readouterr().out)
+    with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
+        history, manifest = con.execute(
+            "select (select value from marts.run_history where metric = 'rows_quarantined'), "
+            "(select sum(rows_quarantined) from ingest.manifest)").fetchall()[0]
+    assert history == manifest
+    assert f"<code>{stopped}</code>" in (config.reports_path / "latest" / "index.html").read_text(encoding="utf-8")
+
+
 def _assert_failed_task_logs_carry_no_empty_traceback() -> None:
     """Prefect logs a task that returned a Failed state with exc_info=True though nothing was raised
     ("NoneType: None" under the message); the flow's filter, still in place after Prefect set up its
@@ -117,8 +142,10 @@ def test_backfill_stops_at_a_failed_night_and_exits_1_with_one_line(sample_copy)
     assert "Traceback" not in done.stdout + done.stderr
     assert done.stdout.count("[ingest 1/3]") == 1  # the first night failed: no second night ran
     with duckdb.connect(str(load_config(config_path).warehouse_path), read_only=True) as con:
-        assert con.execute("select count(*) from information_schema.tables where table_schema = 'marts'"
-                           ).fetchall() == [(0,)]
+        # nothing published: no mart, and the run history (made with the warehouse) is empty
+        assert con.execute("select table_name from information_schema.tables where table_schema = 'marts'"
+                           ).fetchall() == [("run_history",)]
+        assert con.execute("select count(*) from marts.run_history").fetchall() == [(0,)]
 
 
 @pytest.mark.parametrize("argv, expected", [

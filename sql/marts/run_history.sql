@@ -1,13 +1,6 @@
--- grain: one headline number of one run; key: (run_id, metric)
--- Appended once per run, so trends across nightly runs can be drawn from it.
-create table if not exists marts.run_history (
-    run_id varchar not null,
-    run_at timestamptz not null,
-    as_of timestamptz not null,
-    metric varchar not null,
-    value double
-);
-
+-- One headline number per metric of run $run_id, appended to marts.run_history (sql/warehouse/schema.sql)
+-- once per run, so trends across nightly runs can be drawn from it. Rows quarantined count the files of
+-- $run_ids: this run's, and those of the unfinished runs before it (queries/runs_counted.sql).
 delete from marts.run_history where run_id = $run_id;
 
 insert into marts.run_history
@@ -17,7 +10,8 @@ from (
     union all
     select 'customers', count(distinct customer_id)::double from core.touchpoints
     union all
-    select 'rows_quarantined', coalesce(sum(rows_quarantined), 0)::double from ingest.manifest where run_id = $run_id
+    select 'rows_quarantined', coalesce(sum(rows_quarantined), 0)::double from ingest.manifest
+    where list_contains($run_ids, run_id)
     union all
     select 'reached:' || stage, reached::double from marts.funnel_steps
     union all

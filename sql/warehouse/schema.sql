@@ -21,6 +21,16 @@ create table if not exists ingest.manifest (
 -- warehouses written before spec_sha256 was kept
 alter table ingest.manifest add column if not exists spec_sha256 varchar;
 
+-- grain: one headline number of one run that published its marts; key: (run_id, metric)
+-- Appended by sql/marts/run_history.sql in the transaction that publishes the run's marts.
+create table if not exists marts.run_history (
+    run_id varchar not null,
+    run_at timestamptz not null,
+    as_of timestamptz not null,
+    metric varchar not null,
+    value double
+);
+
 -- grain: one rejected row; key: (source, path, line, run_id)
 create table if not exists ingest.quarantine (
     run_id varchar not null,

@@ -599,3 +599,23 @@ def test_breakdown_cells_keep_their_text_readable_on_every_shade():
         background, ink = heat(i / 1000)
         assert contrast(unlabel_rgb(background), tuple(int(ink[k:k + 2], 16) for k in (1, 3, 5))) >= 4.5, (
             i, background, ink)
+
+
+def test_this_runs_numbers_count_the_files_of_an_unfinished_run_before_it_and_say_so(tmp_path):
+    """A run stopped after loading files publishes no marts and no report: those files were in no run's numbers."""
+    unfinished = "20250311T140000Z-dead"  # between PREV_RUN_ID and RUN_ID; run history never heard of it
+    db = build_warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into ingest.manifest values (?, 'crm', 'data/crm/day1b.csv', 500, ?, 30, 27, 1, 2, ?)",
+                    [unfinished, "d" * 64, RUN_AT - timedelta(hours=12)])
+        con.executemany("insert into ingest.quarantine values (?, 'crm', 'data/crm/day1b.csv', ?, 'missing_column', "
+                        "'activity is empty', '{}')", [(unfinished, 3), (unfinished, 8)])
+    quality = _section(render(db, tmp_path / "reports").read_text(encoding="utf-8"), "quality")
+    assert (f"This run also counts what 1 earlier run(s) loaded before ending without publishing marts (stopped, "
+            f"or a source failed): <code>{unfinished}</code> (1 file(s), 27 rows loaded).") in quality
+    crm = re.search(r"<tr><td>crm</td>(.*?)</tr>", quality).group(1)
+    # this run: its own crm file (50 read, 49 loaded, 0 deduplicated, 1 quarantined) and the unfinished run's
+    assert re.findall(r'<td class="num[^"]*">([\d,]+)</td>', crm) == ["2", "80", "76", "1", "3", "80", "76", "1", "3"]
+    reasons = re.search(r"<tr><td>crm</td><td>missing_column</td>(.*?)</tr>", quality).group(1)
+    assert re.findall(r">(\d+)<", reasons) == ["3", "3"]
+    assert f'<span title="{unfinished}">unfinished run, counted here</span>' in quality

@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from journey_analytics import sqlfiles
+from journey_analytics.runs import counted_runs
 
 # The contract columns each section reads (docs/architecture.md, "Tables").
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -80,6 +81,7 @@ class ReportData:
     manifest_by_source: pl.DataFrame | None
     quarantine_by_reason: pl.DataFrame | None
     quarantine_examples: pl.DataFrame | None
+    unfinished_runs: list[tuple[str, int, int, int]]  # runs.counted_runs before this one: counted in its numbers
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str] | None:
@@ -113,10 +115,10 @@ def _select(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame | None:
     return con.sql(sql).pl()
 
 
-def _query(con, table: str, query: str, run_id: str) -> pl.DataFrame | None:
+def _query(con, table: str, query: str, run_ids: list[str]) -> pl.DataFrame | None:
     if not _present(con, table):
         return None
-    return sqlfiles.relation(con, query, run_id=run_id).pl()
+    return sqlfiles.relation(con, query, run_ids=run_ids).pl()
 
 
 def _stage_to_stage(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
@@ -132,7 +134,11 @@ def read_run_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
 
 
 def load_report_data(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportData:
-    """Read every table the run report draws from."""
+    """Read every table the run report draws from; the run's own numbers also count the files of the
+    unfinished runs just before it (`runs.counted_runs`)."""
+    counted = (counted_runs(con, run_id) if _present(con, "marts.run_history") and _present(con, "ingest.manifest")
+               else [(run_id, 0, 0, 0)])
+    run_ids = [r[0] for r in counted]
     return ReportData(
         funnel_steps=_select(con, "marts.funnel_steps"),
         time_to_convert=_select(con, "marts.funnel_time_to_convert"),
@@ -144,7 +150,8 @@ def load_report_data(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportData:
         path_frequencies=_select(con, "marts.path_frequencies"),
         sankey_links=_select(con, "marts.sankey_links"),
         run_history=read_run_history(con),
-        manifest_by_source=_query(con, "ingest.manifest", "queries/report_manifest_by_source", run_id),
-        quarantine_by_reason=_query(con, "ingest.quarantine", "queries/report_quarantine_by_reason", run_id),
-        quarantine_examples=_query(con, "ingest.quarantine", "queries/report_quarantine_examples", run_id),
+        manifest_by_source=_query(con, "ingest.manifest", "queries/report_manifest_by_source", run_ids),
+        quarantine_by_reason=_query(con, "ingest.quarantine", "queries/report_quarantine_by_reason", run_ids),
+        quarantine_examples=_query(con, "ingest.quarantine", "queries/report_quarantine_examples", run_ids),
+        unfinished_runs=[r for r in counted if r[0] != run_id],
     )

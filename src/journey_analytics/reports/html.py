@@ -196,11 +196,20 @@ def breakdown_table(bd: pl.DataFrame, dimension: str) -> str:
 
 
 def data_quality_html(by_source: pl.DataFrame | None, reasons: pl.DataFrame | None,
-                      examples: pl.DataFrame | None, run_id: str) -> str:
-    """Rows read/loaded/deduplicated/quarantined per source, reasons, and example rejects."""
+                      examples: pl.DataFrame | None, run_id: str,
+                      unfinished: list[tuple[str, int, int, int]]) -> str:
+    """Rows read/loaded/deduplicated/quarantined per source, reasons, and example rejects.
+
+    "This run" also counts the files of `unfinished` runs (run id, files, rows read, rows loaded): those
+    just before it that ended without publishing marts, which no report counted; a note names them."""
     if by_source is None:
         return missing("ingest.manifest")
     parts = ["<h3>Rows per source</h3>"]
+    if unfinished:
+        runs = "; ".join(f"<code>{esc_html(r)}</code> ({fmt_int(files)} file(s), {fmt_int(loaded)} rows loaded)"
+                         for r, files, _, loaded in unfinished)
+        parts.append(f"<p class=\"note\" id=\"unfinished\">This run also counts what {len(unfinished)} earlier "
+                     f"run(s) loaded before ending without publishing marts (stopped, or a source failed): {runs}.</p>")
     rows = [[esc_html(r["source"]), fmt_int(r["files_run"]), fmt_int(r["read_run"]), fmt_int(r["loaded_run"]),
              fmt_int(r["deduplicated_run"]), fmt_int(r["quarantined_run"]), fmt_int(r["read_total"]),
              fmt_int(r["loaded_total"]), fmt_int(r["deduplicated_total"]), fmt_int(r["quarantined_total"])]
@@ -226,11 +235,18 @@ def data_quality_html(by_source: pl.DataFrame | None, reasons: pl.DataFrame | No
         head = ["Source", "Run", "File and line", "Reason", "Detail", "Row as read (identifiers hashed)"]
         parts.append(table(head, [
             [esc_html(r["source"]),
-             "this run" if r["run_id"] == run_id else f"<span title=\"{esc_html(r['run_id'])}\">earlier run</span>",
+             _which_run(r["run_id"], run_id, {u[0] for u in unfinished}),
              f"<code>{esc_html(r['path'])}:{esc_html(r['line'])}</code>", esc_html(r["reason"]),
              esc_html(r["detail"]), f"<code>{esc_html(_clip(r['raw_record']))}</code>"]
             for r in examples.to_dicts()], col_class={1: "when", 2: "path"}))
     return "\n".join(parts)
+
+
+def _which_run(rejected_by: str, run_id: str, unfinished: set[str]) -> str:
+    if rejected_by == run_id:
+        return "this run"
+    label = "unfinished run, counted here" if rejected_by in unfinished else "earlier run"
+    return f"<span title=\"{esc_html(rejected_by)}\">{label}</span>"
 
 
 def _clip(text: str | None, limit: int = 300) -> str:

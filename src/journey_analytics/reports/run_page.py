@@ -267,7 +267,8 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
         html.section("segment", "Funnel by segment", INTROS["segment"], _segment(data.funnel_breakdown)),
         html.section("inference", "Inferred stages", INTROS["inference"], _inference(data.stage_inference, colours)),
         html.section("quality", "Data quality", INTROS["quality"], html.data_quality_html(
-            data.manifest_by_source, data.quarantine_by_reason, data.quarantine_examples, info.run_id)),
+            data.manifest_by_source, data.quarantine_by_reason, data.quarantine_examples, info.run_id,
+            data.unfinished_runs)),
         html.section("trends", "Trends across runs", INTROS["trends"].format(tz=esc_html(info.timezone)), _figure(
             _drawn(history_up_to(data.run_history, info.run_id, info.as_of), lambda f: f["run_id"].n_unique() > 1),
             "marts.run_history", lambda f: figures.trends_figure(f, info.stages, colours, info.timezone),
