@@ -23,17 +23,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+sys.path.insert(0, str(ROOT / "tests" / "reports"))  # the browser tests' report and their Chromium settings
+from report_warehouse import CHROMIUM, CHROMIUM_ARGS, build_warehouse, render  # noqa: E402
+
 TARGET_MS = 2000
 
 
 def test_report(folder: Path) -> Path:
     """The hand-made report the browser tests open: every section, five figures, hostile strings."""
-    sys.path.insert(0, str(ROOT / "tests" / "reports"))
-    from report_warehouse import build_warehouse, render
-
     return render(build_warehouse(folder / "warehouse.duckdb"), folder / "reports")
 
 
@@ -70,7 +67,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         latest = ROOT / "reports" / "latest" / "index.html"
-        reports = {str(p): p for p in args.reports}
+        reports = {str(p): p.resolve() for p in args.reports}
         if not reports:
             reports["the browser tests' report"] = test_report(Path(tmp))
             if latest.exists():

@@ -29,7 +29,7 @@ from journey_analytics.console import say
 from journey_analytics.identity import IdentityResult
 from journey_analytics.interrupts import interrupted
 from journey_analytics.journeys import JourneyResult
-from journey_analytics.runs import Run, counted_runs, record_history
+from journey_analytics.runs import Run, record_history, unfinished_runs
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect, transaction
 
@@ -178,10 +178,9 @@ def nightly(
     progress(f"run {run.run_id}: as of {run.as_of:%Y-%m-%d %H:%M:%S} UTC, warehouse {config.warehouse_path}")
     wh = Warehouse(config.warehouse_path, config.memory_limit)
     try:
-        for earlier, files, _, loaded in counted_runs(wh.con, run.run_id):
-            if earlier != run.run_id:
-                progress(f"note: run {earlier} ended before publishing marts (stopped, or a source failed); this run "
-                         f"counts the {files:,} file(s) it loaded ({loaded:,} rows) as its own")
+        for earlier, files, loaded in unfinished_runs(wh.con, run.run_id):
+            progress(f"note: run {earlier} ended before publishing marts (stopped, or a source or an audit failed): "
+                     f"the {files:,} file(s) it loaded ({loaded:,} rows) count with this run's")
         for i, source in enumerate(config.sources, start=1):
             progress(f"[ingest {i}/{len(config.sources)}] {source.name} ({source.format})")
             files: list[ingest.FileResult] = []  # as each is committed: a failed source keeps those before it

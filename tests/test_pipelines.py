@@ -91,8 +91,8 @@ def test_a_run_counts_and_names_what_a_stopped_run_before_it_loaded(sample_copy,
     con.close()
     assert sum(f.rows_quarantined for f in files) > 0  # else the history's count could not tell
     assert main(["run", "--config", str(sample_copy / "journey.yaml"), "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
-    assert (f"note: run {stopped} ended before publishing marts (stopped, or a source failed); this run counts the "
-            f"{len(files)} file(s) it loaded ({sum(f.rows_loaded for f in files):,} rows) as its own"
+    assert (f"note: run {stopped} ended before publishing marts (stopped, or a source or an audit failed): the "
+            f"{len(files)} file(s) it loaded ({sum(f.rows_loaded for f in files):,} rows) count with this run's"
             in capsys.readouterr().out)
     with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
         history, manifest = con.execute(

@@ -1,6 +1,6 @@
 -- One headline number per metric of run $run_id, appended to marts.run_history (sql/warehouse/schema.sql)
 -- once per run, so trends across nightly runs can be drawn from it. Rows quarantined count the files of
--- $run_ids: this run's, and those of the unfinished runs before it (queries/runs_counted.sql).
+-- $run_ids: this run's, and those of the unfinished runs before it (queries/unfinished_runs.sql).
 delete from marts.run_history where run_id = $run_id;
 
 insert into marts.run_history

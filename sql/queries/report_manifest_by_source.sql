@@ -1,5 +1,5 @@
 -- Data-quality panel: per source, files and rows read / loaded / deduplicated / quarantined, this run and in total.
--- This run is $run_ids: the run, and the unfinished runs before it (queries/runs_counted.sql).
+-- This run is $run_ids: the run, and the unfinished runs before it (queries/unfinished_runs.sql).
 select source,
        count(*) filter (where list_contains($run_ids, run_id))                            as files_run,
        coalesce(sum(rows_read) filter (where list_contains($run_ids, run_id)), 0)         as read_run,

@@ -41,16 +41,16 @@ def parse_time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def counted_runs(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str, int, int, int]]:
-    """(run id, files, rows read, rows loaded) of the runs whose loads run `run_id` counts as its own, in the
-    order they started: the runs just before it that ended without publishing marts (stopped, or a source
-    failed), whose files no run reported, then itself (sql/queries/runs_counted.sql)."""
-    return sqlfiles.query(con, "queries/runs_counted", run_id=run_id).fetchall()
+def unfinished_runs(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str, int, int]]:
+    """(run id, files, rows loaded) of the runs just before `run_id` that ended without publishing marts, in
+    the order they started: no run counted their files, so run `run_id` counts them as its own
+    (sql/queries/unfinished_runs.sql)."""
+    return sqlfiles.query(con, "queries/unfinished_runs", run_id=run_id).fetchall()
 
 
 def record_history(con: duckdb.DuckDBPyConnection, run: Run) -> int:
     """Append this run's headline numbers to marts.run_history (replacing a rerun of the same run_id)."""
-    run_ids = [r[0] for r in counted_runs(con, run.run_id)]
+    run_ids = [run.run_id] + [r[0] for r in unfinished_runs(con, run.run_id)]
     sqlfiles.run_script(con, "marts/run_history", run_id=run.run_id, run_ids=run_ids, run_at=run.run_at,
                         as_of=run.as_of)
     return con.execute("select count(*) from marts.run_history where run_id = ?", [run.run_id]).fetchall()[0][0]

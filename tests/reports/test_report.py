@@ -36,6 +36,7 @@ from journey_analytics.reports.render import check_run_id
 from journey_analytics.reports.run_page import plotly_js
 from journey_analytics.reports.sankey import sankey_graph
 from journey_analytics.reports.figures import trends_figure
+from journey_analytics.reports.html import breakdown_table
 from journey_analytics.reports.palette import contrast, heat
 from journey_analytics.reports.summary import change_sentence, history_up_to, previous_run
 from journey_analytics.reports.text import fmt_duration, fmt_pts
@@ -577,14 +578,28 @@ def test_every_figure_draws_after_the_text_has_painted(opened):
 
     How long that takes is a benchmark, not a test (benchmarks/report_render.py, docs/performance.md)."""
     page = opened.page
-    expected, draw_start, ready = page.evaluate("() => [window.journeyReport.expected, "
-                                                "window.journeyReport.drawStartAt, window.journeyReport.readyAt]")
+    expected, order, draw_start, ready = page.evaluate(
+        "() => { const r = window.journeyReport; return [r.expected, r.order, r.drawStartAt, r.readyAt]; }")
     drawn = page.evaluate("[...document.querySelectorAll('.plotly-graph-div')].filter(d => d.querySelector("
                           "'svg.main-svg')).map(d => d.id)")
-    assert drawn == ["fig-funnel", "fig-time-to-convert", "fig-sankey", "fig-time-in-stage", "fig-trends"]
-    assert expected == len(drawn)
+    figures = ["fig-funnel", "fig-time-to-convert", "fig-sankey", "fig-time-in-stage", "fig-trends"]
+    assert order == drawn == figures and expected == len(figures)
     paint = page.evaluate("performance.getEntriesByName('first-contentful-paint')[0].startTime")
     assert paint <= draw_start < ready
+
+
+def test_a_figure_that_fails_to_draw_leaves_the_others_drawn(chromium_browser, report, tmp_path):
+    """A figure that throws while it is parsed stopped the chain: every later figure stayed blank."""
+    broken = tmp_path / "index.html"
+    page = report.read_text(encoding="utf-8")
+    broken.write_text(page.replace('class="figure-spec">{', 'class="figure-spec">{oops', 1), encoding="utf-8")
+    seen = open_report(chromium_browser, broken)
+    order = seen.page.evaluate("window.journeyReport.order")
+    drawn = seen.page.evaluate("[...document.querySelectorAll('.plotly-graph-div')].filter(d => d.querySelector("
+                               "'svg.main-svg')).map(d => d.id)")
+    seen.page.context.close()
+    assert order == drawn == ["fig-time-to-convert", "fig-sankey", "fig-time-in-stage", "fig-trends"]
+    assert len(seen.console_errors) == 1 and "JSON" in seen.console_errors[0]
 
 
 def test_screenshot_is_saved(opened):
@@ -612,10 +627,32 @@ def test_this_runs_numbers_count_the_files_of_an_unfinished_run_before_it_and_sa
                         "'activity is empty', '{}')", [(unfinished, 3), (unfinished, 8)])
     quality = _section(render(db, tmp_path / "reports").read_text(encoding="utf-8"), "quality")
     assert (f"This run also counts what 1 earlier run(s) loaded before ending without publishing marts (stopped, "
-            f"or a source failed): <code>{unfinished}</code> (1 file(s), 27 rows loaded).") in quality
+            f"or a source or an audit failed): <code>{unfinished}</code> (1 file(s), 27 rows loaded).") in quality
     crm = re.search(r"<tr><td>crm</td>(.*?)</tr>", quality).group(1)
     # this run: its own crm file (50 read, 49 loaded, 0 deduplicated, 1 quarantined) and the unfinished run's
     assert re.findall(r'<td class="num[^"]*">([\d,]+)</td>', crm) == ["2", "80", "76", "1", "3", "80", "76", "1", "3"]
     reasons = re.search(r"<tr><td>crm</td><td>missing_column</td>(.*?)</tr>", quality).group(1)
     assert re.findall(r">(\d+)<", reasons) == ["3", "3"]
     assert f'<span title="{unfinished}">unfinished run, counted here</span>' in quality
+
+
+def test_a_report_of_a_warehouse_without_run_history_counts_only_the_run_itself(tmp_path):
+    """A warehouse no run has published to (or written before run history existed), opened read-only."""
+    db = build_warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(db)) as con:
+        con.execute("drop table marts.run_history")
+    quality = _section(render(db, tmp_path / "reports").read_text(encoding="utf-8"), "quality")
+    web = re.search(r"<tr><td>web</td>(.*?)</tr>", quality).group(1)
+    numbers = re.findall(r'<td class="num[^"]*">([\d,]+)</td>', web)
+    assert numbers == ["1", "120", "110", "7", "3", "220", "205", "9", "6"]  # this run: day2.jsonl only
+    assert 'id="unfinished"' not in quality
+
+
+def test_a_breakdown_cell_without_a_share_is_a_dash_not_the_darkest_shade():
+    bd = pl.DataFrame({"dimension": ["channel"] * 4, "breakdown_value": ["email", "email", "ads", "ads"],
+                       "step": [1, 2, 1, 2], "stage": ["awareness", "purchase"] * 2, "reached": [0, 0, 10, 4],
+                       "in_progress": [0, 0, 0, 1], "dropped": [0, 0, 0, 5],
+                       "conversion_from_start": [None, None, 1.0, 0.4]})
+    rows = re.findall(r"<tr>(.*?)</tr>", breakdown_table(bd, "channel"))
+    assert rows[1].startswith("<td>ads</td>") and "40%" in rows[1]
+    assert rows[2] == '<td>email</td><td class="num">0</td><td class="num cell">–</td>'

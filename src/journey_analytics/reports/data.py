@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from journey_analytics import sqlfiles
-from journey_analytics.runs import counted_runs
+from journey_analytics.runs import unfinished_runs
 
 # The contract columns each section reads (docs/architecture.md, "Tables").
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -81,7 +81,7 @@ class ReportData:
     manifest_by_source: pl.DataFrame | None
     quarantine_by_reason: pl.DataFrame | None
     quarantine_examples: pl.DataFrame | None
-    unfinished_runs: list[tuple[str, int, int, int]]  # runs.counted_runs before this one: counted in its numbers
+    unfinished_runs: list[tuple[str, int, int]]  # runs.unfinished_runs: their files count as this run's
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str] | None:
@@ -135,10 +135,10 @@ def read_run_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
 
 def load_report_data(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportData:
     """Read every table the run report draws from; the run's own numbers also count the files of the
-    unfinished runs just before it (`runs.counted_runs`)."""
-    counted = (counted_runs(con, run_id) if _present(con, "marts.run_history") and _present(con, "ingest.manifest")
-               else [(run_id, 0, 0, 0)])
-    run_ids = [r[0] for r in counted]
+    unfinished runs just before it (`runs.unfinished_runs`; none in a warehouse without run history)."""
+    known = _present(con, "marts.run_history") and _present(con, "ingest.manifest")
+    unfinished = unfinished_runs(con, run_id) if known else []
+    run_ids = [run_id] + [r[0] for r in unfinished]
     return ReportData(
         funnel_steps=_select(con, "marts.funnel_steps"),
         time_to_convert=_select(con, "marts.funnel_time_to_convert"),
@@ -153,5 +153,5 @@ def load_report_data(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportData:
         manifest_by_source=_query(con, "ingest.manifest", "queries/report_manifest_by_source", run_ids),
         quarantine_by_reason=_query(con, "ingest.quarantine", "queries/report_quarantine_by_reason", run_ids),
         quarantine_examples=_query(con, "ingest.quarantine", "queries/report_quarantine_examples", run_ids),
-        unfinished_runs=[r for r in counted if r[0] != run_id],
+        unfinished_runs=unfinished,
     )

@@ -1,7 +1,7 @@
 """One function per chart: Polars frame in, plotly Figure out.
 
-Every data string that reaches a figure goes through `esc_label` first (stage names, channel
-values, labels), because plotly.js interprets a subset of HTML in labels and hover text. Each
+Every data string that reaches a figure goes through `esc_label` first (stage names, path
+labels), because plotly.js interprets a subset of HTML in labels and hover text. Each
 stage keeps its colour from `palette.stage_colours` on every chart.
 """
 

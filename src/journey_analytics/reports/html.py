@@ -1,9 +1,9 @@
 """Page assembly: the HTML shell, the header, and the sections that are tables, not charts.
 
-Every value from data passes through `esc_html` here; the figures arrive as ready-made
-`<div>`s from `fig.to_html(full_html=False, include_plotlyjs=False)`. The page forbids all
-network access in its Content-Security-Policy, so even a mistake cannot make it phone home:
-it opens from disk with a double click and works offline.
+Every value from data passes through `esc_html` here; a figure is a sized `<div>` with its
+plotly JSON beside it (`figure_html`), drawn by `draw_script` once the text has painted. The page
+forbids all network access in its Content-Security-Policy, so even a mistake cannot make it phone
+home: it opens from disk with a double click and works offline.
 """
 
 from __future__ import annotations
@@ -85,21 +85,27 @@ def figure_html(fig: go.Figure, div_id: str) -> str:
 
 
 def draw_script() -> str:
-    """Draws every figure of the page in order, one per task, after the text has painted.
+    """Draws every figure of the page in order, one per task, once the text has painted.
 
-    plotly.js boots and draws in about a second on a small machine; drawing after the first paint
-    and yielding between figures keeps the page readable and scrollable meanwhile. Sets
-    `window.journeyReport.drawStartAt` and `readyAt` (ms since navigation) when the first figure starts
-    and when the last has drawn; a figure that fails is logged to the console and the others still draw.
+    plotly.js boots and draws in about a second on a small machine; waiting for the first contentful
+    paint and yielding between figures keeps the page readable and scrollable meanwhile. A figure that
+    fails (even while it is parsed or set up) is logged to the console and the others still draw.
+    Records in `window.journeyReport` the figures in the order drawn, and `drawStartAt` and `readyAt`
+    (ms since navigation): when the first figure starts and when the last has drawn.
     """
     return (
-        "<script>(function(){var specs=document.querySelectorAll('script.figure-spec'),i=0,config=%s;"
-        "var r=window.journeyReport={expected:specs.length,drawStartAt:null,readyAt:null};"
+        "<script>(function(){var specs=document.querySelectorAll('script.figure-spec'),i=0,started=false,"
+        "config=%s,r=window.journeyReport={expected:specs.length,order:[],drawStartAt:null,readyAt:null};"
         "function next(){if(i===specs.length){r.readyAt=performance.now();return;}"
-        "if(i===0){r.drawStartAt=performance.now();}var s=specs[i++],spec=JSON.parse(s.textContent);"
-        "Plotly.newPlot(s.previousElementSibling,spec.data,spec.layout,config).then("
+        "if(i===0){r.drawStartAt=performance.now();}var s=specs[i++],div=s.previousElementSibling;"
+        "Promise.resolve().then(function(){var spec=JSON.parse(s.textContent);r.order.push(div.id);"
+        "return Plotly.newPlot(div,spec.data,spec.layout,config);}).then("
         "function(){setTimeout(next,0);},function(e){console.error(e);setTimeout(next,0);});}"
-        "requestAnimationFrame(function(){setTimeout(next,0);});})();</script>\n"
+        "function start(){if(!started){started=true;setTimeout(next,0);}}"
+        "if(window.PerformanceObserver&&(PerformanceObserver.supportedEntryTypes||[]).indexOf('paint')>=0){"
+        "new PerformanceObserver(function(l){if(l.getEntriesByName('first-contentful-paint').length){start();}})"
+        ".observe({type:'paint',buffered:true});}"
+        "else{requestAnimationFrame(function(){setTimeout(start,0);});}})();</script>\n"
     ) % json.dumps(PLOTLY_CONFIG)
 
 
@@ -179,10 +185,10 @@ def breakdown_table(bd: pl.DataFrame, dimension: str) -> str:
         row = [esc_html(v), fmt_int(started.get(v))]
         for s in steps[1:]:
             c = cell.get((v, s["step"]))
-            if c is None:
+            if c is None or c["conversion_from_start"] is None:  # no row, or no one started: nothing to colour
                 row.append("–")
                 continue
-            background, ink = heat(c["conversion_from_start"] or 0)
+            background, ink = heat(c["conversion_from_start"])
             detail = (f"{v} → {s['stage']}: reached {fmt_int(c['reached'])} "
                       f"({fmt_pct(c['conversion_from_start'])} of those who started); still in progress "
                       f"{fmt_int(c['in_progress'])}; dropped {fmt_int(c['dropped'])}")
@@ -197,19 +203,20 @@ def breakdown_table(bd: pl.DataFrame, dimension: str) -> str:
 
 def data_quality_html(by_source: pl.DataFrame | None, reasons: pl.DataFrame | None,
                       examples: pl.DataFrame | None, run_id: str,
-                      unfinished: list[tuple[str, int, int, int]]) -> str:
+                      unfinished: list[tuple[str, int, int]]) -> str:
     """Rows read/loaded/deduplicated/quarantined per source, reasons, and example rejects.
 
-    "This run" also counts the files of `unfinished` runs (run id, files, rows read, rows loaded): those
+    "This run" also counts the files of `unfinished` runs (run id, files, rows loaded): those
     just before it that ended without publishing marts, which no report counted; a note names them."""
     if by_source is None:
         return missing("ingest.manifest")
     parts = ["<h3>Rows per source</h3>"]
     if unfinished:
         runs = "; ".join(f"<code>{esc_html(r)}</code> ({fmt_int(files)} file(s), {fmt_int(loaded)} rows loaded)"
-                         for r, files, _, loaded in unfinished)
+                         for r, files, loaded in unfinished)
         parts.append(f"<p class=\"note\" id=\"unfinished\">This run also counts what {len(unfinished)} earlier "
-                     f"run(s) loaded before ending without publishing marts (stopped, or a source failed): {runs}.</p>")
+                     f"run(s) loaded before ending without publishing marts (stopped, or a source or an audit failed): "
+                     f"{runs}.</p>")
     rows = [[esc_html(r["source"]), fmt_int(r["files_run"]), fmt_int(r["read_run"]), fmt_int(r["loaded_run"]),
              fmt_int(r["deduplicated_run"]), fmt_int(r["quarantined_run"]), fmt_int(r["read_total"]),
              fmt_int(r["loaded_total"]), fmt_int(r["deduplicated_total"]), fmt_int(r["quarantined_total"])]

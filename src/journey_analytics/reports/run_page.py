@@ -145,14 +145,19 @@ def _stage_to_stage(pairs: pl.DataFrame | None, colours: dict[str, str]) -> str:
     return head + html.table(["From → to", "Customers", "Median", "p90"], rows, numeric={1, 2, 3})
 
 
-def _figure(frame: pl.DataFrame | None, table: str, build: Callable[[pl.DataFrame], go.Figure],
-            div_id: str, empty: str) -> str:
-    """The figure `build` draws of `frame`, or why there is none (`table` absent, or nothing in it)."""
+def _shown(frame: pl.DataFrame | None, table: str, empty: str, show: Callable[[pl.DataFrame], str]) -> str:
+    """`show(frame)`, or why there is nothing to show (`table` absent, or nothing in it)."""
     if frame is None:
         return html.missing(table)
     if frame.is_empty():
         return f"<p class=\"empty\">{empty}</p>"
-    return html.figure_html(build(frame), div_id)
+    return show(frame)
+
+
+def _figure(frame: pl.DataFrame | None, table: str, build: Callable[[pl.DataFrame], go.Figure],
+            div_id: str, empty: str) -> str:
+    """The figure `build` draws of `frame`, or why there is none."""
+    return _shown(frame, table, empty, lambda f: html.figure_html(build(f), div_id))
 
 
 def _time_to_convert(data: ReportData, colours: dict[str, str]) -> str:
@@ -208,15 +213,6 @@ def _dimension(breakdown: pl.DataFrame | None, segment: bool) -> pl.DataFrame | 
     return breakdown.filter((pl.col("dimension") == "segment") == segment)
 
 
-def _breakdown(breakdown: pl.DataFrame | None, dimension: str) -> str:
-    """The funnel by `dimension` (the channel, or another configured attribute), or why there is none."""
-    if breakdown is None:
-        return html.missing("marts.funnel_breakdown")
-    if breakdown.is_empty():
-        return "<p class=\"empty\">No breakdown in this period.</p>"
-    return html.breakdown_table(breakdown, dimension)
-
-
 def _segment(breakdown: pl.DataFrame | None) -> str:
     """The segment funnel, or why there is none. Every funnel customer has a row of the breakdown dimension,
     and a segment row only when funnel.segment is set ('(none)' if no event carries a value), so a mart
@@ -262,8 +258,9 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
             "fig-time-in-stage", "No stage visits in this period.") + _stage_to_stage(data.stage_to_stage, colours)),
         html.section("pain", "Pain points", INTROS["pain"], _pain_points(data.pain_points, colours)),
         html.section("channel", f"Funnel by {esc_html(dimension)}", INTROS["channel"].format(
-            dimension=esc_html(dimension)), _breakdown(
-            _dimension(data.funnel_breakdown, segment=False), dimension)),
+            dimension=esc_html(dimension)), _shown(
+            _dimension(data.funnel_breakdown, segment=False), "marts.funnel_breakdown", "No breakdown in this period.",
+            lambda f: html.breakdown_table(f, dimension))),
         html.section("segment", "Funnel by segment", INTROS["segment"], _segment(data.funnel_breakdown)),
         html.section("inference", "Inferred stages", INTROS["inference"], _inference(data.stage_inference, colours)),
         html.section("quality", "Data quality", INTROS["quality"], html.data_quality_html(
