@@ -53,12 +53,12 @@ def main(argv: list[str] | None = None) -> int:
 def _backfill(args: argparse.Namespace) -> int:
     from journey_analytics.metrics import AuditError
     from pipelines.local_api import local_api
-    from pipelines.nightly import ReportNotWritten, SourcesFailed, backfill
+    from pipelines.nightly import ReportNotWritten, SourcesFailed, WarehouseNotWritten, backfill
 
     try:
         with local_api():
             backfill(args.start, args.end, args.config)
-    except (SourcesFailed, AuditError, ReportNotWritten) as exc:
+    except (SourcesFailed, AuditError, ReportNotWritten, WarehouseNotWritten) as exc:
         night = getattr(exc, "night", None)
         failed = (f"the night as of {night:%Y-%m-%d %H:%M} UTC failed (the nights before it are built): "
                   if night else "")

@@ -80,15 +80,22 @@ class ReportNotWritten(Exception):
     the message says where and what to do; the run ends Failed."""
 
 
+class WarehouseNotWritten(Exception):
+    """The warehouse could not be written (a full disk, a file size limit): what the run was writing was
+    rolled back; the message says so and what to do; the run ends Failed."""
+
+
 class _NoNeedlessTraceback(logging.Filter):
     """Tracebacks that say nothing the message does not: Prefect logs a task that returns a Failed
     state with exc_info=True although nothing was raised (a stray "NoneType: None"); a flow ended
-    by SourcesFailed or ReportNotWritten, whose message already says what failed and why; and
-    whatever fails once Ctrl-C arrived (the command says it was interrupted)."""
+    by SourcesFailed, ReportNotWritten or WarehouseNotWritten, whose message already says what failed
+    and why (and a task's DuckDB I/O error, which the flow turns into the last); and whatever fails
+    once Ctrl-C arrived (the command says it was interrupted)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and (record.exc_info[0] is None
-                                or isinstance(record.exc_info[1], (SourcesFailed, ReportNotWritten))
+                                or isinstance(record.exc_info[1], (SourcesFailed, ReportNotWritten,
+                                                                   WarehouseNotWritten, duckdb.IOException))
                                 or interrupted()):
             record.exc_info = None
         return True
@@ -178,44 +185,55 @@ def nightly(
     progress(f"run {run.run_id}: as of {run.as_of:%Y-%m-%d %H:%M:%S} UTC, warehouse {config.warehouse_path}")
     wh = Warehouse(config.warehouse_path, config.memory_limit)
     try:
-        for earlier, files, loaded in unfinished_runs(wh.con, run.run_id):
-            progress(f"note: run {earlier} ended before publishing marts (stopped, or a source or an audit failed): "
-                     f"the {files:,} file(s) it loaded ({loaded:,} rows) count with this run's")
-        for i, source in enumerate(config.sources, start=1):
-            progress(f"[ingest {i}/{len(config.sources)}] {source.name} ({source.format})")
-            files: list[ingest.FileResult] = []  # as each is committed: a failed source keeps those before it
-            report = _file_done(progress)
-            state = ingest_source(wh, config, source, run, lambda r: (files.append(r), report(r)), return_state=True)
-            summary.files += files
-            if state.is_failed():
-                if isinstance(raised := state.result(raise_on_failure=False), BaseException):
-                    raise raised  # not the source's fault (an interrupt, a full disk): the run stops here
-                summary.failed_sources[source.name] = state.message
-                progress(f"    {source.name}: FAILED — {state.message}")
-                continue
-            new = [f for f in files if not f.skipped]
-            progress(f"    {len(new)} new file(s) of {len(files)}: {sum(f.rows_read for f in new):,} rows read, "
-                     f"{sum(f.rows_loaded for f in new):,} loaded, {sum(f.rows_deduplicated for f in new):,} deduplicated, "
-                     f"{sum(f.rows_quarantined for f in new):,} quarantined")
-        if not summary.ok:
-            progress("marts and report left as the previous run published them: fix the failed source(s) and rerun")
-            raise SourcesFailed(summary)
-        with transaction(wh.con):  # a crash or a failed audit leaves the previous complete state
-            summary.identity = stitch_identities(wh, config, run)
-            progress(f"[identity] {summary.identity.identifiers:,} identifiers → {summary.identity.customers:,} "
-                     f"customers ({summary.identity.conflicts} super-node(s) set aside: each a customer of its own, "
-                     "with touchpoints only from events that carry nothing else)")
-            summary.journeys = assign_stages(wh, config, run)
-            progress(f"[journeys] {summary.journeys.touchpoints:,} touchpoints of {summary.journeys.customers:,} "
-                     f"customers, {summary.journeys.inferred:,} staged by inference, {summary.journeys.unmapped:,} "
-                     f"unmapped, {summary.journeys.sessions:,} sessions")
-            summary.marts = compute_metrics(wh, config, run)
-            progress(f"[metrics] {len(summary.marts)} tables built, audits passed")
-        summary.report = render_report(wh, config, run)
-        progress(f"[report] {summary.report}")
+        _publish(wh, config, run, summary, progress)
+    except (duckdb.IOException, duckdb.TransactionException) as exc:  # the disk, not the data
+        traceback.clear_frames(exc.__traceback__)  # they hold the connection, which Prefect's state would keep
+        raise WarehouseNotWritten(
+            f"{config.warehouse_path}: the warehouse could not be written ({exc}). What the run was writing is "
+            "rolled back: the marts and report stay as the previous run published them, and each file loaded in "
+            "full before stays loaded. Free space on that disk, then run again.") from None
     finally:
         wh.close()
     return summary
+
+
+def _publish(wh: Warehouse, config: Config, run: Run, summary: RunSummary, progress: Callable[[str], None]) -> None:
+    """The run's work, filling `summary`: ingest every source, then rebuild and publish, then the report."""
+    for earlier, files, loaded in unfinished_runs(wh.con, run.run_id):
+        progress(f"note: run {earlier} ended before publishing marts (stopped, or a source or an audit failed): "
+                 f"the {files:,} file(s) it loaded ({loaded:,} rows) count with this run's")
+    for i, source in enumerate(config.sources, start=1):
+        progress(f"[ingest {i}/{len(config.sources)}] {source.name} ({source.format})")
+        files: list[ingest.FileResult] = []  # as each is committed: a failed source keeps those before it
+        report = _file_done(progress)
+        state = ingest_source(wh, config, source, run, lambda r: (files.append(r), report(r)), return_state=True)
+        summary.files += files
+        if state.is_failed():
+            if isinstance(raised := state.result(raise_on_failure=False), BaseException):
+                raise raised  # not the source's fault (an interrupt, a full disk): the run stops here
+            summary.failed_sources[source.name] = state.message
+            progress(f"    {source.name}: FAILED — {state.message}")
+            continue
+        new = [f for f in files if not f.skipped]
+        progress(f"    {len(new)} new file(s) of {len(files)}: {sum(f.rows_read for f in new):,} rows read, "
+                 f"{sum(f.rows_loaded for f in new):,} loaded, {sum(f.rows_deduplicated for f in new):,} deduplicated, "
+                 f"{sum(f.rows_quarantined for f in new):,} quarantined")
+    if not summary.ok:
+        progress("marts and report left as the previous run published them: fix the failed source(s) and rerun")
+        raise SourcesFailed(summary)
+    with transaction(wh.con):  # a crash or a failed audit leaves the previous complete state
+        summary.identity = stitch_identities(wh, config, run)
+        progress(f"[identity] {summary.identity.identifiers:,} identifiers → {summary.identity.customers:,} "
+                 f"customers ({summary.identity.conflicts} super-node(s) set aside: each a customer of its own, "
+                 "with touchpoints only from events that carry nothing else)")
+        summary.journeys = assign_stages(wh, config, run)
+        progress(f"[journeys] {summary.journeys.touchpoints:,} touchpoints of {summary.journeys.customers:,} "
+                 f"customers, {summary.journeys.inferred:,} staged by inference, {summary.journeys.unmapped:,} "
+                 f"unmapped, {summary.journeys.sessions:,} sessions")
+        summary.marts = compute_metrics(wh, config, run)
+        progress(f"[metrics] {len(summary.marts)} tables built, audits passed")
+    summary.report = render_report(wh, config, run)
+    progress(f"[report] {summary.report}")
 
 
 @flow(name="journey-backfill")

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -100,6 +101,35 @@ def test_a_run_counts_and_names_what_a_stopped_run_before_it_loaded(sample_copy,
             "(select sum(rows_quarantined) from ingest.manifest)").fetchall()[0]
     assert history == manifest
     assert f"<code>{stopped}</code>" in (config.reports_path / "latest" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_warehouse_that_cannot_be_written_ends_the_run_with_its_reason_and_publishes_nothing(sample_copy):
+    """A full disk under the warehouse at the rebuild's commit was rolled back, but the run ended in Prefect's
+    tracebacks and DuckDB's "nanobind: leaked" lines, with no message of ours. Here no file of this process may
+    grow past 2 MB (RLIMIT_FSIZE; DuckDB sees "File too large" as it would "No space left on device"), so the
+    rebuild's write-ahead log cannot be written; Prefect's server, a process started before, is not limited."""
+    from pipelines.nightly import WarehouseNotWritten, nightly
+
+    config_path = str(sample_copy / "journey.yaml")
+    nightly(config_path=config_path, as_of=SAMPLE_AS_OF, progress=lambda _: None)
+    warehouse = load_config(config_path).warehouse_path
+    before = _marts(warehouse)
+    limits, on_xfsz = resource.getrlimit(resource.RLIMIT_FSIZE), signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, limits[1]))
+    try:
+        with pytest.raises(WarehouseNotWritten) as failed:
+            nightly(config_path=config_path, as_of=SAMPLE_AS_OF, progress=lambda _: None)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, on_xfsz)
+    message = str(failed.value)
+    assert message.startswith(f"{warehouse}: the warehouse could not be written (") and "File too large" in message
+    assert message.endswith("the marts and report stay as the previous run published them, and each file loaded "
+                            "in full before stays loaded. Free space on that disk, then run again.")
+    assert _marts(warehouse) == before  # nothing of the failed run was published
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(distinct run_id) from marts.run_history").fetchall() == [(1,)]
+    assert nightly(config_path=config_path, as_of=SAMPLE_AS_OF, progress=lambda _: None).ok  # space again: it runs
 
 
 def _assert_failed_task_logs_carry_no_empty_traceback() -> None:

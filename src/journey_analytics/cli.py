@@ -68,7 +68,7 @@ def _run_held(args: argparse.Namespace, config: Config) -> int:
     prefect_defaults(config.base_dir)
     from journey_analytics.metrics import AuditError
     from pipelines.local_api import local_api
-    from pipelines.nightly import ReportNotWritten, SourcesFailed, nightly  # Prefect: only for the run itself
+    from pipelines.nightly import ReportNotWritten, SourcesFailed, WarehouseNotWritten, nightly  # Prefect: only here
 
     try:
         with local_api():
@@ -79,7 +79,7 @@ def _run_held(args: argparse.Namespace, config: Config) -> int:
         _error(f"{exc}\nThe marts and report stay as the previous run published them; "
                "please report this with the audit's rows.")
         return 1
-    except ReportNotWritten as exc:
+    except (ReportNotWritten, WarehouseNotWritten) as exc:
         _error(str(exc))
         return 1
     try:
