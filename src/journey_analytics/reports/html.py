@@ -240,9 +240,10 @@ def data_quality_html(by_source: pl.DataFrame | None, reasons: pl.DataFrame | No
         parts.append("<p class=\"empty\">No row has been quarantined.</p>")
     else:
         head = ["Source", "Run", "File and line", "Reason", "Detail", "Row as read (identifiers hashed)"]
+        unfinished_ids = {u[0] for u in unfinished}
         parts.append(table(head, [
             [esc_html(r["source"]),
-             _which_run(r["run_id"], run_id, {u[0] for u in unfinished}),
+             _which_run(r["run_id"], run_id, unfinished_ids),
              f"<code>{esc_html(r['path'])}:{esc_html(r['line'])}</code>", esc_html(r["reason"]),
              esc_html(r["detail"]), f"<code>{esc_html(_clip(r['raw_record']))}</code>"]
             for r in examples.to_dicts()], col_class={1: "when", 2: "path"}))

@@ -54,8 +54,8 @@ def heat(share: float) -> tuple[str, str]:
     contrasts more: at least 4.58:1 on any background (WCAG AA asks 4.5:1), where the page's own dark
     grey would fall to 4.0:1 on the scale's middle."""
     background = sample_colorscale("Cividis", [min(max(share, 0.0), 1.0)])[0]
-    lum = _luminance(unlabel_rgb(background))
-    return background, "#000000" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#FFFFFF"
+    rgb = unlabel_rgb(background)
+    return background, max(("#FFFFFF", "#000000"), key=lambda ink: contrast(rgb, _rgb(ink)))
 
 
 def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
