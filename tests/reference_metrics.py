@@ -325,20 +325,22 @@ def stage_to_stage(visits: list[Visit], stages: tuple[str, ...]) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 # Paths and Sankey
 # --------------------------------------------------------------------------------------------
-def paths(journeys_: dict[str, list[Touchpoint]], max_steps: int, goal_stage: str) -> dict[str, list[str]]:
-    """Per customer with a mapped touchpoint: stages in event order, consecutive repeats
-    collapsed, the first max_steps kept, then 'converted' (goal stage anywhere) or '(end)'."""
+def paths(journeys_: dict[str, list[Touchpoint]], max_steps: int, goal_stage: str,
+          node: str = "stage") -> dict[str, list[str]]:
+    """Per customer with a mapped touchpoint: node labels of the mapped touchpoints in event order
+    (the stage, or with node='touchpoint' 'source:event_name'), consecutive repeats collapsed, the
+    first max_steps kept, then 'converted' (goal stage anywhere) or '(end)'."""
     out = {}
     for customer, events in journeys_.items():
+        mapped = [e for e in events if e.stage_index is not None]
         nodes: list[str] = []
-        for e in events:
-            if e.stage_index is None:
-                continue
-            if not nodes or nodes[-1] != e.stage:
-                nodes.append(e.stage)
+        for e in mapped:
+            label = e.stage if node == "stage" else f"{e.source}:{e.event_name}"
+            if not nodes or nodes[-1] != label:
+                nodes.append(label)
         if not nodes:
             continue
-        terminal = "converted" if goal_stage in nodes else "(end)"
+        terminal = "converted" if any(e.stage == goal_stage for e in mapped) else "(end)"
         out[customer] = nodes[:max_steps] + [terminal]
     return out
 
@@ -391,13 +393,13 @@ def sankey(paths_: dict[str, list[str]], nodes_per_step: int) -> tuple[list[dict
 def all_marts(touchpoints: list[Touchpoint], stages: tuple[str, ...], as_of: dt.datetime, *,
               window_days: int = 30, breakdown: str = "channel", top_n: int = 8, max_steps: int = 6,
               paths_top_n: int = 20, nodes_per_step: int = 8, goal_stage: str = "purchase",
-              funnel_steps: tuple[str, ...] = ()) -> dict:
+              funnel_steps: tuple[str, ...] = (), path_node: str = "stage") -> dict:
     window_us = float(window_days) * 86_400 * 1e6
     steps = tuple(funnel_steps) or tuple(stages)
     js = journeys(touchpoints, as_of)
     customers = funnel_customers(js, steps, window_us, as_of, breakdown)
     visits = stage_visits(js)
-    ps = paths(js, max_steps, goal_stage)
+    ps = paths(js, max_steps, goal_stage, path_node)
     nodes, links = sankey(ps, nodes_per_step)
     return {
         "core.stage_visits": [vars(v) for v in visits],

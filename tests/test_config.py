@@ -43,6 +43,7 @@ def _broken(tmp_path: Path, mutate) -> str:
          "stages[0].rules[0].event_name.regex: invalid regex: missing ): ( (RE2 syntax: no lookaround or backreferences); found '('"),
         (lambda r: r["sources"][0]["derive"]["channel"][0]["when"].update(utm_medium={"equals": "a", "like": "b"}), "exactly one of equals, in, like, regex, glob"),
         (lambda r: r["funnel"].update(breakdown="campaign"), "funnel.breakdown: expected 'channel', 'source', 'source_kind' or 'event_name'; found 'campaign'"),
+        (lambda r: r["paths"].update(node="event"), "paths.node: expected 'stage' or 'touchpoint'; found 'event'"),
         (lambda r: r["funnel"].update(steps=["purchase", "awareness"]), "funnel.steps: ['purchase', 'awareness'] must be distinct stages in stage order"),
         (lambda r: r["funnel"].update(segment="Customer Segment"), "funnel.segment: expected a name matching ^[A-Za-z_][A-Za-z0-9_]*$; found 'Customer Segment'"),
         (lambda r: r.update(base_dir="/elsewhere"), "base_dir: unknown key (check the spelling); found '/elsewhere'"),

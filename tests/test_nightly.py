@@ -3,14 +3,18 @@ generator's ground truth — never against the pipeline's own output."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections import defaultdict
 
+import duckdb
 import polars as pl
 import pytest
 
 from journey_analytics.config import load_config
+from journey_analytics.metrics import build_marts, settings_from
+from journey_analytics.reports import render_run_report
 from tests import reference_metrics as ref
 from tests.conftest import SAMPLE_AS_OF as AS_OF
 from tests.helpers import ROOT
@@ -75,6 +79,34 @@ def test_funnel_and_paths_equal_the_reference_on_the_true_journeys(project, trut
     assert any(r["in_progress"] for r in got[1:]), "as_of inside the last window: someone is still in progress"
     paths = con.execute("select path, customers from marts.path_frequencies order by rank").fetchall()
     assert paths == [(r["path"], r["customers"]) for r in expected["marts.path_frequencies"]]
+
+
+def test_touchpoint_path_nodes_equal_the_reference_on_the_true_journeys(project, truth_touchpoints, tmp_path):
+    """paths.node: touchpoint on the sample: every table of paths and Sankey equals the reference's."""
+    config, con, _ = project
+    settings = dataclasses.replace(settings_from(config), path_node="touchpoint")
+    scratch = duckdb.connect()
+    scratch.execute("create schema core")
+    scratch.register("sample_touchpoints", con.sql("select * from core.touchpoints").arrow())
+    scratch.execute("create table core.touchpoints as select * from sample_touchpoints")
+    build_marts(scratch, settings, AS_OF)
+    expected = ref.all_marts(truth_touchpoints, config.stage_names, AS_OF, window_days=config.funnel.window_days,
+                             max_steps=config.paths.max_steps, paths_top_n=config.paths.top_n,
+                             nodes_per_step=config.paths.nodes_per_step, goal_stage=config.paths.goal_stage,
+                             path_node="touchpoint")
+    for table, keys in (("marts.path_frequencies", "rank"), ("marts.sankey_nodes", "step, node_label"),
+                        ("marts.sankey_links", "step, source_label, target_label")):
+        cursor = scratch.execute(f"select * from {table} order by {keys}")  # names: the constants above
+        columns = [d[0] for d in cursor.description]
+        got = [dict(zip(columns, row)) for row in cursor.fetchall()]
+        want = sorted(expected[table], key=lambda r: tuple(r[k.strip()] for k in keys.split(",")))
+        assert got == want, table
+    (top,) = scratch.execute("select path from marts.path_frequencies where rank = 1").fetchone()
+    assert top.split(" > ")[0] in {f"{t.source}:{t.event_name}" for t in truth_touchpoints}
+    report = render_run_report(scratch, tmp_path, run_id="20250101T000000Z-abcd", run_at=AS_OF, as_of=AS_OF,
+                               title="t", stages=list(config.stage_names), timezone="UTC", path_node="touchpoint")
+    page = report.read_text(encoding="utf-8")
+    assert "<h2>Journeys between touchpoints</h2>" in page and "from touchpoint to touchpoint" in page
 
 
 def test_quarantine_holds_exactly_the_bad_rows_with_their_reasons(project):

@@ -301,7 +301,13 @@ class Funnel(_Model):
         return timedelta(days=self.window_days)
 
 
+# What a path node is: the stage of a run of touchpoints, or the touchpoint label `source:event_name`.
+PathNode = Literal["stage", "touchpoint"]
+PATH_NODES: tuple[str, ...] = get_args(PathNode)
+
+
 class Paths(_Model):
+    node: PathNode = "stage"
     max_steps: int = Field(default=6, ge=1)
     top_n: int = Field(default=20, ge=1)
     nodes_per_step: int = Field(default=8, ge=1)

@@ -42,7 +42,7 @@ def _golden_case(path: Path):
         touchpoints.append(ref.Touchpoint(
             customer_id=customer, event_seq=seq[customer], occurred_at=_time(row["occurred_at"]), stage=stage,
             stage_index=None if stage == "unmapped" else settings_.stages.index(stage) + 1,
-            channel=row.get("channel"), event_name=row.get("event_name", "event"),
+            channel=row.get("channel"), source=row.get("source", "web"), event_name=row.get("event_name", "event"),
         ))
     return case, settings_, touchpoints, _time(case["as_of"])
 
@@ -88,7 +88,7 @@ def _reference(touchpoints, s: MetricSettings, as_of: dt.datetime) -> dict:
     return ref.all_marts(
         touchpoints, s.stages, as_of, window_days=s.window_days, breakdown=s.breakdown, top_n=s.top_n,
         max_steps=s.max_steps, paths_top_n=s.paths_top_n, nodes_per_step=s.nodes_per_step,
-        goal_stage=s.goal_stage, funnel_steps=s.funnel_steps,
+        goal_stage=s.goal_stage, funnel_steps=s.funnel_steps, path_node=s.path_node,
     )
 
 
@@ -116,6 +116,7 @@ def journeys_case(draw):
         nodes_per_step=draw(st.integers(1, 3)),
         goal_stage=draw(st.sampled_from(stages)),
         funnel_steps=funnel_steps,
+        path_node=draw(st.sampled_from(["stage", "stage", "touchpoint"])),
     )
     # "next" walks the stages forward (deep funnels), "1" restarts (competing attempts)
     moves = st.sampled_from(["next", "next", "next", "1", "any", "unmapped"])
@@ -247,6 +248,8 @@ def test_settings_are_validated() -> None:
         MetricSettings(stages=STAGES, breakdown="favourite_colour")
     with pytest.raises(ValueError, match="funnel.steps"):
         MetricSettings(stages=STAGES, funnel_steps=("purchase", "awareness"))
+    with pytest.raises(ValueError, match="paths.node 'event' is not supported; use one of .'stage', 'touchpoint'."):
+        MetricSettings(stages=STAGES, path_node="event")
     with pytest.raises(ValueError, match="time zone"):
         build_marts(duckdb.connect(), MetricSettings(stages=STAGES), dt.datetime(2024, 1, 1))
 

@@ -29,13 +29,14 @@ from typing import Any
 import duckdb
 
 from journey_analytics import sqlfiles
-from journey_analytics.config import BREAKDOWNS, PROPERTY_KEY
+from journey_analytics.config import BREAKDOWNS, PATH_NODES, PROPERTY_KEY
 
 __all__ = [
     "AUDITS",
     "BREAKDOWNS",
     "FAST",
     "MARTS",
+    "PATH_NODES",
     "AuditError",
     "MetricSettings",
     "build_marts",
@@ -83,6 +84,10 @@ FAST = {
     "marts/pain_points": (("pain_surveys", "pain_exits", "pain_types"), "marts/fast/pain_points"),
 }
 
+# Fast forms that read the stage visits (visit_rows) as path nodes: with touchpoint path nodes
+# (`path_node="touchpoint"`) the portable files build these tables.
+FAST_STAGE_PATHS = ("marts/path_nodes", "marts/path_frequencies", "marts/sankey_links")
+
 AUDITS = (
     "audits/funnel_never_grows",
     "audits/durations_nonnegative",
@@ -102,7 +107,8 @@ class MetricSettings:
     `BREAKDOWNS`; `top_n` breakdown values kept before `Other`; `max_steps` path nodes kept before
     the terminal node; `paths_top_n` exact paths listed before `other paths`; `nodes_per_step`
     Sankey labels kept per step before `Other`; `goal_stage` the stage that makes a path end in
-    `converted`.
+    `converted`; `path_node` what a path node is, one of `PATH_NODES`: the stage (runs of touchpoints
+    of one stage) or the touchpoint label `source:event_name` (runs of touchpoints with one label).
 
     >>> MetricSettings(stages=("awareness", "consideration", "purchase"), window_days=14).steps
     ('awareness', 'consideration', 'purchase')
@@ -116,6 +122,7 @@ class MetricSettings:
     paths_top_n: int = 20
     nodes_per_step: int = 8
     goal_stage: str = "purchase"
+    path_node: str = "stage"
     funnel_steps: tuple[str, ...] = ()
     segment_property: str | None = None  # event property holding the customer's segment (persona)
     csat_property: str = "csat"  # survey properties rated by marts.pain_points
@@ -149,6 +156,8 @@ class MetricSettings:
             key = getattr(self, name)
             if key is not None and not re.match(PROPERTY_KEY, key):
                 raise ValueError(f"metrics: {name} must be a plain property key (letters, digits, _), got {key!r}")
+        if self.path_node not in PATH_NODES:
+            raise ValueError(f"metrics: paths.node {self.path_node!r} is not supported; use one of {list(PATH_NODES)}")
         if self.goal_stage not in stages:
             raise ValueError(
                 f"metrics: paths.goal_stage {self.goal_stage!r} is not a stage; stages are {list(stages)}"
@@ -174,6 +183,7 @@ class MetricSettings:
             "paths_top_n": self.paths_top_n,
             "nodes_per_step": self.nodes_per_step,
             "goal_stage": self.goal_stage,
+            "path_node": self.path_node,
             "segment_property": self.segment_property,
             "csat_key": self.csat_property,
             "nps_key": self.nps_property,
@@ -209,6 +219,7 @@ def settings_from(config: Any) -> MetricSettings:
         paths_top_n=config.paths.top_n,
         nodes_per_step=config.paths.nodes_per_step,
         goal_stage=config.paths.goal_stage,
+        path_node=config.paths.node,
         funnel_steps=tuple(config.funnel.steps or ()),
         segment_property=config.funnel.segment,
         csat_property=config.pain_points.csat_property,
@@ -286,7 +297,7 @@ def build_marts(
     """Build `core.stage_visits` and every `marts.*` table from `core.touchpoints`, then audit them.
 
     With `fast=True` (the default) the models in `FAST` are built from their DuckDB-only fast forms
-    (`sql/marts/fast/`); `fast=False` builds every table from the portable files only. Both give
+    (`sql/marts/fast/`; not those in `FAST_STAGE_PATHS` when path nodes are touchpoints); `fast=False` builds every table from the portable files only. Both give
     identical tables. Returns the row count per table, e.g. `{"marts.stages": 5, ...}`.
     `on_model(name, rows, seconds)` hears about each model as it is built, then `("audits", 0, s)`.
     Raises `AuditError` naming the failing audit, or `ValueError` for inconsistent settings.
@@ -295,9 +306,10 @@ def build_marts(
     write_stages(con, settings)
     _check_stages(con, settings.stages)
     counts = {"marts.stages": len(settings.stages), "marts.funnel_stages": len(settings.steps)}
+    skip = FAST_STAGE_PATHS if settings.path_node != "stage" else ()
     for name in MARTS:
         start = time.perf_counter()
-        build = _build_fast if fast and name in FAST else sqlfiles.build
+        build = _build_fast if fast and name in FAST and name not in skip else sqlfiles.build
         rows = counts[name.replace("/", ".")] = build(con, name, **params)
         if on_model:
             on_model(name, rows, time.perf_counter() - start)

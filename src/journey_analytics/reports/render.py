@@ -89,18 +89,20 @@ def render_run_report(
     title: str,
     stages: list[str],
     timezone: str,
+    path_node: str = "stage",
 ) -> Path:
     """Render the report of run `run_id` from the marts in `con`; return `out_dir/<run_id>/index.html`.
 
     Also copies the newest run's report (normally this one; not when re-rendering an older run)
     to `out_dir/latest/index.html` and rewrites `out_dir/index.html`. `stages` are the configured
-    stages in order (they fix the colours); `timezone` is `report.timezone`.
+    stages in order (they fix the colours); `timezone` is `report.timezone`; `path_node` is `paths.node`
+    (it names the paths' nodes in the text).
     """
     check_run_id(run_id)
     ZoneInfo(timezone)  # fail before writing anything if the zone is unknown
     out_dir = Path(out_dir)
     info = RunInfo(run_id=run_id, run_at=run_at, as_of=as_of, title=title, stages=list(stages),
-                   timezone=timezone)
+                   timezone=timezone, path_node=path_node)
     report = out_dir / run_id / "index.html"
     write_atomic(report, run_report_html(load_report_data(con, run_id), info))
     _write_index(read_run_history(con), out_dir, title=title, stages=info.stages, timezone=timezone,

@@ -46,6 +46,7 @@ class RunInfo:
     title: str
     stages: list[str]
     timezone: str
+    path_node: str = "stage"  # paths.node: what a path and Sankey node is (a stage or a touchpoint label)
 
 
 INTROS = {
@@ -57,12 +58,12 @@ INTROS = {
         "the time from the previous step, median and p90 (9 in 10 customers were faster)."
     ),
     "sankey": (
-        "How customers move from stage to stage. Each column is one step of the journey and the width of a "
+        "How customers move from {node} to {node}. Each column is one step of the journey and the width of a "
         "band is the number of customers. <b>converted</b>: the journey reached the goal stage; "
-        "<b>(end)</b>: it stopped there; <b>Other</b>: less common stages at that step. Hover for numbers."
+        "<b>(end)</b>: it stopped there; <b>Other</b>: less common {node}s at that step. Hover for numbers."
     ),
     "paths": (
-        "The most common journeys from start to finish (a stage repeated in a row counts once). When there "
+        "The most common journeys from start to finish (a {node} repeated in a row counts once). When there "
         "are more paths than the table shows, a last row, <b>other paths</b>, groups the rest, so the rows "
         "add up to every customer with a staged touchpoint (a customer whose events no stage rule or "
         "inference maps has no path)."
@@ -243,15 +244,19 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
     sentence = change_sentence(data.run_history, info.run_id, info.stages, tz)
     change = (f"<p class=\"change\" id=\"change\">{esc_html(sentence)}</p>" if sentence else
               f"<p class=\"note\" id=\"change\">{esc_html(no_change_reason(data.run_history, info.run_id))}</p>")
+    node = "touchpoint" if info.path_node == "touchpoint" else "stage"
+    node_note = (" A touchpoint is named <code>source:event name</code>; only touchpoints with a stage count."
+                 if node == "touchpoint" else "")
     sections = [
         html.section("funnel", "Funnel", INTROS["funnel"], _figure(
             _drawn(data.funnel_steps, lambda f: f["reached"].sum() > 0), "marts.funnel_steps",
             lambda f: figures.funnel_figure(f, colours),
             "fig-funnel", "No customer started the funnel in this period.") + _time_to_convert(data, colours)),
-        html.section("sankey", "Journeys between stages", INTROS["sankey"], _figure(
+        html.section("sankey", f"Journeys between {node}s", INTROS["sankey"].format(node=node) + node_note, _figure(
             data.sankey_links, "marts.sankey_links", lambda f: sankey_figure(f, info.stages, colours),
             "fig-sankey", "No journeys in this period.")),
-        html.section("paths", "Most common journeys", INTROS["paths"], _paths(data.path_frequencies, colours)),
+        html.section("paths", "Most common journeys", INTROS["paths"].format(node=node),
+                     _paths(data.path_frequencies, colours)),
         html.section("time", "Time in stage", INTROS["time"], _figure(
             _drawn(data.time_in_stage, lambda f: f["visits"].sum() > 0), "marts.time_in_stage",
             lambda f: figures.time_in_stage_figure(f, info.stages, colours),

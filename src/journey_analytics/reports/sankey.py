@@ -74,7 +74,7 @@ def _share(n: int, total: int) -> str:
 
 def _ending(label: str) -> str:
     return {"converted": "reached the goal stage", "(end)": "journey stopped here",
-            "Other": "less common stages at this step, grouped"}.get(label, "")
+            "Other": "less common at this step, grouped"}.get(label, "")
 
 
 def sankey_figure(links: pl.DataFrame, stages: list[str], colours: dict[str, str]) -> go.Figure:
