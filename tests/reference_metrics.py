@@ -127,8 +127,13 @@ def funnel_one_pass(events: list[Touchpoint], window_us: float, *, at_least: boo
 
 
 def step_of(e: Touchpoint, steps: dict[str, int] | None) -> int | None:
+    """The funnel step of a touchpoint: the step naming its label 'source:event_name' (mapped or
+    not), else the step of its stage; None when neither is a step."""
     if steps is None:
         return e.stage_index
+    label = f"{e.source}:{e.event_name}"
+    if label in steps:
+        return steps[label]
     return steps.get(e.stage) if e.stage_index is not None else None
 
 

@@ -15,6 +15,18 @@ def test_sample_config_loads_with_paths_relative_to_the_file():
     assert [config.source_priority(s) for s in config.sources] == [1, 2, 3]
 
 
+def test_funnel_steps_and_path_nodes_may_name_touchpoints(tmp_path):
+    from journey_analytics.metrics import settings_from
+
+    raw = sample_config_dict()
+    raw["funnel"]["steps"] = ["awareness", "crm:lead_created", "purchase"]
+    raw["paths"]["node"] = "touchpoint"
+    path = tmp_path / "journey.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    settings = settings_from(load_config(path))
+    assert (settings.steps, settings.path_node) == (("awareness", "crm:lead_created", "purchase"), "touchpoint")
+
+
 def _broken(tmp_path: Path, mutate) -> str:
     raw = sample_config_dict()
     mutate(raw)
@@ -44,7 +56,9 @@ def _broken(tmp_path: Path, mutate) -> str:
         (lambda r: r["sources"][0]["derive"]["channel"][0]["when"].update(utm_medium={"equals": "a", "like": "b"}), "exactly one of equals, in, like, regex, glob"),
         (lambda r: r["funnel"].update(breakdown="campaign"), "funnel.breakdown: expected 'channel', 'source', 'source_kind' or 'event_name'; found 'campaign'"),
         (lambda r: r["paths"].update(node="event"), "paths.node: expected 'stage' or 'touchpoint'; found 'event'"),
-        (lambda r: r["funnel"].update(steps=["purchase", "awareness"]), "funnel.steps: ['purchase', 'awareness'] must be distinct stages in stage order"),
+        (lambda r: r["funnel"].update(steps=["purchase", "awareness"]), "funnel.steps: the stages in ['purchase', 'awareness'] must be in stage order"),
+        (lambda r: r["funnel"].update(steps=["awareness", "checkout"]), "funnel.steps: 'checkout' is neither a stage (awareness, consideration, purchase, post_purchase, advocacy) nor a touchpoint written source:event_name"),
+        (lambda r: r["funnel"].update(steps=["awareness", "crm:lead", "crm:lead"]), "funnel.steps: ['awareness', 'crm:lead', 'crm:lead'] names a step twice"),
         (lambda r: r["funnel"].update(segment="Customer Segment"), "funnel.segment: expected a name matching ^[A-Za-z_][A-Za-z0-9_]*$; found 'Customer Segment'"),
         (lambda r: r.update(base_dir="/elsewhere"), "base_dir: unknown key (check the spelling); found '/elsewhere'"),
         (lambda r: r["stages"][4]["rules"].append({"event_name": {"regex": "^(?!landing)review"}}),

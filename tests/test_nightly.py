@@ -81,10 +81,12 @@ def test_funnel_and_paths_equal_the_reference_on_the_true_journeys(project, trut
     assert paths == [(r["path"], r["customers"]) for r in expected["marts.path_frequencies"]]
 
 
-def test_touchpoint_path_nodes_equal_the_reference_on_the_true_journeys(project, truth_touchpoints, tmp_path):
-    """paths.node: touchpoint on the sample: every table of paths and Sankey equals the reference's."""
+def test_touchpoint_steps_and_path_nodes_equal_the_reference_on_the_true_journeys(project, truth_touchpoints, tmp_path):
+    """funnel.steps with a touchpoint (crm:lead_created) and paths.node: touchpoint on the sample: the funnel,
+    path and Sankey tables equal the reference's on the generator's true journeys."""
     config, con, _ = project
-    settings = dataclasses.replace(settings_from(config), path_node="touchpoint")
+    steps = ("awareness", "crm:lead_created", "purchase")
+    settings = dataclasses.replace(settings_from(config), path_node="touchpoint", funnel_steps=steps)
     scratch = duckdb.connect()
     scratch.execute("create schema core")
     scratch.register("sample_touchpoints", con.sql("select * from core.touchpoints").arrow())
@@ -93,8 +95,8 @@ def test_touchpoint_path_nodes_equal_the_reference_on_the_true_journeys(project,
     expected = ref.all_marts(truth_touchpoints, config.stage_names, AS_OF, window_days=config.funnel.window_days,
                              max_steps=config.paths.max_steps, paths_top_n=config.paths.top_n,
                              nodes_per_step=config.paths.nodes_per_step, goal_stage=config.paths.goal_stage,
-                             path_node="touchpoint")
-    for table, keys in (("marts.path_frequencies", "rank"), ("marts.sankey_nodes", "step, node_label"),
+                             path_node="touchpoint", funnel_steps=steps)
+    for table, keys in (("marts.funnel_steps", "step"), ("marts.path_frequencies", "rank"), ("marts.sankey_nodes", "step, node_label"),
                         ("marts.sankey_links", "step, source_label, target_label")):
         cursor = scratch.execute(f"select * from {table} order by {keys}")  # names: the constants above
         columns = [d[0] for d in cursor.description]
@@ -106,6 +108,7 @@ def test_touchpoint_path_nodes_equal_the_reference_on_the_true_journeys(project,
     report = render_run_report(scratch, tmp_path, run_id="20250101T000000Z-abcd", run_at=AS_OF, as_of=AS_OF,
                                title="t", stages=list(config.stage_names), timezone="UTC", path_node="touchpoint")
     page = report.read_text(encoding="utf-8")
+    assert 0 < expected["marts.funnel_steps"][1]["reached"] < expected["marts.funnel_steps"][0]["reached"]
     assert "<h2>Journeys between touchpoints</h2>" in page and "from touchpoint to touchpoint" in page
 
 

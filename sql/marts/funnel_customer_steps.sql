@@ -1,5 +1,7 @@
 -- grain: one funnel step reached by the chosen attempt of one cohort customer; key: (customer_id, step)
--- Steps are marts.funnel_stages (default: every stage in order). This is the set-based form of the
+-- Steps are marts.funnel_stages (default: every stage in order). A touchpoint is of the step that names
+-- its label source:event_name (a touchpoint step, stage_index null), else of its stage's step, if any.
+-- This is the set-based form of the
 -- one-pass "latest start" rule of docs/metrics.md: every attempt (a step-1 touchpoint) advances on
 -- its own, step k being the first step-k touchpoint after its step k-1 touchpoint, if less than the
 -- window after the attempt start; the chosen attempt is the deepest, the latest-started on ties.
@@ -7,11 +9,14 @@
 with recursive
 
 events as (
-    select t.customer_id, t.event_seq, t.occurred_at, f.step
+    select t.customer_id, t.event_seq, t.occurred_at, coalesce(e.step, s.step) as step
     from core.touchpoints as t
-    join marts.funnel_stages as f
-        on f.stage_index = t.stage_index
+    left join marts.funnel_stages as e
+        on e.stage_index is null and e.stage = t.source || ':' || t.event_name
+    left join marts.funnel_stages as s
+        on s.stage_index = t.stage_index
     where t.occurred_at <= $as_of
+      and coalesce(e.step, s.step) is not null
 ),
 
 -- Every touchpoint is a probe that looks for the next touchpoint of the following step, and a

@@ -23,12 +23,16 @@ per_customer as (
 ),
 
 latest_start as (
-    -- the latest step-1 touchpoint: the start of the customer's latest attempt
+    -- the latest step-1 touchpoint: the start of the customer's latest attempt (a touchpoint's step as
+    -- in funnel_customer_steps: the touchpoint step naming its label, else its stage's step)
     select t.customer_id, max(t.occurred_at) as started_at
     from core.touchpoints as t
-    join marts.funnel_stages as f
-        on f.stage_index = t.stage_index and f.step = 1
+    left join marts.funnel_stages as e
+        on e.stage_index is null and e.stage = t.source || ':' || t.event_name
+    left join marts.funnel_stages as s
+        on s.stage_index = t.stage_index
     where t.occurred_at <= $as_of
+      and coalesce(e.step, s.step) = 1
     group by t.customer_id
 ),
 

@@ -289,6 +289,26 @@ Breakdown = Literal["channel", "source", "source_kind", "event_name"]
 BREAKDOWNS: tuple[str, ...] = get_args(Breakdown)
 
 
+def is_touchpoint_label(step: str) -> bool:
+    """A funnel step or path node naming a touchpoint type as `source:event_name` (a stage name has no ':')."""
+    source, colon, event_name = step.partition(":")
+    return bool(colon and re.match(NAME, source) and event_name)
+
+
+def funnel_step_problems(steps: tuple[str, ...], stage_names: tuple[str, ...]) -> list[str]:
+    """What is wrong with `funnel.steps`: each step is a stage or a touchpoint label `source:event_name`,
+    none twice, and the stages among them in stage order."""
+    problems = [f"funnel.steps: {step!r} is neither a stage ({', '.join(stage_names)}) nor a touchpoint "
+                f"written source:event_name" for step in steps
+                if step not in stage_names and not is_touchpoint_label(step)]
+    if len(set(steps)) != len(steps):
+        problems.append(f"funnel.steps: {list(steps)} names a step twice")
+    positions = [stage_names.index(s) for s in steps if s in stage_names]
+    if positions != sorted(positions):
+        problems.append(f"funnel.steps: the stages in {list(steps)} must be in stage order ({', '.join(stage_names)})")
+    return problems
+
+
 class Funnel(_Model):
     steps: tuple[str, ...] | None = None
     window_days: float = Field(default=30, gt=0)
@@ -370,13 +390,7 @@ class Config(_Model):
         for reserved, meaning in RESERVED_STAGES.items():
             if reserved in stage_names:
                 problems.append(f"stages: {reserved!r} cannot name a stage: it {meaning}; rename the stage")
-        steps = self.funnel.steps or ()
-        for step in steps:
-            if step not in stage_names:
-                problems.append(f"funnel.steps: {step!r} is not a stage (stages: {', '.join(stage_names)})")
-        positions = [stage_names.index(s) for s in steps if s in stage_names]
-        if positions != sorted(set(positions)):
-            problems.append(f"funnel.steps: {list(steps)} must be distinct stages in stage order ({', '.join(stage_names)})")
+        problems += funnel_step_problems(self.funnel.steps or (), stage_names)
         if self.paths.goal_stage not in stage_names:
             written = "goal_stage" in self.paths.model_fields_set
             problems.append(f"paths.goal_stage: {self.paths.goal_stage!r}{'' if written else ' (the default)'} is not a "

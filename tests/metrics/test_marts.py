@@ -106,6 +106,11 @@ def journeys_case(draw):
     funnel_steps: tuple[str, ...] = ()
     if n_stages > 1 and draw(st.booleans()):
         funnel_steps = tuple(s for s in stages if draw(st.booleans())) or (stages[0],)
+    if draw(st.integers(0, 3)) == 0:  # touchpoint steps anywhere among them (an event label wins over its stage)
+        for label in draw(st.lists(st.sampled_from(["web:signup", "crm:order", "crm:visit"]), max_size=2, unique=True)):
+            steps = list(funnel_steps or stages)
+            steps.insert(draw(st.integers(0, len(steps))), label)
+            funnel_steps = tuple(steps)
     s = MetricSettings(
         stages=stages,
         window_days=draw(st.sampled_from([1, 2, 3, 1.5])),

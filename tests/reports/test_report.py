@@ -78,6 +78,19 @@ def test_change_sentence_names_the_change_since_previous_run(warehouse):
     assert change_sentence(None, RUN_ID, STAGES, BERLIN) is None
 
 
+def test_runs_are_compared_on_the_funnel_steps_not_on_every_stage(warehouse, tmp_path):
+    """funnel.steps [awareness, purchase]: the sentence, the trends and the index compare purchase only."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        history = con.sql("select * from marts.run_history").pl()
+    sentence = change_sentence(history, RUN_ID, ["awareness", "purchase"], BERLIN)
+    assert "purchase conversion \u22123.2 pts" in sentence and "consideration" not in sentence
+    trends = trends_figure(history, ["awareness", "purchase"], {}, "UTC")
+    assert [t.name for t in trends.data if t.showlegend] == ["purchase"]
+    render(warehouse, tmp_path, steps=["awareness", "purchase"])
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Reached purchase" in index and "Reached consideration" not in index
+
+
 def test_runs_are_placed_and_compared_by_the_time_their_data_run_up_to():
     """A backfill runs past nights minutes apart, after a nightly run: each sits at its night, a rerun
     of a night replaces it, and 'previous' is the night before in data time."""
@@ -441,7 +454,7 @@ def test_index_keeps_each_runs_times_and_numbers_after_the_warehouse_is_rebuilt(
     rebuilt = build_warehouse(tmp_path / "rebuilt.duckdb")
     with duckdb.connect(str(rebuilt)) as con:
         con.execute("delete from marts.run_history")
-        render_runs_index(con, out, title=TITLE, stages=STAGES, timezone=TIMEZONE)
+        render_runs_index(con, out, title=TITLE, steps=STAGES, timezone=TIMEZONE)
     after = (out / "index.html").read_text(encoding="utf-8")
     assert after == before
     assert re.findall(r'<a href="([^"]+)/index.html">', after) == ["latest", RUN_ID, PREV_RUN_ID]
@@ -455,7 +468,7 @@ def test_index_keeps_each_runs_times_and_numbers_after_the_warehouse_is_rebuilt(
                 re.sub(r'"run_at": "[^"]*"', '"run_at": "9999-12-31T23:59:59+00:00"', good)]:
         (out / RUN_ID / "run.json").write_text(bad)
         with duckdb.connect(str(rebuilt)) as con:
-            render_runs_index(con, out, title=TITLE, stages=STAGES, timezone=TIMEZONE)
+            render_runs_index(con, out, title=TITLE, steps=STAGES, timezone=TIMEZONE)
         row = (out / "index.html").read_text(encoding="utf-8")
         row = row[row.index(f">{RUN_ID}</a>"):]
         assert "9999" not in row[: row.index("</tr>")] and "Dec" not in row[: row.index("</tr>")]

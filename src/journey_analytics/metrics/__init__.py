@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 
 from journey_analytics import sqlfiles
-from journey_analytics.config import BREAKDOWNS, PATH_NODES, PROPERTY_KEY
+from journey_analytics.config import BREAKDOWNS, PATH_NODES, PROPERTY_KEY, funnel_step_problems, is_touchpoint_label
 
 __all__ = [
     "AUDITS",
@@ -84,6 +84,10 @@ FAST = {
     "marts/pain_points": (("pain_surveys", "pain_exits", "pain_types"), "marts/fast/pain_points"),
 }
 
+# Fast forms that find the funnel in the stage lists (customer_lists): with a touchpoint among the
+# funnel steps the portable files build these tables.
+FAST_STAGE_FUNNEL = ("marts/funnel_customer_steps", "marts/funnel_customers")
+
 # Fast forms that read the stage visits (visit_rows) as path nodes: with touchpoint path nodes
 # (`path_node="touchpoint"`) the portable files build these tables.
 FAST_STAGE_PATHS = ("marts/path_nodes", "marts/path_frequencies", "marts/sankey_links")
@@ -102,8 +106,8 @@ class MetricSettings:
     """What the marts measure: the ordered stages and the metric options.
 
     `stages` are all configured stages in order (`core.touchpoints.stage_index` numbers them from
-    1); the funnel steps are `funnel_steps` if given (a subsequence of the stages), else all
-    stages. `window_days` is the funnel window W (fractions allowed); `breakdown` one of
+    1); the funnel steps are `funnel_steps` if given (stages, in stage order, and touchpoint labels
+    `source:event_name`), else all stages. `window_days` is the funnel window W (fractions allowed); `breakdown` one of
     `BREAKDOWNS`; `top_n` breakdown values kept before `Other`; `max_steps` path nodes kept before
     the terminal node; `paths_top_n` exact paths listed before `other paths`; `nodes_per_step`
     Sankey labels kept per step before `Other`; `goal_stage` the stage that makes a path end in
@@ -137,14 +141,9 @@ class MetricSettings:
             raise ValueError("metrics: `stages` is empty; list at least one stage in journey.yaml")
         if len(set(stages)) != len(stages):
             raise ValueError(f"metrics: stage names must be unique, got {list(stages)}")
-        unknown = [s for s in self.funnel_steps if s not in stages]
-        if unknown:
-            raise ValueError(f"metrics: funnel.steps {unknown} are not stages; stages are {list(stages)}")
-        positions = [stages.index(s) for s in self.funnel_steps]
-        if positions != sorted(set(positions)):
-            raise ValueError(
-                f"metrics: funnel.steps {list(self.funnel_steps)} must be distinct stages in stage order {list(stages)}"
-            )
+        problems = funnel_step_problems(self.funnel_steps, stages)
+        if problems:
+            raise ValueError(f"metrics: {problems[0]}")
         window = self.window_days
         if isinstance(window, bool) or not isinstance(window, (int, float)) or not window > 0:
             raise ValueError(f"metrics: funnel.window_days must be a number > 0, got {window!r}")
@@ -236,11 +235,12 @@ STAGE_TABLES = {
 
 
 def stage_rows(settings: MetricSettings) -> dict[str, list[tuple]]:
-    """The rows of `STAGE_TABLES`: every stage (1-based, configured order) and the funnel steps (1-based)."""
+    """The rows of `STAGE_TABLES`: every stage (1-based, configured order) and the funnel steps (1-based;
+    a touchpoint step `source:event_name` has no stage index)."""
     return {
         "marts.stages": list(enumerate(settings.stages, start=1)),
-        "marts.funnel_stages": [(step, stage, settings.stages.index(stage) + 1)
-                                for step, stage in enumerate(settings.steps, start=1)],
+        "marts.funnel_stages": [(step, name, settings.stages.index(name) + 1 if name in settings.stages else None)
+                                for step, name in enumerate(settings.steps, start=1)],
     }
 
 
@@ -297,7 +297,8 @@ def build_marts(
     """Build `core.stage_visits` and every `marts.*` table from `core.touchpoints`, then audit them.
 
     With `fast=True` (the default) the models in `FAST` are built from their DuckDB-only fast forms
-    (`sql/marts/fast/`; not those in `FAST_STAGE_PATHS` when path nodes are touchpoints); `fast=False` builds every table from the portable files only. Both give
+    (`sql/marts/fast/`; not those in `FAST_STAGE_PATHS` when path nodes are touchpoints, nor those in
+    `FAST_STAGE_FUNNEL` when a funnel step is a touchpoint); `fast=False` builds every table from the portable files only. Both give
     identical tables. Returns the row count per table, e.g. `{"marts.stages": 5, ...}`.
     `on_model(name, rows, seconds)` hears about each model as it is built, then `("audits", 0, s)`.
     Raises `AuditError` naming the failing audit, or `ValueError` for inconsistent settings.
@@ -306,7 +307,8 @@ def build_marts(
     write_stages(con, settings)
     _check_stages(con, settings.stages)
     counts = {"marts.stages": len(settings.stages), "marts.funnel_stages": len(settings.steps)}
-    skip = FAST_STAGE_PATHS if settings.path_node != "stage" else ()
+    skip = (FAST_STAGE_PATHS if settings.path_node != "stage" else ()) + (
+        FAST_STAGE_FUNNEL if any(map(is_touchpoint_label, settings.steps)) else ())
     for name in MARTS:
         start = time.perf_counter()
         build = _build_fast if fast and name in FAST and name not in skip else sqlfiles.build

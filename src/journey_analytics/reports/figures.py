@@ -205,9 +205,10 @@ def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str
     return fig
 
 
-def trends_figure(history: pl.DataFrame, stages: list[str], colours: dict[str, str], tz: str) -> go.Figure:
+def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, str], tz: str) -> go.Figure:
     """Headline numbers across runs (one run per data time, `summary.history_up_to`): customers,
-    events, rows the run quarantined, conversion per stage, each run placed at the time its data run up to.
+    events, rows the run quarantined, conversion per funnel step after the first (`steps`), each run
+    placed at the time its data run up to.
 
     Times are shown in the report's time zone `tz` (plotly.js has no time zones of its own).
     """
@@ -218,7 +219,7 @@ def trends_figure(history: pl.DataFrame, stages: list[str], colours: dict[str, s
     )
     when = wide["as_of"].to_list()
     fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.16, subplot_titles=(
-        "Customers", "Events", "Rows quarantined by the run (from the files it read)", "Conversion from the first stage"))
+        "Customers", "Events", "Rows quarantined by the run (from the files it read)", "Conversion from the first funnel step"))
 
     def line(metric: str, name: str, colour: str, row: int, col: int, pct: bool = False) -> None:
         if metric not in wide.columns:
@@ -233,8 +234,8 @@ def trends_figure(history: pl.DataFrame, stages: list[str], colours: dict[str, s
     line("customers", "customers", TEXT, 1, 1)
     line("events", "events", TEXT, 1, 2)
     line("rows_quarantined", "rows quarantined by the run", "#8C8C8C", 2, 1)
-    for stage in stages[1:]:
-        line(f"conversion_from_start:{stage}", esc_label(stage), colour_for(stage, colours), 2, 2, True)
+    for step in steps[1:]:
+        line(f"conversion_from_start:{step}", esc_label(step), colour_for(step, colours), 2, 2, True)
     style(fig, 600, margin={"l": 64, "r": 24, "t": 40, "b": 24},
           legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": -0.1, "yanchor": "top",
                   "title": {"text": "reached: "}})

@@ -97,16 +97,17 @@ def _reached(metrics: dict[str, float], stage: str) -> str:
     return f"{fmt_pct(pct)}<br><span class=\"muted\">{fmt_int(n)}</span>"
 
 
-def runs_index_html(entries: list[RunEntry], *, title: str, stages: list[str], tz: ZoneInfo) -> str:
-    """The index page; links are relative so the folder can be moved or zipped whole."""
+def runs_index_html(entries: list[RunEntry], *, title: str, steps: list[str], tz: ZoneInfo) -> str:
+    """The index page, a column for each funnel step after the first; links are relative so the
+    folder can be moved or zipped whole."""
     head = ["Run", "Run at", "Events", "Customers", "Rows it quarantined"] + [
-        f"Reached {esc_html(s)}" for s in stages[1:]]
+        f"Reached {esc_html(s)}" for s in steps[1:]]
     rows = [
         [f"<a href=\"{esc_html(quote(e.run_id))}/index.html\">{esc_html(e.run_id)}</a>",
          f"{esc_html(fmt_time(e.run_at, tz))}<br><span class=\"muted\">data up to "
          f"{esc_html(fmt_time(e.as_of, tz))}</span>",
          fmt_int(e.metrics.get("events")), fmt_int(e.metrics.get("customers")),
-         fmt_int(e.metrics.get("rows_quarantined"))] + [_reached(e.metrics, s) for s in stages[1:]]
+         fmt_int(e.metrics.get("rows_quarantined"))] + [_reached(e.metrics, s) for s in steps[1:]]
         for e in entries
     ]
     body = [f"<header>\n<h1>{esc_html(title)}</h1>\n<p class=\"meta\">{len(entries)} run report(s), newest "

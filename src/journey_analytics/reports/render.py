@@ -46,13 +46,14 @@ def write_atomic(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def render_runs_index(con: duckdb.DuckDBPyConnection, out_dir: Path, *, title: str, stages: list[str],
+def render_runs_index(con: duckdb.DuckDBPyConnection, out_dir: Path, *, title: str, steps: list[str],
                       timezone: str) -> Path:
-    """Rewrite `out_dir/index.html` and point `latest/` at the newest run; return the index path."""
-    return _write_index(read_run_history(con), Path(out_dir), title=title, stages=stages, timezone=timezone, known={})
+    """Rewrite `out_dir/index.html` and point `latest/` at the newest run; return the index path.
+    `steps` are the funnel steps in order (a column for each one after the first)."""
+    return _write_index(read_run_history(con), Path(out_dir), title=title, steps=steps, timezone=timezone, known={})
 
 
-def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, stages: list[str], timezone: str,
+def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, steps: list[str], timezone: str,
                  known: dict[str, tuple[datetime, datetime]]) -> Path:
     """The index, `latest/`, and run.json of the run in `known` (its times and numbers as the index shows
     them) and of folders written before run.json existed, while history still knows them."""
@@ -75,7 +76,7 @@ def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, sta
         page = (out_dir / newest.run_id / "index.html").read_text(encoding="utf-8")
         write_atomic(out_dir / LATEST / "index.html", page)
     index = out_dir / "index.html"
-    write_atomic(index, runs_index_html(entries, title=title, stages=stages, tz=ZoneInfo(timezone)))
+    write_atomic(index, runs_index_html(entries, title=title, steps=steps, tz=ZoneInfo(timezone)))
     return index
 
 
@@ -89,22 +90,24 @@ def render_run_report(
     title: str,
     stages: list[str],
     timezone: str,
+    steps: list[str] | None = None,
     path_node: str = "stage",
 ) -> Path:
     """Render the report of run `run_id` from the marts in `con`; return `out_dir/<run_id>/index.html`.
 
     Also copies the newest run's report (normally this one; not when re-rendering an older run)
     to `out_dir/latest/index.html` and rewrites `out_dir/index.html`. `stages` are the configured
-    stages in order (they fix the colours); `timezone` is `report.timezone`; `path_node` is `paths.node`
-    (it names the paths' nodes in the text).
+    stages in order (they fix the colours); `timezone` is `report.timezone`; `steps` the funnel steps
+    (`funnel.steps`, default the stages: the conversions compared across runs); `path_node` is
+    `paths.node` (it names the paths' nodes in the text).
     """
     check_run_id(run_id)
     ZoneInfo(timezone)  # fail before writing anything if the zone is unknown
     out_dir = Path(out_dir)
     info = RunInfo(run_id=run_id, run_at=run_at, as_of=as_of, title=title, stages=list(stages),
-                   timezone=timezone, path_node=path_node)
+                   timezone=timezone, steps=list(steps or stages), path_node=path_node)
     report = out_dir / run_id / "index.html"
     write_atomic(report, run_report_html(load_report_data(con, run_id), info))
-    _write_index(read_run_history(con), out_dir, title=title, stages=info.stages, timezone=timezone,
+    _write_index(read_run_history(con), out_dir, title=title, steps=info.steps, timezone=timezone,
                  known={run_id: (run_at, as_of)})
     return report

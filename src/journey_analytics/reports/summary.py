@@ -91,8 +91,10 @@ def _count_change(name: str, now: float, before: float) -> str:
     return text
 
 
-def change_sentence(history: pl.DataFrame | None, run_id: str, stages: list[str], tz: ZoneInfo) -> str | None:
+def change_sentence(history: pl.DataFrame | None, run_id: str, steps: list[str], tz: ZoneInfo) -> str | None:
     """'Since the previous run (…): purchase conversion −3.2 pts; customers +120 (+4.1%).'
+
+    `steps` are the funnel steps in order; the conversion of each one after the first is compared.
 
     None when there is no previous run or nothing in common to compare.
     """
@@ -105,9 +107,9 @@ def change_sentence(history: pl.DataFrame | None, run_id: str, stages: list[str]
         return now.get(metric) is not None and before.get(metric) is not None
 
     conversions = [
-        f"{stage} conversion {fmt_pts(now[key] - before[key])}"
-        for stage in stages[1:]
-        if both(key := f"conversion_from_start:{stage}")
+        f"{step} conversion {fmt_pts(now[key] - before[key])}"
+        for step in steps[1:]
+        if both(key := f"conversion_from_start:{step}")
     ]
     counts = [_count_change(name, now[m], before[m]) for m, name in COUNTS if both(m)]
     parts = [p for p in (", ".join(conversions), ", ".join(counts)) if p]
