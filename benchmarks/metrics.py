@@ -3,6 +3,7 @@
     uv run python benchmarks/run.py --events 1e6 1e7        # once: the pipeline warehouses
     uv run python benchmarks/metrics.py                     # 1e6 1e7 1e8, DuckDB capped at 6GB
     uv run python benchmarks/metrics.py --events 1e7 --memory-limit 8GB
+    uv run python benchmarks/metrics.py --events 1e6 --path-node touchpoint --funnel-steps awareness crm:lead_created purchase
 
 The touchpoints are the ones the whole pipeline built from generated events (`benchmarks/run.py`'s
 warehouses); 1e8 is the 1e7 journeys ten times over, each copy with its own customer and event ids,
@@ -10,12 +11,14 @@ since the pipeline itself does not run at 1e8 here. Each scale's `core.touchpoin
 into `benchmarks/.data/metrics-<events>.duckdb`, which nothing else writes. Every scale runs in its
 own process; a model's peak RSS is the process's highest resident memory while that model was
 built (so it includes what earlier models left in DuckDB's buffer pool). Results are appended to
-`benchmarks/results.csv` as layer `metrics:<model>`.
+`benchmarks/results.csv` as layer `metrics:<model>` (`metrics[<options>]:<model>` with `--path-node` or
+`--funnel-steps`, which replace the run's `paths.node` and `funnel.steps`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -96,13 +99,13 @@ def prepare(events: int) -> tuple[Path, Path]:
     return target, config
 
 
-def measure(warehouse: Path, config_path: Path, memory_limit: str) -> list[dict]:
-    """Build every mart once in this process; one row per model."""
+def measure(warehouse: Path, config_path: Path, memory_limit: str, options: dict | None = None) -> list[dict]:
+    """Build every mart once in this process, with `options` replacing settings; one row per model."""
     from journey_analytics import metrics
     from journey_analytics.config import load_config
     from journey_analytics.warehouse import connect
 
-    settings = metrics.settings_from(load_config(config_path))
+    settings = dataclasses.replace(metrics.settings_from(load_config(config_path)), **(options or {}))
     con = connect(warehouse, memory_limit=memory_limit)
     rss = PeakRss()
     rows = []
@@ -120,10 +123,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", nargs="+", type=float, default=[1e6, 1e7, 1e8])
     parser.add_argument("--memory-limit", default="6GB", help="DuckDB's memory limit (default 6GB)")
+    parser.add_argument("--path-node", choices=["stage", "touchpoint"], help="replace paths.node")
+    parser.add_argument("--funnel-steps", nargs="+", help="replace funnel.steps (stages or source:event_name)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    options = {k: v for k, v in (("path_node", args.path_node),
+                                 ("funnel_steps", tuple(args.funnel_steps or ()))) if v}
     if args.child:
-        print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]), args.memory_limit)))
+        print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]), args.memory_limit, options)))
         return
 
     import machine  # benchmarks/machine.py, beside this script
@@ -132,8 +139,10 @@ def main() -> None:
     results = {}
     for events in map(int, args.events):
         warehouse, config_path = prepare(events)  # run.py writes the same settings at every scale
+        extra = [*(["--path-node", args.path_node] if args.path_node else []),
+                 *(["--funnel-steps", *args.funnel_steps] if args.funnel_steps else [])]
         out = subprocess.run([sys.executable, __file__, "--child", str(warehouse), str(config_path),
-                              "--memory-limit", args.memory_limit], check=True, capture_output=True, text=True)
+                              "--memory-limit", args.memory_limit, *extra], check=True, capture_output=True, text=True)
         results[events] = json.loads(out.stdout.strip().splitlines()[-1])
         total = results[events][-1]
         print(f"{events:>12,} touchpoints: all metrics {total['seconds']:.2f} s, peak RSS {total['peak_rss_mb']:,.0f} MB",
@@ -147,7 +156,9 @@ def main() -> None:
     for i, row in enumerate(results[scales[0]]):
         print(f"{row['model']:<34}" + "".join(
             f"{results[e][i]['seconds']:>10.2f}{results[e][i]['peak_rss_mb']:>10,.0f}" for e in scales))
-    machine.record([(events, f"metrics:{r['model']}", r["rows"], r["seconds"], r["peak_rss_mb"])
+    shown = {k: v if isinstance(v, str) else ",".join(v) for k, v in options.items()}
+    layer = "metrics" + (f"[{' '.join(f'{k}={v}' for k, v in shown.items())}]" if options else "")
+    machine.record([(events, f"{layer}:{r['model']}", r["rows"], r["seconds"], r["peak_rss_mb"])
                     for events, rows in results.items() for r in rows], before, after)
 
 if __name__ == "__main__":

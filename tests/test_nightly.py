@@ -96,7 +96,8 @@ def test_touchpoint_steps_and_path_nodes_equal_the_reference_on_the_true_journey
                              max_steps=config.paths.max_steps, paths_top_n=config.paths.top_n,
                              nodes_per_step=config.paths.nodes_per_step, goal_stage=config.paths.goal_stage,
                              path_node="touchpoint", funnel_steps=steps)
-    for table, keys in (("marts.funnel_steps", "step"), ("marts.path_frequencies", "rank"), ("marts.sankey_nodes", "step, node_label"),
+    for table, keys in (("marts.funnel_steps", "step"), ("marts.path_frequencies", "rank"),
+                        ("marts.sankey_nodes", "step, node_label"),
                         ("marts.sankey_links", "step, source_label, target_label")):
         cursor = scratch.execute(f"select * from {table} order by {keys}")  # names: the constants above
         columns = [d[0] for d in cursor.description]

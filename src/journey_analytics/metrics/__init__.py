@@ -107,8 +107,8 @@ class MetricSettings:
 
     `stages` are all configured stages in order (`core.touchpoints.stage_index` numbers them from
     1); the funnel steps are `funnel_steps` if given (stages, in stage order, and touchpoint labels
-    `source:event_name`), else all stages. `window_days` is the funnel window W (fractions allowed); `breakdown` one of
-    `BREAKDOWNS`; `top_n` breakdown values kept before `Other`; `max_steps` path nodes kept before
+    `source:event_name`), else all stages. `window_days` is the funnel window W (fractions allowed);
+    `breakdown` one of `BREAKDOWNS`; `top_n` breakdown values kept before `Other`; `max_steps` path nodes kept before
     the terminal node; `paths_top_n` exact paths listed before `other paths`; `nodes_per_step`
     Sankey labels kept per step before `Other`; `goal_stage` the stage that makes a path end in
     `converted`; `path_node` what a path node is, one of `PATH_NODES`: the stage (runs of touchpoints
@@ -298,8 +298,8 @@ def build_marts(
 
     With `fast=True` (the default) the models in `FAST` are built from their DuckDB-only fast forms
     (`sql/marts/fast/`; not those in `FAST_STAGE_PATHS` when path nodes are touchpoints, nor those in
-    `FAST_STAGE_FUNNEL` when a funnel step is a touchpoint); `fast=False` builds every table from the portable files only. Both give
-    identical tables. Returns the row count per table, e.g. `{"marts.stages": 5, ...}`.
+    `FAST_STAGE_FUNNEL` when a funnel step is a touchpoint); `fast=False` builds every table from the
+    portable files only. Both give identical tables. Returns the row count per table, e.g. `{"marts.stages": 5, ...}`.
     `on_model(name, rows, seconds)` hears about each model as it is built, then `("audits", 0, s)`.
     Raises `AuditError` naming the failing audit, or `ValueError` for inconsistent settings.
     """

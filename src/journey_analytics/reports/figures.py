@@ -219,7 +219,8 @@ def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, st
     )
     when = wide["as_of"].to_list()
     fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.16, subplot_titles=(
-        "Customers", "Events", "Rows quarantined by the run (from the files it read)", "Conversion from the first funnel step"))
+        "Customers", "Events", "Rows quarantined by the run (from the files it read)",
+        "Conversion from the first funnel step"))
 
     def line(metric: str, name: str, colour: str, row: int, col: int, pct: bool = False) -> None:
         if metric not in wide.columns:

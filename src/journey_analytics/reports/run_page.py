@@ -246,7 +246,7 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
     change = (f"<p class=\"change\" id=\"change\">{esc_html(sentence)}</p>" if sentence else
               f"<p class=\"note\" id=\"change\">{esc_html(no_change_reason(data.run_history, info.run_id))}</p>")
     node = "touchpoint" if info.path_node == "touchpoint" else "stage"
-    node_note = (" A touchpoint is named <code>source:event name</code>; only touchpoints with a stage count."
+    node_note = (" A touchpoint is named <code>source:event_name</code>; only touchpoints with a stage count."
                  if node == "touchpoint" else "")
     sections = [
         html.section("funnel", "Funnel", INTROS["funnel"], _figure(
