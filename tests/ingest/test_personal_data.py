@@ -75,6 +75,32 @@ def test_a_line_that_is_not_json_is_redacted_of_personal_keys_written_in_any_cas
     assert not any("555000" in r for r in records)
 
 
+def test_the_tail_of_a_personal_value_cut_by_a_raw_line_break_is_redacted(tmp_path):
+    """A line break inside the phone value split one record into two malformed lines; the second began with the
+    rest of the number (`1234567`), which no key preceded, and was kept as written."""
+    web = source_paths(tmp_path, web="web.jsonl")[0]
+    web["identifiers"] = {"anonymous_id": "anonymous_id", "phone": "msisdn"}
+    lines = [
+        '{"event_id":"w1","timestamp":"2026-08-03T10:00:00Z","event":"signup","msisdn":"+49 170',
+        '1234567","anonymous_id":"a-1"}',
+        '{"event_id":"w2","msisdn":"+49 171',
+        ' 7654321',  # a value cut twice: its middle line has no key at all
+        '", "event":"x"}',
+    ]
+    (tmp_path / "web.jsonl").write_text("\n".join(lines) + "\n")
+    config = _with_phone(tmp_path, [web])
+    with connect(config.warehouse_path) as con:
+        assert dict(_ingest(config, con).reasons) == {"malformed_record": 5}
+        records = [r[0] for r in con.execute("select raw_record from ingest.quarantine order by line").fetchall()]
+    assert records == [
+        '{"event_id":"w1","timestamp":"2026-08-03T10:00:00Z","event":"signup","msisdn":"<redacted>"',
+        '"<redacted>","anonymous_id":"a-1"}',
+        '{"event_id":"w2","msisdn":"<redacted>"',
+        ' "<redacted>"',
+        '", "event":"x"}',
+    ]
+
+
 def test_a_json_key_of_the_spec_written_in_another_case_is_read_as_empty_and_noted(tmp_path):
     """`User_Email` for the spec's `user_email`: the identifier was lost without a word."""
     web = source_paths(tmp_path, web="web.jsonl")[0]

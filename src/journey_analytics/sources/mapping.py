@@ -49,6 +49,10 @@ EMAIL_LIKE = r"""[^\s"'<>(),;:@\\]+(@|\\u0040|%40)[^\s"'<>(),;:@\\]+"""  # a `\`
 # redacted, which hold a marker until both passes are done.
 VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s].*?|"?)(,\s*\\?["'][^"']*["']\s*:|$)"""
 REDACTING = '"\x01"'  # a redacted value between the passes: no data value starts with \x01 (JSON forbids it)
+# A line that does not begin with `{`, `[` or `"` may continue a record that a raw line break cut inside a
+# value (`{"phone":"+49 170` / `1234567","event":…}`): its text up to its first key may be the tail of a
+# personal value, so it is redacted as one (a line of plain text is then redacted whole).
+CONTINUED_VALUE = r"""^(\s*)([^\s{\["].*?)(,\s*\\?["'][^"']*["']\s*:|$)"""
 
 
 def referenced_columns(source: Source) -> list[str]:
@@ -245,7 +249,9 @@ class _Compiler:
         kept = self.columns if self.jsonl else [c for c in self.file_columns if c in self.columns]
         record = self.json_object(kept, self.value)
         if self.jsonl:
-            redacted = "text"  # emails anywhere are redacted as the record is stored (sql/ingest/known_rejects.sql)
+            # emails anywhere are redacted as the record is stored (sql/ingest/known_rejects.sql)
+            continued, tail_marked = self.bind(CONTINUED_VALUE), self.bind(r"\1" + REDACTING + r"\3")
+            redacted = f"regexp_replace(text, {continued}, {tail_marked})"
             for name in self.columns:
                 if self.pii_kind(name):
                     key = (f"({json_key_pattern(name)}|'{re.escape(name)}'|"  # JSON, Python,
