@@ -109,8 +109,11 @@ def _file_done(progress: Callable[[str], None]) -> Callable[[ingest.FileResult],
     def report(r: ingest.FileResult) -> None:
         get_run_logger().info("%s %s: read %d, loaded %d, deduplicated %d, quarantined %d%s%s", r.source, r.path,
                               r.rows_read, r.rows_loaded, r.rows_deduplicated, r.rows_quarantined,
-                              " (unchanged, skipped)" if r.skipped else "", f"; note: {r.note}" if r.note else "")
-        if not r.skipped:
+                              " (gone)" if r.gone else " (unchanged, skipped)" if r.skipped else "",
+                              f"; note: {r.note}" if r.note else "")
+        if r.gone:
+            progress(f"    {r.path}: {r.note}")
+        elif not r.skipped:
             progress(f"    {r.path}: {r.rows_read:,} read, {r.rows_loaded:,} loaded, {r.rows_deduplicated:,} deduplicated, "
                      f"{r.rows_quarantined:,} quarantined")
     return report
@@ -216,7 +219,7 @@ def _publish(wh: Warehouse, config: Config, run: Run, summary: RunSummary, progr
             progress(f"    {source.name}: FAILED — {state.message}")
             continue
         new = [f for f in files if not f.skipped]
-        progress(f"    {len(new)} new file(s) of {len(files)}: {sum(f.rows_read for f in new):,} rows read, "
+        progress(f"    {len(new)} new file(s) of {sum(not f.gone for f in files)}: {sum(f.rows_read for f in new):,} rows read, "
                  f"{sum(f.rows_loaded for f in new):,} loaded, {sum(f.rows_deduplicated for f in new):,} deduplicated, "
                  f"{sum(f.rows_quarantined for f in new):,} quarantined")
     if not summary.ok:

@@ -94,7 +94,7 @@ def _print_summary(summary) -> None:
     print()
     print(f"{'source':<12}{'file':<44}{'read':>10}{'loaded':>10}{'dedup':>8}{'quarant.':>10}")
     for f in summary.files:
-        note = "  (unchanged)" if f.skipped else ""
+        note = "  (gone)" if f.gone else "  (unchanged)" if f.skipped else ""
         print(f"{f.source:<12}{_tail(f.path, 43):<44}{f.rows_read:>10,}{f.rows_loaded:>10,}"
               f"{f.rows_deduplicated:>8,}{f.rows_quarantined:>10,}{note}")
     # each distinct note once per source (after a spec change every file of the source has the same one);

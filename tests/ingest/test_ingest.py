@@ -137,6 +137,26 @@ def test_reading_the_same_files_again_adds_nothing(setup):
     assert con.execute("select * from core.events order by all").fetchall() == before
 
 
+def test_a_file_gone_since_it_was_read_is_named_with_the_rows_that_stay_and_reset_removes_them(tmp_path):
+    """A deleted file's events stayed in every number with no word about it."""
+    (tmp_path / "web-1.jsonl").write_text("".join(json.dumps(line) + "\n" for line in WEB_LINES[:2]))
+    later = {"event_id": "c-9", "timestamp": "2026-08-04T10:00:00Z", "anonymous_id": "a-2", "event": "blog_view"}
+    (tmp_path / "web-2.jsonl").write_text(json.dumps(later) + "\n")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, web="web-*.jsonl"))
+    with connect(config.warehouse_path) as con:
+        assert [r.rows_loaded for r in ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)] == [2, 1]
+        (tmp_path / "web-2.jsonl").unlink()
+        kept, gone = ingest_source(con, config, config.sources[0], run_id="r2", now=NOW)
+        assert (kept.path, kept.skipped, kept.gone) == ("web-1.jsonl", True, False)
+        assert (gone.path, gone.skipped, gone.gone, gone.rows_read) == ("web-2.jsonl", True, True, 0)
+        assert gone.note == ("gone since run r1 read it: its 1 loaded row(s) stay in the warehouse; restore the file, "
+                             "or `journey sources reset web --force` removes them (and reads the source's files again)")
+        assert con.execute("select count(*) from core.events").fetchall() == [(3,)]
+        reset_source(con, config, config.sources[0], force=True)
+        assert [r.gone for r in ingest_source(con, config, config.sources[0], run_id="r3", now=NOW)] == [False]
+        assert con.execute("select event_id from core.events order by 1").fetchall() == [("c-1",), ("c-2",)]
+
+
 def test_a_changed_file_loads_only_its_new_rows(setup, tmp_path):
     config, con = setup
     _ingest_all(config, con)

@@ -62,6 +62,7 @@ class FileResult:
     rows_deduplicated: int
     rows_quarantined: int
     skipped: bool = False  # already ingested with the same content
+    gone: bool = False  # read by an earlier run, no longer among the files `path` matches (its rows stay)
     note: str = ""  # e.g. extra columns that were ignored
     reasons: tuple[tuple[str, int], ...] = ()  # quarantine reason → rows
 
@@ -316,4 +317,21 @@ def ingest_source(
             results.append(ingest_fitting(con, config, source, unit, run_id=run_id, now=now))
             if on_file:
                 on_file(results[-1])
+    if source.format != "postgres":
+        for gone in files_gone(con, source, [r.path for r in results]):
+            results.append(gone)
+            if on_file:
+                on_file(gone)
     return results
+
+
+def files_gone(con: duckdb.DuckDBPyConnection, source: Source, paths: list[str]) -> list[FileResult]:
+    """The files an earlier run read that are not among `paths` (deleted, moved, no longer matched), each
+    with a note: their rows stay loaded, which a reader of the numbers would otherwise not know."""
+    return [
+        FileResult(source.name, r["path"], 0, 0, 0, 0, skipped=True, gone=True,
+                   note=f"gone since run {r['last_run_id']} read it: its {r['rows_loaded']:,} loaded row(s) stay in "
+                        f"the warehouse; restore the file, or `journey sources reset {source.name} --force` removes "
+                        "them (and reads the source's files again)")
+        for r in sqlfiles.records(con, "queries/files_gone", source=source.name, paths=paths)
+    ]
