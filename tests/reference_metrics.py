@@ -333,14 +333,14 @@ def stage_to_stage(visits: list[Visit], stages: tuple[str, ...]) -> list[dict]:
 def paths(journeys_: dict[str, list[Touchpoint]], max_steps: int, goal_stage: str,
           node: str = "stage") -> dict[str, list[str]]:
     """Per customer with a mapped touchpoint: node labels of the mapped touchpoints in event order
-    (the stage, or with node='touchpoint' 'source:event_name'), consecutive repeats collapsed, the
-    first max_steps kept, then 'converted' (goal stage anywhere) or '(end)'."""
+    (the stage, or with node='touchpoint' 'source:event_name' with '>' written '›'), consecutive
+    repeats collapsed, the first max_steps kept, then 'converted' (goal stage anywhere) or '(end)'."""
     out = {}
     for customer, events in journeys_.items():
         mapped = [e for e in events if e.stage_index is not None]
         nodes: list[str] = []
         for e in mapped:
-            label = e.stage if node == "stage" else f"{e.source}:{e.event_name}"
+            label = e.stage if node == "stage" else f"{e.source}:{e.event_name.replace('>', '›')}"
             if not nodes or nodes[-1] != label:
                 nodes.append(label)
         if not nodes:

@@ -1,7 +1,8 @@
 -- grain: one node of one customer's path; key: (customer_id, step)
 -- A path node is a run of consecutive mapped touchpoints (at or before as_of) with one label: their
 -- stage when $path_node = 'stage' (the nodes are then the customer's stage visits, core.stage_visits),
--- their touchpoint label source:event_name when $path_node = 'touchpoint'. Unmapped touchpoints are
+-- their touchpoint label source:event_name when $path_node = 'touchpoint' (a '>' in the event name written
+-- '›', so that ' > ' only ever separates nodes in a path's text). Unmapped touchpoints are
 -- skipped (they neither start nor split a node). The first max_steps nodes are kept, then one terminal
 -- node: 'converted' if the customer ever reached the goal stage (anywhere, also beyond max_steps), else
 -- '(end)'. Every customer with a mapped touchpoint has a path of at least two nodes.
@@ -10,7 +11,10 @@ with labelled as (
         customer_id,
         event_seq,
         stage,
-        case when $path_node = 'touchpoint' then source || ':' || event_name else stage end as label
+        case
+            when $path_node = 'touchpoint' then source || ':' || replace(event_name, '>', '›')
+            else stage
+        end as label
     from core.touchpoints
     where stage_index is not null
       and occurred_at <= $as_of

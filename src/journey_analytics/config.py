@@ -295,12 +295,23 @@ def is_touchpoint_label(step: str) -> bool:
     return bool(colon and re.match(NAME, source) and event_name)
 
 
-def funnel_step_problems(steps: tuple[str, ...], stage_names: tuple[str, ...]) -> list[str]:
-    """What is wrong with `funnel.steps`: each step is a stage or a touchpoint label `source:event_name`,
-    none twice, and the stages among them in stage order."""
-    problems = [f"funnel.steps: {step!r} is neither a stage ({', '.join(stage_names)}) nor a touchpoint "
-                f"written source:event_name" for step in steps
-                if step not in stage_names and not is_touchpoint_label(step)]
+def funnel_step_problems(steps: tuple[str, ...], stage_names: tuple[str, ...],
+                         source_names: tuple[str, ...] | None = None) -> list[str]:
+    """What is wrong with `funnel.steps`: each step is a stage or a touchpoint `source:event_name` (of one of
+    `source_names`, when given; an exact event name, no pattern), none twice, the stages in stage order."""
+    problems = []
+    for step in steps:
+        source, _, event_name = step.partition(":")
+        if step in stage_names:
+            continue
+        if not is_touchpoint_label(step):
+            problems.append(f"funnel.steps: {step!r} is neither a stage ({', '.join(stage_names)}) nor a "
+                            "touchpoint written source:event_name")
+        elif source_names is not None and source not in source_names:
+            problems.append(f"funnel.steps: {step!r} names no source ({', '.join(source_names)}) before its ':'")
+        elif event_name != event_name.strip() or re.search(r"[*?\[]", event_name):
+            problems.append(f"funnel.steps: {step!r}: the event name after ':' must be exact, without spaces around "
+                            "it and without * ? [ (a step matches one event name, not a pattern)")
     if len(set(steps)) != len(steps):
         problems.append(f"funnel.steps: {list(steps)} names a step twice")
     positions = [stage_names.index(s) for s in steps if s in stage_names]
@@ -390,7 +401,7 @@ class Config(_Model):
         for reserved, meaning in RESERVED_STAGES.items():
             if reserved in stage_names:
                 problems.append(f"stages: {reserved!r} cannot name a stage: it {meaning}; rename the stage")
-        problems += funnel_step_problems(self.funnel.steps or (), stage_names)
+        problems += funnel_step_problems(self.funnel.steps or (), stage_names, tuple(names))
         if self.paths.goal_stage not in stage_names:
             written = "goal_stage" in self.paths.model_fields_set
             problems.append(f"paths.goal_stage: {self.paths.goal_stage!r}{'' if written else ' (the default)'} is not a "

@@ -92,14 +92,12 @@ def test_a_golden_case_without_segments_on_spark_equals_duckdb(spark, tmp_path):
 
 
 def test_touchpoint_path_nodes_on_spark_equal_duckdb(spark, tmp_path):
-    case, settings, touchpoints, as_of = _golden_case(GOLDEN / "touchpoint_paths.json")
+    _, settings, touchpoints, as_of = _golden_case(GOLDEN / "touchpoint_paths.json")
     assert settings.path_node == "touchpoint"
     source = duckdb.connect()
     write_touchpoints(source, touchpoints)
     duck = _on_both(spark, tmp_path, source, settings, as_of)
     _assert_same_tables(spark, duck)
-    paths = [r["path"] for r in fetch(duck, "marts.path_frequencies")]
-    assert paths[0] == case["expected"]["marts.path_frequencies"]["rows"][0][1]
 
 
 def test_spark_refuses_a_session_not_in_utc(spark):

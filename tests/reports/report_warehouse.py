@@ -198,14 +198,14 @@ def build_warehouse(path: Path, *, with_breakdown: bool = True) -> Path:
 
 
 def render(db: Path, out_dir: Path, *, run_id: str = RUN_ID, run_at: datetime = RUN_AT,
-           as_of: datetime = AS_OF, steps: list[str] | None = None) -> Path:
+           as_of: datetime = AS_OF) -> Path:
     """Render one run of the fixture warehouse `db` into `out_dir`."""
     from journey_analytics.reports import render_run_report
 
     con = duckdb.connect(str(db), read_only=True)
     try:
         return render_run_report(con, out_dir, run_id=run_id, run_at=run_at, as_of=as_of, title=TITLE,
-                                 stages=STAGES, timezone=TIMEZONE, steps=steps)
+                                 stages=STAGES, timezone=TIMEZONE)
     finally:
         con.close()
 

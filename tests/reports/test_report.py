@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -37,7 +38,7 @@ from journey_analytics.reports.run_page import plotly_js
 from journey_analytics.reports.sankey import sankey_graph
 from journey_analytics.reports.figures import trends_figure
 from journey_analytics.reports.html import breakdown_table
-from journey_analytics.reports.palette import contrast, heat
+from journey_analytics.reports.palette import OKABE_ITO, OTHER, UNKNOWN, colour_for, contrast, heat, stage_colours
 from journey_analytics.reports.summary import change_sentence, history_up_to, previous_run
 from journey_analytics.reports.text import fmt_duration, fmt_pts
 
@@ -78,17 +79,34 @@ def test_change_sentence_names_the_change_since_previous_run(warehouse):
     assert change_sentence(None, RUN_ID, STAGES, BERLIN) is None
 
 
-def test_runs_are_compared_on_the_funnel_steps_not_on_every_stage(warehouse, tmp_path):
-    """funnel.steps [awareness, purchase]: the sentence, the trends and the index compare purchase only."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def test_runs_are_compared_on_the_funnel_steps_the_metrics_wrote_not_on_every_stage(warehouse, tmp_path):
+    """funnel.steps [awareness, purchase] in marts.funnel_stages: the sentence, the trends and the index
+    compare purchase only (they compared every stage after the first)."""
+    db = tmp_path / "steps.duckdb"
+    shutil.copy(warehouse, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table marts.funnel_stages as "
+                    "select * from (values (1, 'awareness', 1), (2, 'purchase', 4)) as s(step, stage, stage_index)")
         history = con.sql("select * from marts.run_history").pl()
     sentence = change_sentence(history, RUN_ID, ["awareness", "purchase"], BERLIN)
     assert "purchase conversion \u22123.2 pts" in sentence and "consideration" not in sentence
     trends = trends_figure(history, ["awareness", "purchase"], {}, "UTC")
     assert [t.name for t in trends.data if t.showlegend] == ["purchase"]
-    render(warehouse, tmp_path, steps=["awareness", "purchase"])
-    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    page = render(db, tmp_path / "reports").read_text(encoding="utf-8")
+    index = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
     assert "Reached purchase" in index and "Reached consideration" not in index
+    assert "purchase conversion" in page and "consideration conversion" not in page
+    render(warehouse, tmp_path / "all")  # no marts.funnel_stages: every stage is a step
+    assert "Reached consideration" in (tmp_path / "all" / "index.html").read_text(encoding="utf-8")
+
+
+def test_touchpoints_take_a_palette_colour_by_their_text_and_other_labels_stay_grey():
+    colours = stage_colours(["awareness", "purchase"])
+    assert colour_for("awareness", colours) == OKABE_ITO[0]
+    touchpoints = {label: colour_for(label, colours) for label in ("web:signup", "crm:lead_created", "web:a › b")}
+    assert set(touchpoints.values()) <= set(OKABE_ITO)
+    assert touchpoints == {label: colour_for(label, {}) for label in touchpoints}  # the same in every report
+    assert colour_for("Other", colours) == OTHER and colour_for("no colon", colours) == UNKNOWN
 
 
 def test_runs_are_placed_and_compared_by_the_time_their_data_run_up_to():
@@ -454,7 +472,7 @@ def test_index_keeps_each_runs_times_and_numbers_after_the_warehouse_is_rebuilt(
     rebuilt = build_warehouse(tmp_path / "rebuilt.duckdb")
     with duckdb.connect(str(rebuilt)) as con:
         con.execute("delete from marts.run_history")
-        render_runs_index(con, out, title=TITLE, steps=STAGES, timezone=TIMEZONE)
+        render_runs_index(con, out, title=TITLE, stages=STAGES, timezone=TIMEZONE)
     after = (out / "index.html").read_text(encoding="utf-8")
     assert after == before
     assert re.findall(r'<a href="([^"]+)/index.html">', after) == ["latest", RUN_ID, PREV_RUN_ID]
@@ -468,7 +486,7 @@ def test_index_keeps_each_runs_times_and_numbers_after_the_warehouse_is_rebuilt(
                 re.sub(r'"run_at": "[^"]*"', '"run_at": "9999-12-31T23:59:59+00:00"', good)]:
         (out / RUN_ID / "run.json").write_text(bad)
         with duckdb.connect(str(rebuilt)) as con:
-            render_runs_index(con, out, title=TITLE, steps=STAGES, timezone=TIMEZONE)
+            render_runs_index(con, out, title=TITLE, stages=STAGES, timezone=TIMEZONE)
         row = (out / "index.html").read_text(encoding="utf-8")
         row = row[row.index(f">{RUN_ID}</a>"):]
         assert "9999" not in row[: row.index("</tr>")] and "Dec" not in row[: row.index("</tr>")]

@@ -42,6 +42,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "marts.stage_to_stage": ("from_stage", "to_stage", "customers", "median_s", "p90_s"),
     "marts.stages": ("stage_index", "stage"),
+    "marts.funnel_stages": ("step", "stage"),
     "marts.path_frequencies": ("rank", "path", "customers", "share"),
     "marts.sankey_links": ("step", "source_label", "target_label", "customers"),
     "marts.run_history": ("run_id", "run_at", "as_of", "metric", "value"),
@@ -53,6 +54,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 _ORDER = {
     "marts.funnel_steps": "step",
+    "marts.funnel_stages": "step",
     "marts.funnel_time_to_convert": "step, bucket_index",
     "marts.funnel_breakdown": "dimension, breakdown_value, step",
     "marts.pain_points": "rank nulls last, exit_rate desc, source, event_name",
@@ -126,6 +128,13 @@ def _stage_to_stage(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
     if not (_present(con, "marts.stage_to_stage") and _present(con, "marts.stages")):
         return None
     return sqlfiles.relation(con, "queries/report_stage_to_stage").pl()
+
+
+def funnel_step_names(con: duckdb.DuckDBPyConnection, stages: list[str]) -> list[str]:
+    """The funnel steps in order, as the metrics wrote them (`marts.funnel_stages`: stages, or touchpoints
+    `source:event_name`); `stages` when no metrics were built. Runs are compared on these."""
+    steps = _select(con, "marts.funnel_stages")
+    return list(stages) if steps is None or steps.is_empty() else steps["stage"].to_list()
 
 
 def read_run_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:

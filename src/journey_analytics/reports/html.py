@@ -154,7 +154,7 @@ def chip(label: str, colours: dict[str, str]) -> str:
 
 
 def paths_table(paths: pl.DataFrame, colours: dict[str, str]) -> str:
-    """Top paths, one chip per node in its stage colour, with a share bar."""
+    """Top paths, one chip per node in its colour (`palette.colour_for`), with a share bar."""
     rows, classes = [], []
     for r in paths.sort("rank").to_dicts():
         is_other = r["path"] == "other paths"
@@ -170,7 +170,7 @@ def paths_table(paths: pl.DataFrame, colours: dict[str, str]) -> str:
 
 def breakdown_table(bd: pl.DataFrame, dimension: str) -> str:
     """The funnel per value of `dimension` (`marts.funnel_breakdown`): customers who started, then each
-    later stage's share of them, coloured by that share (darker: fewer got that far), with counts.
+    later step's share of them, coloured by that share (darker: fewer got that far), with counts.
 
     Rows are sorted by how many customers started, `Other` last, so the big values lead. A table,
     not a plotly heatmap: every number is on screen and in the page's text, and it costs no drawing.

@@ -2,13 +2,18 @@
 
 The stage colours are the Okabe–Ito palette (Okabe & Ito, "Color Universal Design", 2008) in
 config order, yellow last because it is the hardest to see on white. Nodes that are not
-stages (`Other`, `(end)`, `unmapped`) are greys so they never compete with a stage;
+stages (`Other`, `(end)`, `unmapped`) are greys so they never compete with a stage (touchpoints named
+as path nodes or funnel steps, `source:event_name`, take palette colours by their text);
 `converted` is near-black so the goal stands out without relying on hue.
 """
 
 from __future__ import annotations
 
+import zlib
+
 from plotly.colors import sample_colorscale, unlabel_rgb
+
+from journey_analytics.config import is_touchpoint_label
 
 OKABE_ITO = (
     "#E69F00",  # orange
@@ -36,10 +41,14 @@ def stage_colours(stages: list[str]) -> dict[str, str]:
 
 
 def colour_for(label: str, colours: dict[str, str]) -> str:
-    """Colour of a stage or of a special path node; unknown labels are grey."""
+    """Colour of a stage or of a special path node; a touchpoint `source:event_name` (a path node or funnel
+    step) takes a palette colour picked by its text, so it keeps it on every chart and in every run; other
+    labels are grey."""
     if label in colours:
         return colours[label]
-    return _SPECIAL.get(label, UNKNOWN)
+    if label in _SPECIAL:
+        return _SPECIAL[label]
+    return OKABE_ITO[zlib.crc32(label.encode()) % len(OKABE_ITO)] if is_touchpoint_label(label) else UNKNOWN
 
 
 def rgba(hex_colour: str, alpha: float) -> str:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from .data import load_report_data, read_run_history
+from .data import funnel_step_names, load_report_data, read_run_history
 from .index_page import LATEST, RUN_FILE, list_runs, run_file_text, runs_index_html
 from .run_page import RunInfo, run_report_html
 from .summary import run_metrics
@@ -46,11 +46,11 @@ def write_atomic(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def render_runs_index(con: duckdb.DuckDBPyConnection, out_dir: Path, *, title: str, steps: list[str],
+def render_runs_index(con: duckdb.DuckDBPyConnection, out_dir: Path, *, title: str, stages: list[str],
                       timezone: str) -> Path:
-    """Rewrite `out_dir/index.html` and point `latest/` at the newest run; return the index path.
-    `steps` are the funnel steps in order (a column for each one after the first)."""
-    return _write_index(read_run_history(con), Path(out_dir), title=title, steps=steps, timezone=timezone, known={})
+    """Rewrite `out_dir/index.html` and point `latest/` at the newest run; return the index path."""
+    return _write_index(read_run_history(con), Path(out_dir), title=title, steps=funnel_step_names(con, stages),
+                        timezone=timezone, known={})
 
 
 def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, steps: list[str], timezone: str,
@@ -90,22 +90,20 @@ def render_run_report(
     title: str,
     stages: list[str],
     timezone: str,
-    steps: list[str] | None = None,
     path_node: str = "stage",
 ) -> Path:
     """Render the report of run `run_id` from the marts in `con`; return `out_dir/<run_id>/index.html`.
 
     Also copies the newest run's report (normally this one; not when re-rendering an older run)
     to `out_dir/latest/index.html` and rewrites `out_dir/index.html`. `stages` are the configured
-    stages in order (they fix the colours); `timezone` is `report.timezone`; `steps` the funnel steps
-    (`funnel.steps`, default the stages: the conversions compared across runs); `path_node` is
-    `paths.node` (it names the paths' nodes in the text).
+    stages in order (they fix the colours); `timezone` is `report.timezone`; `path_node` is `paths.node`
+    (it names the paths' nodes in the text). Runs are compared on the funnel steps the metrics wrote.
     """
     check_run_id(run_id)
     ZoneInfo(timezone)  # fail before writing anything if the zone is unknown
     out_dir = Path(out_dir)
     info = RunInfo(run_id=run_id, run_at=run_at, as_of=as_of, title=title, stages=list(stages),
-                   timezone=timezone, steps=list(steps or stages), path_node=path_node)
+                   timezone=timezone, steps=funnel_step_names(con, stages), path_node=path_node)
     report = out_dir / run_id / "index.html"
     write_atomic(report, run_report_html(load_report_data(con, run_id), info))
     _write_index(read_run_history(con), out_dir, title=title, steps=info.steps, timezone=timezone,

@@ -46,15 +46,15 @@ class RunInfo:
     title: str
     stages: list[str]
     timezone: str
-    steps: list[str] = field(default_factory=list)  # funnel.steps (the stages unless configured)
+    steps: list[str] = field(default_factory=list)  # the funnel steps (marts.funnel_stages); [] = the stages
     path_node: str = "stage"  # paths.node: what a path and Sankey node is (a stage or a touchpoint label)
 
 
 INTROS = {
     "funnel": (
-        "How many customers reached each stage, in order. The coloured part of a bar counts customers "
-        "who reached the stage; the hatched part, customers who reached the previous stage and whose "
-        "window is still open (not lost yet); the grey part, customers who dropped off. Under each stage: how "
+        "How many customers reached each step of the funnel, in order. The coloured part of a bar counts "
+        "customers who reached the step; the hatched part, customers who reached the previous step and whose "
+        "window is still open (not lost yet); the grey part, customers who dropped off. Under each step: how "
         "many reached it and their share of those who started, how many are in progress and dropped off, and "
         "the time from the previous step, median and p90 (9 in 10 customers were faster)."
     ),
@@ -76,9 +76,9 @@ INTROS = {
         "customers stalling in that stage, or customers gone quiet there without a later touchpoint."
     ),
     "channel": (
-        "Share of the customers who started the funnel that reached each stage, by the {dimension} of the "
+        "Share of the customers who started the funnel that reached each step, by the {dimension} of the "
         "touchpoint that started their counted attempt, with how many customers started. That is the latest "
-        "first-stage touchpoint from which the customer got as far as they did, not their very first touch: "
+        "first-step touchpoint from which the customer got as far as they did, not their very first touch: "
         "a page view with no campaign (direct) a minute after an ad click starts a later attempt, so direct "
         "is far larger here than among first touches. Darker means fewer got that far."
     ),

@@ -1,7 +1,8 @@
-"""The Sankey of stage paths, built from `marts.sankey_links`.
+"""The Sankey of paths (of stages, or of touchpoints with `paths.node: touchpoint`), built from
+`marts.sankey_links`.
 
 A node is (step, label) and a link goes from (step, source_label) to (step + 1, target_label),
-so the same stage appears once per step it occurs at (loops back show up as a later column,
+so the same label appears once per step it occurs at (loops back show up as a later column,
 not as a cycle). Nodes keep one vertical order in every column: configured stages in config
 order, then other labels, then `Other`, `converted`, `(end)`.
 """
