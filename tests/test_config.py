@@ -49,6 +49,7 @@ def _broken(tmp_path: Path, mutate) -> str:
         (lambda r: r.update(memory_limit="lots"), "memory_limit: expected a memory size like 512MB, 6GB or 1.5GiB; found 'lots'"),
         (lambda r: r.update(memory_limit="10MB"), "memory_limit: expected at least 64MB: DuckDB needs that much to load and build anything; found '10MB'"),
         (lambda r: r["funnel"].update(window_days=0), "funnel.window_days: expected greater than 0; found 0"),
+        (lambda r: r.setdefault("report", {}).update(keep_runs=0), "report.keep_runs: expected greater than or equal to 1; found 0"),
         (lambda r: r["sources"][2].update(identifiers={"mail": "x"}), "sources[2].identifiers.mail: unknown identifier type"),
         (lambda r: r["paths"].update(goal_stage="buy"), "paths.goal_stage: 'buy' is not a stage"),
         (lambda r: r["stages"][0]["rules"][0].update(event_name={"regex": "("}),

@@ -459,6 +459,31 @@ def test_index_lists_every_run_newest_first_and_latest_follows_the_newest(wareho
     assert (out / "latest" / "index.html").read_bytes() == newest.read_bytes()
 
 
+def test_keep_runs_deletes_the_reports_of_older_runs_and_never_a_folder_it_cannot_date(warehouse, tmp_path):
+    """report.keep_runs: every nightly report (plotly.js inside, ~1.5 MB) stayed on disk for ever."""
+    from journey_analytics.reports import render_run_report
+
+    out = tmp_path / "reports"
+    (out / "by-hand").mkdir(parents=True)
+    (out / "by-hand" / "index.html").write_text("<p>kept by hand</p>")
+    (out / "by-hand" / "notes.txt").write_text("mine")
+    runs = [(f"2025031{d}T020000Z-000{d}", RUN_AT + timedelta(days=d)) for d in range(3)]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for run_id, at in runs:
+            render_run_report(con, out, run_id=run_id, run_at=at, as_of=at, title=TITLE, stages=STAGES,
+                              timezone=TIMEZONE, keep_runs=2)
+        (out / runs[1][0] / "mine.txt").write_text("an analyst's note")
+        # an older night rendered again (a backfill) is kept although it is not among the newest two
+        render_run_report(con, out, run_id=runs[0][0], run_at=runs[0][1], as_of=runs[0][1], title=TITLE,
+                          stages=STAGES, timezone=TIMEZONE, keep_runs=1)
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert folders == sorted(["by-hand", "latest", runs[0][0], runs[1][0], runs[2][0]])
+    assert not (out / runs[1][0] / "index.html").exists() and (out / runs[1][0] / "mine.txt").exists()
+    assert (out / "by-hand" / "index.html").exists() and (out / runs[2][0] / "index.html").exists()
+    links = re.findall(r'<a href="([^"]+)/index.html">', (out / "index.html").read_text(encoding="utf-8"))
+    assert links == ["latest", "by-hand", runs[2][0], runs[0][0]]  # by-hand: placed by its file time (today)
+
+
 def test_index_keeps_each_runs_times_and_numbers_after_the_warehouse_is_rebuilt(warehouse, tmp_path):
     """Rebuilding the warehouse from scratch wipes marts.run_history; the run folders on disk keep
     their times and headline numbers in run.json, so the index still shows them."""

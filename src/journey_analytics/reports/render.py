@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from .data import funnel_step_names, load_report_data, read_run_history
-from .index_page import LATEST, RUN_FILE, list_runs, run_file_text, runs_index_html
+from .index_page import LATEST, RUN_FILE, RunEntry, list_runs, run_file_text, runs_index_html
 from .run_page import RunInfo, run_report_html
 from .summary import run_metrics
 
@@ -54,9 +54,10 @@ def render_runs_index(con: duckdb.DuckDBPyConnection, out_dir: Path, *, title: s
 
 
 def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, steps: list[str], timezone: str,
-                 known: dict[str, tuple[datetime, datetime]]) -> Path:
+                 known: dict[str, tuple[datetime, datetime]], keep_runs: int | None = None) -> Path:
     """The index, `latest/`, and run.json of the run in `known` (its times and numbers as the index shows
-    them) and of folders written before run.json existed, while history still knows them."""
+    them) and of folders written before run.json existed, while history still knows them. With `keep_runs`,
+    the reports of older runs than the `keep_runs` newest are deleted first (`_prune`)."""
     for name in ("index.html", RUN_FILE):  # a run's file half-written when its writer was killed
         for stale in out_dir.glob(f"*/.{name}.*.tmp"):
             if stale.is_file():
@@ -64,6 +65,8 @@ def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, ste
                 with contextlib.suppress(OSError):
                     stale.parent.rmdir()  # only when nothing else is in the folder
     entries = list_runs(out_dir, history, known)
+    if keep_runs is not None:
+        entries = _prune(out_dir, entries, keep_runs, keep=set(known))
     for entry in entries:
         run_file = out_dir / entry.run_id / RUN_FILE
         if entry.run_id in known:  # rewritten from history, not from the run.json it replaces
@@ -80,6 +83,20 @@ def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, ste
     return index
 
 
+def _prune(out_dir: Path, entries: list[RunEntry], keep_runs: int, keep: set[str]) -> list[RunEntry]:
+    """Delete the report (index.html, run.json) of every dated run after the `keep_runs` newest, except
+    those in `keep`, and its folder when nothing else is in it; return the entries left. A folder the index
+    cannot date (neither history nor a run.json knows it: copied in by hand) is never touched."""
+    dated = [e.run_id for e in entries if e.run_at is not None]  # newest first
+    old = set(dated[keep_runs:]) - keep
+    for run_id in old:
+        for name in ("index.html", RUN_FILE):
+            (out_dir / run_id / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            (out_dir / run_id).rmdir()  # only when nothing else is in the folder
+    return [e for e in entries if e.run_id not in old]
+
+
 def render_run_report(
     con: duckdb.DuckDBPyConnection,
     out_dir: Path,
@@ -91,13 +108,15 @@ def render_run_report(
     stages: list[str],
     timezone: str,
     path_node: str = "stage",
+    keep_runs: int | None = None,
 ) -> Path:
     """Render the report of run `run_id` from the marts in `con`; return `out_dir/<run_id>/index.html`.
 
     Also copies the newest run's report (normally this one; not when re-rendering an older run)
     to `out_dir/latest/index.html` and rewrites `out_dir/index.html`. `stages` are the configured
     stages in order (they fix the colours); `timezone` is `report.timezone`; `path_node` is `paths.node`
-    (it names the paths' nodes in the text). Runs are compared on the funnel steps the metrics wrote.
+    (it names the paths' nodes in the text); `keep_runs` is `report.keep_runs` (the reports of older runs than
+    that many newest are deleted; None keeps all). Runs are compared on the funnel steps the metrics wrote.
     """
     check_run_id(run_id)
     ZoneInfo(timezone)  # fail before writing anything if the zone is unknown
@@ -107,5 +126,5 @@ def render_run_report(
     report = out_dir / run_id / "index.html"
     write_atomic(report, run_report_html(load_report_data(con, run_id), info))
     _write_index(read_run_history(con), out_dir, title=title, steps=info.steps, timezone=timezone,
-                 known={run_id: (run_at, as_of)})
+                 known={run_id: (run_at, as_of)}, keep_runs=keep_runs)
     return report
