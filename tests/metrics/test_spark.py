@@ -91,9 +91,10 @@ def test_a_golden_case_without_segments_on_spark_equals_duckdb(spark, tmp_path):
     _assert_same_tables(spark, duck)
 
 
-def test_touchpoint_path_nodes_on_spark_equal_duckdb(spark, tmp_path):
-    _, settings, touchpoints, as_of = _golden_case(GOLDEN / "touchpoint_paths.json")
-    assert settings.path_node == "touchpoint"
+@pytest.mark.parametrize("golden", ["touchpoint_paths", "funnel_touchpoint_step"])
+def test_touchpoint_path_nodes_and_funnel_steps_on_spark_equal_duckdb(spark, tmp_path, golden):
+    _, settings, touchpoints, as_of = _golden_case(GOLDEN / f"{golden}.json")
+    assert settings.path_node == "touchpoint" or any(":" in step for step in settings.steps)
     source = duckdb.connect()
     write_touchpoints(source, touchpoints)
     duck = _on_both(spark, tmp_path, source, settings, as_of)
