@@ -1,10 +1,10 @@
 -- grain: one funnel step reached by the chosen attempt of one cohort customer; key: (customer_id, step)
 -- Steps are marts.funnel_stages (default: every stage in order). A touchpoint is of the step that names
 -- its label source:event_name (a touchpoint step, stage_index null), else of its stage's step, if any.
--- This is the set-based form of the
--- one-pass "latest start" rule of docs/metrics.md: every attempt (a step-1 touchpoint) advances on
--- its own, step k being the first step-k touchpoint after its step k-1 touchpoint, if less than the
--- window after the attempt start; the chosen attempt is the deepest, the latest-started on ties.
+-- This is the set-based form of the one-pass "latest start" rule of docs/metrics.md: every attempt (a
+-- step-1 touchpoint) advances on its own, step k being the first step-k touchpoint after its step k-1
+-- touchpoint, if less than the window after the attempt start; the chosen attempt is the deepest, the
+-- latest-started on ties.
 -- It gives exactly the one-pass result (proof in docs/metrics.md; tests/metrics compare both).
 with recursive
 
