@@ -148,7 +148,7 @@ def _sources_check(args: argparse.Namespace) -> int:
             refused = result.refused(f)
             loaded, deduplicated = (0, 0) if refused else (f.rows_loaded, f.rows_deduplicated)
             print(f"  {_tail(f.path, 39):<40}{f.rows_read:>10,}{loaded:>12,}{deduplicated:>8,}{f.rows_quarantined:>12,}"
-                  + ("  (read before, unchanged: a run skips it)" if f.skipped else "")
+                  + ("  (gone)" if f.gone else "  (read before, unchanged: a run skips it)" if f.skipped else "")
                   + (f"  (on_bad_row: fail; once fixed, {f.rows_loaded:,} would load)" if refused else ""))
             if f.reasons:
                 print("    quarantined by reason: " + ", ".join(f"{k} {n:,}" for k, n in f.reasons))

@@ -152,6 +152,9 @@ def test_a_file_gone_since_it_was_read_is_named_with_the_rows_that_stay_and_rese
         assert gone.note == ("gone since run r1 read it: its 1 loaded row(s) stay in the warehouse; restore the file, "
                              "or `journey sources reset web --force` removes them (and reads the source's files again)")
         assert con.execute("select count(*) from core.events").fetchall() == [(3,)]
+    checked = check_source(config, config.sources[0]).files  # `journey sources check` says so too
+    assert [(f.path, f.gone, f.note) for f in checked] == [("web-1.jsonl", False, ""), ("web-2.jsonl", True, gone.note)]
+    with connect(config.warehouse_path) as con:
         reset_source(con, config, config.sources[0], force=True)
         assert [r.gone for r in ingest_source(con, config, config.sources[0], run_id="r3", now=NOW)] == [False]
         assert con.execute("select event_id from core.events order by 1").fetchall() == [("c-1",), ("c-2",)]

@@ -17,7 +17,7 @@ import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
-from journey_analytics.ingest import INGEST_MEMORY, FileResult, Unit, ingest_fitting, read_before, units
+from journey_analytics.ingest import INGEST_MEMORY, FileResult, Unit, files_gone, ingest_fitting, read_before, units
 from journey_analytics.sources.mapping import spec_fingerprint
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect, memory_cap, migrate, opening, row_md5_is_text
@@ -99,6 +99,8 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
                 unseen = Unit(unit.shown, unit.size_bytes, None, unit.open, unit.writing)
                 checked = ingest_fitting(con, config, counted, unseen, run_id="check", now=now)
                 result.files.append(replace(checked, skipped=skipped))
+            if source.format != "postgres":
+                result.files += files_gone(con, source, [f.path for f in result.files])
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
     except SourceError as exc:
         result.error = str(exc)
