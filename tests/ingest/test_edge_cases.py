@@ -542,7 +542,9 @@ def test_a_path_naming_a_file_reads_that_file_even_with_glob_characters_in_its_n
         assert con.execute("select event_id from core.events").fetchall() == [("k1",)]
     glob = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm[0-9].csv"))  # a glob is still a glob
     with connect(glob.warehouse_path) as con:
-        _ingest(glob, con, run_id="r2")
+        read, earlier = ingest_source(con, glob, glob.sources[0], run_id="r2", now=NOW)
+        assert (read.path, read.rows_loaded) == ("crm1.csv", 1)
+        assert (earlier.path, earlier.gone) == ("crm[1].csv", True)  # read before, not matched by the glob
         assert con.execute("select event_id from core.events order by 1").fetchall() == [("k1",), ("other",)]
 
 
