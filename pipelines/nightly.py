@@ -111,9 +111,7 @@ def _file_done(progress: Callable[[str], None]) -> Callable[[ingest.FileResult],
                               r.rows_read, r.rows_loaded, r.rows_deduplicated, r.rows_quarantined,
                               " (gone)" if r.gone else " (unchanged, skipped)" if r.skipped else "",
                               f"; note: {r.note}" if r.note else "")
-        if r.gone:
-            progress(f"    {r.path}: {r.note}")
-        elif not r.skipped:
+        if not r.skipped:
             progress(f"    {r.path}: {r.rows_read:,} read, {r.rows_loaded:,} loaded, {r.rows_deduplicated:,} deduplicated, "
                      f"{r.rows_quarantined:,} quarantined")
     return report

@@ -354,7 +354,7 @@ class PainPoints(_Model):
 class Report(_Model):
     title: str = "Customer journeys"
     timezone: Zone = "UTC"
-    keep_runs: int | None = Field(default=None, ge=1)  # run reports kept on disk, newest first; None: all
+    keep_runs: int | None = Field(default=None, ge=1, strict=True)  # run reports kept, newest first; None: all
 
 
 class Privacy(_Model):

@@ -459,29 +459,42 @@ def test_index_lists_every_run_newest_first_and_latest_follows_the_newest(wareho
     assert (out / "latest" / "index.html").read_bytes() == newest.read_bytes()
 
 
-def test_keep_runs_deletes_the_reports_of_older_runs_and_never_a_folder_it_cannot_date(warehouse, tmp_path):
+def test_keep_runs_deletes_the_oldest_reports_by_data_time_and_never_a_copy_or_a_link(warehouse, tmp_path):
     """report.keep_runs: every nightly report (plotly.js inside, ~1.5 MB) stayed on disk for ever."""
     from journey_analytics.reports import render_run_report
 
-    out = tmp_path / "reports"
-    (out / "by-hand").mkdir(parents=True)
-    (out / "by-hand" / "index.html").write_text("<p>kept by hand</p>")
-    (out / "by-hand" / "notes.txt").write_text("mine")
-    runs = [(f"2025031{d}T020000Z-000{d}", RUN_AT + timedelta(days=d)) for d in range(3)]
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        for run_id, at in runs:
-            render_run_report(con, out, run_id=run_id, run_at=at, as_of=at, title=TITLE, stages=STAGES,
+    db, out, outside = tmp_path / "runs.duckdb", tmp_path / "reports", tmp_path / "archive"
+    shutil.copy(warehouse, db)
+    day = timedelta(days=1)
+    times = {"r0": (RUN_AT, RUN_AT), "r1": (RUN_AT + day, RUN_AT + day), "r2": (RUN_AT + 2 * day, RUN_AT + 2 * day),
+             "rb": (RUN_AT + 5 * day, RUN_AT - day),  # a backfill night: run last, its data the oldest
+             "r3": (RUN_AT + 6 * day, RUN_AT + 3 * day)}
+    ids = {name: f"{at.strftime('%Y%m%dT%H%M%SZ')}-{name}" for name, (at, _) in times.items()}
+    outside.mkdir()
+    (outside / "index.html").write_text("<p>archived</p>")
+    (outside / "run.json").write_text("{}")
+    out.mkdir()
+    (out / ids["r0"]).symlink_to(outside, target_is_directory=True)  # a run's folder linked in from elsewhere
+
+    def run(name: str) -> None:
+        run_at, as_of = times[name]
+        with duckdb.connect(str(db)) as con:
+            con.execute("insert into marts.run_history values (?, ?, ?, 'customers', 1)", [ids[name], run_at, as_of])
+            render_run_report(con, out, run_id=ids[name], run_at=run_at, as_of=as_of, title=TITLE, stages=STAGES,
                               timezone=TIMEZONE, keep_runs=2)
-        (out / runs[1][0] / "mine.txt").write_text("an analyst's note")
-        # an older night rendered again (a backfill) is kept although it is not among the newest two
-        render_run_report(con, out, run_id=runs[0][0], run_at=runs[0][1], as_of=runs[0][1], title=TITLE,
-                          stages=STAGES, timezone=TIMEZONE, keep_runs=1)
-    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
-    assert folders == sorted(["by-hand", "latest", runs[0][0], runs[1][0], runs[2][0]])
-    assert not (out / runs[1][0] / "index.html").exists() and (out / runs[1][0] / "mine.txt").exists()
-    assert (out / "by-hand" / "index.html").exists() and (out / runs[2][0] / "index.html").exists()
-    links = re.findall(r'<a href="([^"]+)/index.html">', (out / "index.html").read_text(encoding="utf-8"))
-    assert links == ["latest", "by-hand", runs[2][0], runs[0][0]]  # by-hand: placed by its file time (today)
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into marts.run_history values (?, ?, ?, 'customers', 1)", [ids["r0"], *times["r0"]])
+    for name in ("r1", "r2", "rb"):
+        run(name)
+    assert {p.name for p in out.iterdir()} >= {ids["r1"], ids["r2"], ids["rb"]}  # rb: the run just written
+    shutil.copytree(out / ids["r2"], out / "march-review")  # kept by hand, run.json and all
+    run("r3")
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(
+        ["latest", "march-review", ids["r0"], ids["r2"], ids["r3"]])  # r1 and the backfill night rb: oldest data
+    assert (outside / "index.html").exists() and (outside / "run.json").exists()
+    links = set(re.findall(r'<a href="([^"]+)/index.html">', (out / "index.html").read_text(encoding="utf-8")))
+    assert links == {"latest", "march-review", ids["r0"], ids["r2"], ids["r3"]}
 
 
 def test_index_keeps_each_runs_times_and_numbers_after_the_warehouse_is_rebuilt(warehouse, tmp_path):

@@ -19,7 +19,8 @@ import polars as pl
 from .data import funnel_step_names, load_report_data, read_run_history
 from .index_page import LATEST, RUN_FILE, RunEntry, list_runs, run_file_text, runs_index_html
 from .run_page import RunInfo, run_report_html
-from .summary import run_metrics
+from .summary import run_metrics, run_times
+from .text import as_utc
 
 _SAFE_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -66,7 +67,7 @@ def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, ste
                     stale.parent.rmdir()  # only when nothing else is in the folder
     entries = list_runs(out_dir, history, known)
     if keep_runs is not None:
-        entries = _prune(out_dir, entries, keep_runs, keep=set(known))
+        entries = _prune(out_dir, entries, history, keep_runs, keep=set(known))
     for entry in entries:
         run_file = out_dir / entry.run_id / RUN_FILE
         if entry.run_id in known:  # rewritten from history, not from the run.json it replaces
@@ -83,18 +84,29 @@ def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, ste
     return index
 
 
-def _prune(out_dir: Path, entries: list[RunEntry], keep_runs: int, keep: set[str]) -> list[RunEntry]:
-    """Delete the report (index.html, run.json) of every dated run after the `keep_runs` newest, except
-    those in `keep`, and its folder when nothing else is in it; return the entries left. A folder the index
-    cannot date (neither history nor a run.json knows it: copied in by hand) is never touched."""
-    dated = [e.run_id for e in entries if e.run_at is not None]  # newest first
-    old = set(dated[keep_runs:]) - keep
-    for run_id in old:
-        for name in ("index.html", RUN_FILE):
-            (out_dir / run_id / name).unlink(missing_ok=True)
+def _prune(out_dir: Path, entries: list[RunEntry], history: pl.DataFrame | None, keep_runs: int,
+           keep: set[str]) -> list[RunEntry]:
+    """Delete the report (index.html, run.json) of every run `marts.run_history` knows after the `keep_runs`
+    newest by data time (`as_of`, then run time: a backfill's nights are older than last night's run),
+    except those in `keep`, and its folder when nothing else is in it; return the entries left.
+
+    Only folders named by a run in history are candidates, never a symlink: a report copied to a folder of
+    its own name, or linked in from elsewhere, is never touched. Deleting is best-effort: a report that
+    cannot be deleted stays listed, and the run goes on."""
+    known = set(run_times(history)["run_id"].to_list()) if history is not None else set()
+    runs = sorted((e for e in entries if e.run_id in known and e.as_of is not None),
+                  key=lambda e: (as_utc(e.as_of), as_utc(e.run_at)), reverse=True)
+    gone = set()
+    for entry in runs[keep_runs:]:
+        folder = out_dir / entry.run_id
+        if entry.run_id in keep or folder.is_symlink():
+            continue
         with contextlib.suppress(OSError):
-            (out_dir / run_id).rmdir()  # only when nothing else is in the folder
-    return [e for e in entries if e.run_id not in old]
+            for name in (RUN_FILE, "index.html"):
+                (folder / name).unlink(missing_ok=True)
+            gone.add(entry.run_id)
+            folder.rmdir()  # only when nothing else is in the folder
+    return [e for e in entries if e.run_id not in gone]
 
 
 def render_run_report(
