@@ -58,7 +58,7 @@ def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, ste
                  known: dict[str, tuple[datetime, datetime]], keep_runs: int | None = None) -> Path:
     """The index, `latest/`, and run.json of the run in `known` (its times and numbers as the index shows
     them) and of folders written before run.json existed, while history still knows them. With `keep_runs`,
-    the reports of older runs than the `keep_runs` newest are deleted first (`_prune`)."""
+    the reports of runs with older data than the `keep_runs` newest are deleted first (`_prune`)."""
     for name in ("index.html", RUN_FILE):  # a run's file half-written when its writer was killed
         for stale in out_dir.glob(f"*/.{name}.*.tmp"):
             if stale.is_file():
@@ -90,8 +90,8 @@ def _prune(out_dir: Path, entries: list[RunEntry], history: pl.DataFrame | None,
     newest by data time (`as_of`, then run time: a backfill's nights are older than last night's run),
     except those in `keep`, and its folder when nothing else is in it; return the entries left.
 
-    Only folders named by a run in history are candidates, never a symlink: a report copied to a folder of
-    its own name, or linked in from elsewhere, is never touched. Deleting is best-effort: a report that
+    Only folders named by a run in history are candidates, never a symlink: a report copied into a folder
+    under another name, or linked in from elsewhere, is never touched. Deleting is best-effort: a report that
     cannot be deleted stays listed, and the run goes on."""
     known = set(run_times(history)["run_id"].to_list()) if history is not None else set()
     runs = sorted((e for e in entries if e.run_id in known and e.as_of is not None),
