@@ -309,25 +309,29 @@ def ingest_source(
     DuckDB's memory is capped at `INGEST_MEMORY` meanwhile, so peak memory does not grow with the input.
     """
     results = []
+
+    def done(result: FileResult) -> None:
+        results.append(result)
+        if on_file:
+            on_file(result)
+
     # files read before the manifest kept spec fingerprints: taken as read under the spec of this run
     con.execute("update ingest.manifest set spec_sha256 = ? where source = ? and spec_sha256 is null",
                 [spec_fingerprint(source, config), source.name])
     with memory_cap(con, INGEST_MEMORY, config.memory_limit):
         for unit in units(config, source, batch_rows):
-            results.append(ingest_fitting(con, config, source, unit, run_id=run_id, now=now))
-            if on_file:
-                on_file(results[-1])
-    if source.format != "postgres":
-        for gone in files_gone(con, source, [r.path for r in results]):
-            results.append(gone)
-            if on_file:
-                on_file(gone)
+            done(ingest_fitting(con, config, source, unit, run_id=run_id, now=now))
+    for gone in files_gone(con, source, [r.path for r in results]):
+        done(gone)
     return results
 
 
 def files_gone(con: duckdb.DuckDBPyConnection, source: Source, paths: list[str]) -> list[FileResult]:
     """The files an earlier run read that are not among `paths` (deleted, moved, no longer matched), each
-    with a note: their rows stay loaded, which a reader of the numbers would otherwise not know."""
+    with a note: their rows stay loaded, which a reader of the numbers would otherwise not know. A database
+    source has no files: none."""
+    if source.format == "postgres":
+        return []
     return [
         FileResult(source.name, r["path"], 0, 0, 0, 0, skipped=True, gone=True,
                    note=f"gone since run {r['last_run_id']} read it: its {r['rows_loaded']:,} loaded row(s) stay in "

@@ -99,8 +99,7 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
                 unseen = Unit(unit.shown, unit.size_bytes, None, unit.open, unit.writing)
                 checked = ingest_fitting(con, config, counted, unseen, run_id="check", now=now)
                 result.files.append(replace(checked, skipped=skipped))
-            if source.format != "postgres":
-                result.files += files_gone(con, source, [f.path for f in result.files])
+            result.files += files_gone(con, source, [f.path for f in result.files])
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
     except SourceError as exc:
         result.error = str(exc)

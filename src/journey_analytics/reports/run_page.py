@@ -242,7 +242,8 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
     breakdowns = data.funnel_breakdown
     dimensions = [] if breakdowns is None else breakdowns.filter(pl.col("dimension") != "segment")["dimension"].unique()
     dimension = str(dimensions[0]).replace("_", " ") if len(dimensions) else "channel"
-    sentence = change_sentence(data.run_history, info.run_id, info.steps or info.stages, tz)
+    steps = info.steps or info.stages
+    sentence = change_sentence(data.run_history, info.run_id, steps, tz)
     change = (f"<p class=\"change\" id=\"change\">{esc_html(sentence)}</p>" if sentence else
               f"<p class=\"note\" id=\"change\">{esc_html(no_change_reason(data.run_history, info.run_id))}</p>")
     node = "touchpoint" if info.path_node == "touchpoint" else "stage"
@@ -274,7 +275,7 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
             data.unfinished_runs)),
         html.section("trends", "Trends across runs", INTROS["trends"].format(tz=esc_html(info.timezone)), _figure(
             _drawn(history_up_to(data.run_history, info.run_id, info.as_of), lambda f: f["run_id"].n_unique() > 1),
-            "marts.run_history", lambda f: figures.trends_figure(f, info.steps or info.stages, colours, info.timezone),
+            "marts.run_history", lambda f: figures.trends_figure(f, steps, colours, info.timezone),
             "fig-trends", "No run with earlier data to draw a trend with: each later night's run adds a point, and "
             "a backfill adds earlier nights (docs/operations.md).")),
     ]

@@ -41,20 +41,23 @@ TYPE_FORMATS = {
 # Redaction of what a rejected row shows: anything shaped like an email (any script; `@` possibly JSON- or
 # URL-escaped), and, in a line that is not JSON (so its fields cannot be hashed), the value after every key
 # that feeds a personal identifier.
-EMAIL_LIKE = r"""[^\s"'<>(),;:@\\]+(@|\\u0040|%40)[^\s"'<>(),;:@\\]+"""  # a `\` ends it: `\"` escapes a quote
+_ENDS_ADDRESS = r"""\s"'<>(),;:@\\"""  # characters an email-like run stops at: a `\` too, as `\"` escapes a quote
+_AT = r"(@|\\u0040|%40)"
+EMAIL_LIKE = rf"[^{_ENDS_ADDRESS}]+{_AT}[^{_ENDS_ADDRESS}]+"
 # In a name the reports group by (event name, channel) only an address with a dotted domain: `click@header` is a name.
-ADDRESS_LIKE = r"""[^\s"'<>(),;:@\\]+(@|\\u0040|%40)[^\s"'<>(),;:@\\.]+(\.[^\s"'<>(),;:@\\.]+)+"""
+ADDRESS_LIKE = rf"[^{_ENDS_ADDRESS}]+{_AT}[^{_ENDS_ADDRESS}.]+(\.[^{_ENDS_ADDRESS}.]+)+"
 # The value after a personal key, whatever its shape: an array or object runs to the end of the line (its
 # inner keys are no boundary); anything else (string, cut-off string, bare words) up to the next key, which
 # is kept, or the end of the line. A key may be written `\"key\"` (JSON text held in a JSON string). A second
 # pass finds a repeated key that the first pass's match ran into; it skips the values the first pass
 # redacted, which hold a marker until both passes are done.
-VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s].*?|"?)(,\s*\\?["'][^"']*["']\s*:|$)"""
+_NEXT_KEY_OR_END = r"""(,\s*\\?["'][^"']*["']\s*:|$)"""
+VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s].*?|"?)""" + _NEXT_KEY_OR_END
 REDACTING = '"\x01"'  # a redacted value between the passes: no data value starts with \x01 (JSON forbids it)
 # A line that does not begin with `{`, `[` or `"` may continue a record that a raw line break cut inside a
 # value (`{"phone":"+49 170` / `1234567","event":…}`): its text up to its first key may be the tail of a
 # personal value, so it is redacted as one (a line of plain text is then redacted whole).
-CONTINUED_VALUE = r"""^(\s*)([^\s{\["].*?)(,\s*\\?["'][^"']*["']\s*:|$)"""
+CONTINUED_VALUE = r"""^(\s*)([^\s{\["].*?)""" + _NEXT_KEY_OR_END
 
 
 def referenced_columns(source: Source) -> list[str]:
