@@ -57,6 +57,37 @@ def test_a_personal_column_used_as_a_property_or_channel_is_stored_hashed(tmp_pa
         assert "secret.person" not in _dump(con, tmp_path / "dump").lower()
 
 
+def test_an_email_in_a_property_is_redacted_and_the_properties_stay_json(tmp_path):
+    """A property that feeds no identifier (`segment`, a web page's `url`, an object) was stored as written,
+    addresses included, and the report breaks the funnel down by one (`funnel.segment`)."""
+    config = _crm(tmp_path, "k1,2026-08-03 12:15:02,lead_created,ct-1,,,ann.lee@example.org,7\n"
+                            "k2,2026-08-03 12:16:02,lead_created,ct-2,,,ops@eu,8\n",  # no dotted domain: kept
+                  properties=["segment", "amount"])
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 2
+        stored = con.execute("select event_id, properties from core.events order by event_id").fetchall()
+    assert [(e, json.loads(p)) for e, p in stored] == [
+        ("k1", {"segment": "<redacted email>", "amount": "7"}), ("k2", {"segment": "ops@eu", "amount": "8"})]
+
+    web = tmp_path / "web"
+    web.mkdir()
+    line = {"event_id": "w1", "timestamp": "2026-08-03T10:00:00Z", "anonymous_id": "a-1", "event": "page_view",
+            "url": "https://shop.example/confirm?to=Ann.Lee%40example.org&x=1",
+            "context": {"mail": "Ann.Lee@example.org", "note": "say \"hi\" to bob@example.com, or not"}}
+    (web / "web.jsonl").write_text(json.dumps(line) + "\n")
+    sources = source_paths(web, web="web.jsonl")
+    sources[0]["properties"] = ["url", "context"]
+    config = write_config(web, sources=sources)
+    with connect(config.warehouse_path) as con:
+        (result,) = ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        assert result.rows_loaded == 1
+        (properties,) = con.execute("select properties from core.events").fetchone()
+    stored = json.loads(properties)
+    assert stored["url"] == "https://shop.example/confirm?to=<redacted email>&x=1"
+    assert json.loads(stored["context"]) == {"mail": "<redacted email>", "note": 'say "hi" to <redacted email>, or not'}
+    assert "ann.lee" not in properties.lower() and "bob@" not in properties
+
+
 def test_a_line_that_is_not_json_is_redacted_of_emails_and_personal_keys(tmp_path):
     raw = sample_config_dict()
     raw["identity"]["types"].append({"name": "phone", "pii": "phone"})
