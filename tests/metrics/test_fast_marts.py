@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from journey_analytics import sqlfiles
-from journey_analytics.metrics import FAST, MARTS, MetricSettings, build_marts
+from journey_analytics.metrics import FAST, MARTS, MetricSettings, build_marts, temp_forms
 from tests import reference_metrics as ref
 from tests.metrics.support import write_touchpoints
 from tests.metrics.test_marts import BASE, GOLDEN, _golden_case, journeys_case
@@ -64,6 +64,10 @@ def test_fast_is_the_default_and_every_fast_form_exists() -> None:
         assert sqlfiles.load(fast).lstrip().startswith("-- grain:"), fast
         for temp in temps:
             assert sqlfiles.load(f"marts/fast/{temp}").lstrip().startswith("-- grain:"), temp
+    options = MetricSettings(stages=("a", "b"), goal_stage="b", path_node="touchpoint", funnel_steps=("a", "web:x"))
+    assert set(temp_forms(options)) <= {t for temps, _ in FAST.values() for t in temps}
+    for form in temp_forms(options).values():
+        assert sqlfiles.load(form).lstrip().startswith("-- grain:"), form
 
 
 @pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.json")), ids=lambda p: p.stem)
@@ -141,3 +145,30 @@ def test_fast_visit_marts_equal_portable_on_ties_and_short_paths() -> None:
               MetricSettings(stages=stages, max_steps=2, goal_stage="consideration", paths_top_n=3),
               MetricSettings(stages=stages[:1], max_steps=2, goal_stage="awareness")):
         _assert_same([t for t in touchpoints if t.stage_index is None or t.stage_index <= len(s.stages)], s, as_of)
+
+
+def test_fast_touchpoint_paths_equal_portable() -> None:
+    """Touchpoint path nodes (temp table path_lists from fast/touchpoint_path_lists.sql): runs of one label
+    across stages, two event names that are one label (`home > pricing` is written `home › pricing`),
+    paths cut after 1 or 2 nodes, unmapped touchpoints between runs, future touchpoints."""
+    import random
+
+    rng = random.Random(5)
+    stages = ("awareness", "consideration", "purchase")
+    names = ["visit", "signup", "home > pricing", "home › pricing"]
+    touchpoints = []
+    for c in range(300):
+        at = BASE + dt.timedelta(hours=rng.randrange(0, 500))
+        for seq in range(1, rng.randrange(1, 12)):
+            at += dt.timedelta(hours=rng.choice([0, 1, 24, 24 * 20]))
+            k = rng.choice([None, 1, 2, 2, 3])
+            touchpoints.append(ref.Touchpoint(
+                customer_id=f"t{c}", event_seq=seq, occurred_at=at,
+                stage="unmapped" if k is None else stages[k - 1], stage_index=k,
+                channel=None, source=rng.choice(["web", "web", "crm"]), event_name=rng.choice(names)))
+    merged = [t for t in touchpoints if t.stage_index and t.event_name.startswith("home")]
+    assert len({t.event_name for t in merged}) == 2  # both spellings occur among mapped touchpoints
+    for s in (MetricSettings(stages=stages, path_node="touchpoint"),
+              MetricSettings(stages=stages, path_node="touchpoint", max_steps=1, paths_top_n=2, nodes_per_step=1),
+              MetricSettings(stages=stages, path_node="touchpoint", max_steps=2, goal_stage="consideration")):
+        _assert_same(touchpoints, s, BASE + dt.timedelta(days=30))

@@ -151,7 +151,7 @@ def journeys_case(draw):
                 channel=draw(st.sampled_from(["email", "direct", "paid", None])),
                 source=draw(st.sampled_from(["web", "crm"])),
                 source_kind=draw(st.sampled_from(["clickstream", "crm"])),
-                event_name=draw(st.sampled_from(["visit", "signup", "order", "home > pricing"])),
+                event_name=draw(st.sampled_from(["visit", "signup", "order", "home > pricing", "home › pricing"])),
             ))
     as_of = BASE + draw(st.integers(0, 12)) * HALF_DAY + dt.timedelta(microseconds=draw(st.sampled_from([0, 0, 1])))
     return touchpoints, s, as_of

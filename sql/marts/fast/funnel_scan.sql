@@ -3,47 +3,12 @@
 -- sql/marts/funnel_customer_steps.sql computes; tests/metrics/test_fast_marts.py proves both give
 -- identical marts. Same method as the portable file (docs/metrics.md): every attempt worth following
 -- advances on its own along its greedy chain, and the deepest, latest-started on ties, is chosen;
--- but over one sorted list of the customer's funnel touchpoints, so following a chain is list
--- indexing (one step per iteration for all attempts at once), not a join per step.
-with step_map as (
-    -- step of each stage index (null: not a funnel step); every_stage: the steps are all the stages
-    select
-        list(f.step order by s.stage_index) as step_of,
-        bool_and(f.step is not distinct from s.stage_index) as every_stage
-    from marts.stages as s
-    left join marts.funnel_stages as f using (stage_index)
-),
-
-lists as (
-    -- the customer's funnel touchpoints, in event order: its mapped touchpoints (customer_lists)
-    -- whose stage is a step; all of them, as they are, when every stage is a step (the default)
-    select c.customer_id, c.seqs as seq, c.stages as step, c.times as ts
-    from customer_lists as c
-    where (select every_stage from step_map) and list_contains(c.stages, 1)
-
-    union all
-
-    select
-        customer_id,
-        list_select(seqs, funnel) as seq,
-        list_select(steps, funnel) as step,
-        list_select(times, funnel) as ts
-    from (
-        select *, list_filter(range(1, len(steps) + 1), lambda i: steps[i] is not null) as funnel
-        from (
-            select c.*, list_transform(c.stages, lambda s: m.step_of[s]) as steps
-            from customer_lists as c
-            cross join step_map as m
-            where not m.every_stage
-        )
-    )
-    where list_contains(steps, 1)
-),
-
-early as (
+-- but over one sorted list of the customer's funnel touchpoints (the temp table funnel_lists), so
+-- following a chain is list indexing (one step per iteration for all attempts at once), not a join per step.
+with early as (
     -- positions of the step-1 and step-2 touchpoints, in order
     select *, list_filter(range(1, len(step) + 1), lambda i: step[i] <= 2) as early
-    from lists
+    from funnel_lists
 ),
 
 starts as (

@@ -1,24 +1,9 @@
 -- grain: one exact path among the top paths_top_n, plus one 'other paths' row; key: rank
 -- DuckDB-only fast form of sql/marts/path_frequencies.sql (same rows and types), read from the
--- temp table visit_rows: each customer's path text is built from the stage list on the customer's
--- last visit (first max_steps stages, then the terminal label); no GROUP BY per customer.
-with names as (
-    select list(stage order by stage_index) as stage_names
-    from marts.stages
-),
-
-paths as (
-    select
-        array_to_string(
-            list_append(
-                list_transform(list_slice(v.stage_list, 1, $max_steps), lambda i: n.stage_names[i]),
-                case when v.is_converted then 'converted' else '(end)' end
-            ),
-            ' > '
-        ) as path
-    from visit_rows as v
-    cross join names as n
-    where v.ended_at is null
+-- temp table path_lists: each customer's path text is its node list joined; no GROUP BY per customer.
+with paths as (
+    select array_to_string(nodes, ' > ') as path
+    from path_lists
 ),
 
 counted as (

@@ -1,19 +1,14 @@
 -- grain: one Sankey link from node (step, source_label) to node (step + 1, target_label);
 -- key: (step, source_label, target_label)
 -- DuckDB-only fast form of sql/marts/sankey_links.sql (same rows and types), read from the temp
--- table visit_rows: a path node's next label is the next visit's stage, or the terminal label
--- after the customer's last kept visit; no window over the path nodes.
+-- table path_lists: a node's next label is the next element of the customer's node list (unnest pads
+-- the shorter list with null, so the terminal node has none); no window over the path nodes.
 with nodes as (
     select
-        visit_seq as step,
-        stage as label,
-        case
-            when visit_seq < least(n_visits, $max_steps) then next_stage
-            when is_converted then 'converted'
-            else '(end)'
-        end as next_label
-    from visit_rows
-    where visit_seq <= $max_steps
+        cast(generate_subscripts(nodes, 1) as bigint) as step,
+        unnest(nodes) as label,
+        unnest(list_slice(nodes, 2, len(nodes))) as next_label
+    from path_lists
 )
 
 select

@@ -1,11 +1,10 @@
 -- grain: one visit = a run of consecutive mapped touchpoints of one stage, per customer;
 -- key: (customer_id, visit_seq)
 -- DuckDB-only temp table behind core.stage_visits and the visit-based marts (time_in_stage,
--- stage_to_stage, path_nodes, path_frequencies, sankey_links): the rows of core.stage_visits plus
--- what those marts would otherwise get by re-sorting or re-grouping the visits per customer:
--- next_stage (the next visit's stage), n_visits, is_converted (the customer ever visited
--- $goal_stage), and on the customer's last visit (ended_at null) the customer's visit stage indexes
--- and start times in visit order (null on the other visits).
+-- stage_to_stage, and through the temp table path_lists the paths and Sankey): the rows of
+-- core.stage_visits plus what those marts would otherwise get by re-sorting or re-grouping the visits
+-- per customer: on the customer's last visit (ended_at null) the customer's visit stage indexes and
+-- start times in visit order (null on the other visits).
 -- Reads each customer's mapped touchpoints in event order from the temp table customer_lists; the
 -- visits are the runs in the stage list, found by list functions, and become rows by one unnest.
 with runs as (
@@ -47,13 +46,10 @@ select
     v.start_list[v.visit_seq] as started_at,
     v.start_list[v.visit_seq + 1] as ended_at,
     cast(coalesce(v.starts[v.visit_seq + 1], v.n_mapped + 1) - v.first_position as bigint) as n_events,
-    n.names[v.stage_list[v.visit_seq + 1]] as next_stage,
-    cast(len(v.starts) as bigint) as n_visits,
-    list_contains(v.stage_list, n.goal_index) as is_converted,
     case when v.visit_seq = len(v.starts) then v.stage_list end as stage_list,
     case when v.visit_seq = len(v.starts) then v.start_list end as start_list
 from visits as v
 cross join (
-    select list(stage order by stage_index) as names, max(stage_index) filter (where stage = $goal_stage) as goal_index
+    select list(stage order by stage_index) as names
     from marts.stages
 ) as n

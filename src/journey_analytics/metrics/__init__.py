@@ -42,6 +42,7 @@ __all__ = [
     "build_marts",
     "run_audits",
     "settings_from",
+    "temp_forms",
     "write_stages",
 ]
 
@@ -69,28 +70,22 @@ MARTS = (
 # The portable files above stay the definition (they transpile to Spark); tests/metrics/
 # test_fast_marts.py proves that both forms build identical tables. The temp tables built with
 # core/stage_visits feed later forms too: customer_lists (each customer's mapped touchpoints, ordered
-# once) also feeds funnel_scan; visit_rows feeds the visit-based forms (time_in_stage ... sankey_links).
+# once) also feeds funnel_lists; visit_rows feeds the visit-based forms (time_in_stage, stage_to_stage) and
+# path_lists (each customer's path as one list), which feeds the path and Sankey forms.
 # Durations in the fast forms are differences of epoch_us: date_diff on a timestamptz goes through the
 # ICU calendar and costs ~20x as much (1.1 s against 0.05 s for 3.5 M visits, measured).
 FAST = {
     "core/stage_visits": (("customer_lists", "visit_rows"), "marts/fast/stage_visits"),
-    "marts/funnel_customer_steps": (("funnel_scan",), "marts/fast/funnel_customer_steps"),
+    "marts/funnel_customer_steps": (("funnel_lists", "funnel_scan"), "marts/fast/funnel_customer_steps"),
     "marts/funnel_customers": ((), "marts/fast/funnel_customers"),
     "marts/time_in_stage": ((), "marts/fast/time_in_stage"),
     "marts/stage_to_stage": ((), "marts/fast/stage_to_stage"),
-    "marts/path_nodes": ((), "marts/fast/path_nodes"),
+    "marts/path_nodes": (("path_lists",), "marts/fast/path_nodes"),
     "marts/path_frequencies": ((), "marts/fast/path_frequencies"),
     "marts/sankey_links": ((), "marts/fast/sankey_links"),
     "marts/pain_points": (("pain_surveys", "pain_exits", "pain_types"), "marts/fast/pain_points"),
 }
 
-# Fast forms that find the funnel in the stage lists (customer_lists): with a touchpoint among the
-# funnel steps the portable files build these tables.
-FAST_STAGE_FUNNEL = ("marts/funnel_customer_steps", "marts/funnel_customers")
-
-# Fast forms that read the stage visits (visit_rows) as path nodes: with touchpoint path nodes
-# (`path_node="touchpoint"`) the portable files build these tables.
-FAST_STAGE_PATHS = ("marts/path_nodes", "marts/path_frequencies", "marts/sankey_links")
 
 AUDITS = (
     "audits/funnel_never_grows",
@@ -282,11 +277,23 @@ def run_audits(con: duckdb.DuckDBPyConnection) -> None:
             raise AuditError(audit, columns, rows)
 
 
-def _build_fast(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> int:
-    """Build the table of model `name` from its fast form in `FAST`, helper temp tables first."""
+def temp_forms(settings: MetricSettings) -> dict[str, str]:
+    """The file of each temp table whose form follows the settings. Path nodes and funnel steps that are
+    stages come from the stage lists (customer_lists, visit_rows); touchpoint path nodes, or a touchpoint
+    among the funnel steps, are listed per customer from core.touchpoints once more, as label codes or steps."""
+    touchpoint_steps = any(map(is_touchpoint_label, settings.steps))
+    return {
+        "path_lists": "marts/fast/" + ("touchpoint_" if settings.path_node == "touchpoint" else "") + "path_lists",
+        "funnel_lists": "marts/fast/" + ("touchpoint_" if touchpoint_steps else "") + "funnel_lists",
+    }
+
+
+def _build_fast(con: duckdb.DuckDBPyConnection, name: str, forms: dict[str, str], **params: Any) -> int:
+    """Build the table of model `name` from its fast form in `FAST`, helper temp tables first (from `forms`
+    where the settings choose their file)."""
     temps, fast = FAST[name]
     for temp in temps:
-        sqlfiles.build(con, f"marts/{temp}", temp=True, sql_name=f"marts/fast/{temp}", **params)
+        sqlfiles.build(con, f"marts/{temp}", temp=True, sql_name=forms.get(temp, f"marts/fast/{temp}"), **params)
     return sqlfiles.build(con, name, sql_name=fast, **params)
 
 
@@ -297,9 +304,9 @@ def build_marts(
     """Build `core.stage_visits` and every `marts.*` table from `core.touchpoints`, then audit them.
 
     With `fast=True` (the default) the models in `FAST` are built from their DuckDB-only fast forms
-    (`sql/marts/fast/`; not those in `FAST_STAGE_PATHS` when path nodes are touchpoints, nor those in
-    `FAST_STAGE_FUNNEL` when a funnel step is a touchpoint); `fast=False` builds every table from the
-    portable files only. Both give identical tables. Returns the row count per table, e.g. `{"marts.stages": 5, ...}`.
+    (`sql/marts/fast/`, some temp tables as `temp_forms` picks); `fast=False` builds every table from the
+    portable files only. Both give identical tables. Returns the row count per table, e.g.
+    `{"marts.stages": 5, ...}`.
     `on_model(name, rows, seconds)` hears about each model as it is built, then `("audits", 0, s)`.
     Raises `AuditError` naming the failing audit, or `ValueError` for inconsistent settings.
     """
@@ -307,12 +314,14 @@ def build_marts(
     write_stages(con, settings)
     _check_stages(con, settings.stages)
     counts = {"marts.stages": len(settings.stages), "marts.funnel_stages": len(settings.steps)}
-    skip = (FAST_STAGE_PATHS if settings.path_node != "stage" else ()) + (
-        FAST_STAGE_FUNNEL if any(map(is_touchpoint_label, settings.steps)) else ())
+    forms = temp_forms(settings)
     for name in MARTS:
         start = time.perf_counter()
-        build = _build_fast if fast and name in FAST and name not in skip else sqlfiles.build
-        rows = counts[name.replace("/", ".")] = build(con, name, **params)
+        if fast and name in FAST:
+            rows = _build_fast(con, name, forms, **params)
+        else:
+            rows = sqlfiles.build(con, name, **params)
+        counts[name.replace("/", ".")] = rows
         if on_model:
             on_model(name, rows, time.perf_counter() - start)
     if fast:
