@@ -211,7 +211,7 @@ def ingest_unit(
     other_case: Counter[str] = Counter()  # JSON lines: lines writing a personal key only in another case
     spelled: dict[str, str] = {}  # ... and how one of them writes it
     digest = hashlib.sha256()
-    con.execute("create or replace temp table file_rejects (reason varchar, raw_record varchar, seen bigint)")
+    sqlfiles.run_script(con, "ingest/file_rejects")
     with transaction(con):
         for frame in (part for batch in opened.batches for part in batch.iter_slices(slice_rows or BATCH_ROWS)):
             if unit.fingerprint is None:
