@@ -73,7 +73,8 @@ def test_an_email_in_a_property_is_redacted_and_the_properties_stay_json(tmp_pat
     web.mkdir()
     line = {"event_id": "w1", "timestamp": "2026-08-03T10:00:00Z", "anonymous_id": "a-1", "event": "page_view",
             "url": "https://shop.example/confirm?to=Ann.Lee%40example.org&x=1",
-            "context": {"mail": "Ann.Lee@example.org", "note": "say \"hi\" to bob@example.com, or not"}}
+            "context": {"mail": "Ann.Lee@example.org", "note": "say \"hi\" to bob@example.com, or not",
+                        "line": "first\nann@example.org", "uses": "lodash@4.17.21 and `img@2x`"}}
     (web / "web.jsonl").write_text(json.dumps(line) + "\n")
     sources = source_paths(web, web="web.jsonl")
     sources[0]["properties"] = ["url", "context"]
@@ -84,7 +85,9 @@ def test_an_email_in_a_property_is_redacted_and_the_properties_stay_json(tmp_pat
         (properties,) = con.execute("select properties from core.events").fetchone()
     stored = json.loads(properties)
     assert stored["url"] == "https://shop.example/confirm?to=<redacted email>&x=1"
-    assert json.loads(stored["context"]) == {"mail": "<redacted email>", "note": 'say "hi" to <redacted email>, or not'}
+    assert json.loads(stored["context"]) == {  # still JSON text: the escape `\n` before an address is kept
+        "mail": "<redacted email>", "note": 'say "hi" to <redacted email>, or not',
+        "line": "first\n<redacted email>", "uses": "lodash@4.17.21 and `img@2x`"}  # a version is no address
     assert "ann.lee" not in properties.lower() and "bob@" not in properties
 
 
