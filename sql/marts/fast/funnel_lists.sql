@@ -1,8 +1,8 @@
 -- grain: one customer with a step-1 touchpoint at or before as_of; key: customer_id
--- DuckDB-only temp table read by fast/funnel_scan.sql when every funnel step is a stage: the customer's
--- funnel touchpoints in event order, its mapped touchpoints (temp table customer_lists, listed once for
--- the visits and the funnel) whose stage is a step: all of them, as they are, when every stage is a step
--- (the default). With a touchpoint among the steps, fast/touchpoint_funnel_lists.sql builds this table.
+-- DuckDB-only temp table read by fast/funnel_scan.sql: the customer's funnel touchpoints in event order,
+-- its mapped touchpoints (temp table customer_lists, listed once for the visits and the funnel) whose stage
+-- is a funnel step; all of them, as they are, when the steps are all the stages (the default). Built from
+-- fast/touchpoint_funnel_lists.sql instead when a funnel step is a touchpoint label.
 with step_map as (
     -- step of each stage index (null: not a funnel step); every_stage: the steps are all the stages
     select

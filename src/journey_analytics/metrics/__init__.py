@@ -71,7 +71,8 @@ MARTS = (
 # test_fast_marts.py proves that both forms build identical tables. The temp tables built with
 # core/stage_visits feed later forms too: customer_lists (each customer's mapped touchpoints, ordered
 # once) also feeds funnel_lists; visit_rows feeds the visit-based forms (time_in_stage, stage_to_stage) and
-# path_lists (each customer's path as one list), which feeds the path and Sankey forms.
+# path_lists (each customer's path as one list), which is built with path_nodes and read by the
+# path_frequencies and sankey_links forms too.
 # Durations in the fast forms are differences of epoch_us: date_diff on a timestamptz goes through the
 # ICU calendar and costs ~20x as much (1.1 s against 0.05 s for 3.5 M visits, measured).
 FAST = {
