@@ -5,7 +5,9 @@
 -- 'converted' if the customer ever visited $goal_stage, else '(end)'. With touchpoint path nodes,
 -- fast/touchpoint_path_lists.sql builds this table instead.
 with names as (
-    select list(stage order by stage_index) as stage_names, max(stage_index) filter (where stage = $goal_stage) as goal_index
+    select
+        list(stage order by stage_index) as stage_names,
+        max(stage_index) filter (where stage = $goal_stage) as goal_index
     from marts.stages
 )
 
