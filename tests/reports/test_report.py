@@ -100,6 +100,23 @@ def test_runs_are_compared_on_the_funnel_steps_the_metrics_wrote_not_on_every_st
     assert "Reached consideration" in (tmp_path / "all" / "index.html").read_text(encoding="utf-8")
 
 
+def test_conversions_are_not_compared_when_the_funnel_steps_changed_since_the_previous_run(warehouse):
+    """After `funnel.steps` was edited, a step's conversion measures another chain of steps: the sentence said
+    "purchase conversion −3.9 pts" for a change the data did not make."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        history = con.sql("select * from marts.run_history").pl()
+    steps = ["awareness", "crm:lead_created", "purchase"]
+    edited = history.filter((pl.col("run_id") != RUN_ID) | ~pl.col("metric").str.contains(":")
+                            | pl.col("metric").str.ends_with(":awareness") | pl.col("metric").str.ends_with(":purchase"))
+    mine = edited.filter(pl.col("run_id") == RUN_ID).head(1)
+    edited = pl.concat([edited, mine.with_columns(metric=pl.lit("reached:crm:lead_created"), value=pl.lit(40.0)),
+                        mine.with_columns(metric=pl.lit("conversion_from_start:crm:lead_created"), value=pl.lit(0.4))])
+    sentence = change_sentence(edited, RUN_ID, steps, BERLIN)
+    assert "the funnel steps changed, so conversions are not compared" in sentence
+    assert "purchase conversion" not in sentence and "customers +50 (+5.3%)" in sentence
+    assert "purchase conversion \u22123.2 pts" in change_sentence(history, RUN_ID, STAGES, BERLIN)  # same steps
+
+
 def test_touchpoints_take_a_palette_colour_by_their_text_and_other_labels_stay_grey():
     colours = stage_colours(["awareness", "purchase"])
     assert colour_for("awareness", colours) == OKABE_ITO[0]

@@ -94,7 +94,9 @@ def _count_change(name: str, now: float, before: float) -> str:
 def change_sentence(history: pl.DataFrame | None, run_id: str, steps: list[str], tz: ZoneInfo) -> str | None:
     """'Since the previous run (…): purchase conversion −3.2 pts; customers +120 (+4.1%).'
 
-    `steps` are the funnel steps in order; the conversion of each one after the first is compared.
+    `steps` are the funnel steps in order; the conversion of each one after the first is compared, unless the
+    previous run's funnel had other steps (`funnel.steps` edited): a step's conversion then measures another
+    chain, and the sentence says so instead of reporting a change the data did not make.
 
     None when there is no previous run or nothing in common to compare.
     """
@@ -106,11 +108,17 @@ def change_sentence(history: pl.DataFrame | None, run_id: str, steps: list[str],
     def both(metric: str) -> bool:
         return now.get(metric) is not None and before.get(metric) is not None
 
-    conversions = [
-        f"{step} conversion {fmt_pts(now[key] - before[key])}"
-        for step in steps[1:]
-        if both(key := f"conversion_from_start:{step}")
-    ]
+    def funnel_steps(metrics: dict[str, float]) -> set[str]:
+        return {m.removeprefix("reached:") for m in metrics if m.startswith("reached:")}
+
+    if funnel_steps(before) and funnel_steps(now) != funnel_steps(before):
+        conversions = ["the funnel steps changed, so conversions are not compared"]
+    else:
+        conversions = [
+            f"{step} conversion {fmt_pts(now[key] - before[key])}"
+            for step in steps[1:]
+            if both(key := f"conversion_from_start:{step}")
+        ]
     counts = [_count_change(name, now[m], before[m]) for m, name in COUNTS if both(m)]
     parts = [p for p in (", ".join(conversions), ", ".join(counts)) if p]
     if not parts:
