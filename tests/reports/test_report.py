@@ -115,6 +115,9 @@ def test_conversions_are_not_compared_when_the_funnel_steps_changed_since_the_pr
     assert "the funnel steps changed, so conversions are not compared" in sentence
     assert "purchase conversion" not in sentence and "customers +50 (+5.3%)" in sentence
     assert "purchase conversion \u22123.2 pts" in change_sentence(history, RUN_ID, STAGES, BERLIN)  # same steps
+    trends = {t.name: list(t.y) for t in trends_figure(edited, steps, {}, "UTC").data if t.showlegend}
+    assert trends["purchase"][0] is None and trends["purchase"][1] is not None  # a gap before the edit
+    assert None not in {t.name: list(t.y) for t in trends_figure(history, STAGES, {}, "UTC").data}["purchase"]
 
 
 def test_touchpoints_take_a_palette_colour_by_their_text_and_other_labels_stay_grey():

@@ -208,7 +208,8 @@ def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str
 def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, str], tz: str) -> go.Figure:
     """Headline numbers across runs (one run per data time, `summary.history_up_to`): customers,
     events, rows the run quarantined, conversion per funnel step after the first (`steps`), each run
-    placed at the time its data run up to.
+    placed at the time its data run up to. Conversions are drawn only for the runs whose funnel had the
+    steps of the latest run: before an edit of `funnel.steps` a step's conversion measured another chain.
 
     Times are shown in the report's time zone `tz` (plotly.js has no time zones of its own).
     """
@@ -218,6 +219,10 @@ def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, st
         .sort("as_of")
     )
     when = wide["as_of"].to_list()
+    reached = [c for c in wide.columns if c.startswith("reached:")]
+    step_sets = [frozenset(k for k, v in row.items() if v is not None)
+                 for row in wide.select(reached).iter_rows(named=True)]
+    same_steps = [steps_then == step_sets[-1] for steps_then in step_sets]  # the latest run is the last
     fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.16, subplot_titles=(
         "Customers", "Events", "Rows quarantined by the run (from the files it read)",
         "Conversion from the first funnel step"))
@@ -226,8 +231,11 @@ def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, st
         if metric not in wide.columns:
             return
         fmt = "%{y:.1%}" if pct else "%{y:,.0f}"
+        values = wide[metric].to_list()
+        if pct:  # a gap where the funnel had other steps
+            values = [v if same else None for v, same in zip(values, same_steps)]
         fig.add_scatter(
-            x=when, y=wide[metric].to_list(), name=name, mode="lines+markers", row=row, col=col,
+            x=when, y=values, name=name, mode="lines+markers", row=row, col=col,
             line={"color": colour, "width": 2.5}, marker={"size": 7}, showlegend=pct,
             hovertemplate=f"%{{fullData.name}}: {fmt}<br>data up to %{{x|%d %b %Y %H:%M}}<extra></extra>",
         )
