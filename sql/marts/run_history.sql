@@ -16,4 +16,7 @@ from (
     select 'reached:' || stage, reached::double from marts.funnel_steps
     union all
     select 'conversion_from_start:' || stage, conversion_from_start from marts.funnel_steps
+    union all
+    -- each step's number, so reports can tell a run whose funnel had other steps, or their order
+    select 'step:' || stage, step::double from marts.funnel_steps
 );

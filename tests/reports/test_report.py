@@ -38,8 +38,9 @@ from journey_analytics.reports.run_page import plotly_js
 from journey_analytics.reports.sankey import sankey_graph
 from journey_analytics.reports.figures import trends_figure
 from journey_analytics.reports.html import breakdown_table
+from journey_analytics.reports.index_page import RunEntry, runs_index_html
 from journey_analytics.reports.palette import OKABE_ITO, OTHER, UNKNOWN, colour_for, contrast, heat, stage_colours
-from journey_analytics.reports.summary import change_sentence, history_up_to, previous_run
+from journey_analytics.reports.summary import change_sentence, history_up_to, previous_run, same_funnel
 from journey_analytics.reports.text import fmt_duration, fmt_pts
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -118,6 +119,45 @@ def test_conversions_are_not_compared_when_the_funnel_steps_changed_since_the_pr
     trends = {t.name: list(t.y) for t in trends_figure(edited, steps, {}, "UTC").data if t.showlegend}
     assert trends["purchase"][0] is None and trends["purchase"][1] is not None  # a gap before the edit
     assert None not in {t.name: list(t.y) for t in trends_figure(history, STAGES, {}, "UTC").data}["purchase"]
+
+
+def test_runs_are_told_apart_by_their_funnel_steps_and_their_order():
+    """Touchpoint steps may be reordered (only stages keep stage order), which the step names alone do not show;
+    a run without a funnel has nothing to compare and is not "changed"; runs recorded before `step:` metrics
+    existed count by their step names."""
+    old = {"reached:awareness": 10.0, "reached:purchase": 2.0}
+    first = {**old, "step:awareness": 1.0, "step:web:signup": 2.0, "step:crm:lead": 3.0,
+             "reached:web:signup": 5.0, "reached:crm:lead": 4.0}
+    swapped = {**first, "step:web:signup": 3.0, "step:crm:lead": 2.0}
+    assert same_funnel(first, dict(first)) and not same_funnel(first, swapped)
+    assert same_funnel({"customers": 5.0}, first) and same_funnel(first, {})  # no funnel: nothing to tell apart
+    assert same_funnel(old, {**old, "step:awareness": 1.0, "step:purchase": 2.0})  # recorded before step:
+    assert not same_funnel(old, first)
+
+    at = [datetime(2026, 10, 25, 0, 45, tzinfo=timezone.utc), datetime(2026, 10, 25, 1, 15, tzinfo=timezone.utc)]
+    rows = [(run, at_, metric, value) for run, at_, metrics in (("r1", at[0], swapped), ("r2", at[1], first))
+            for metric, value in {**metrics, "conversion_from_start:crm:lead": 0.4}.items()]
+    history = pl.DataFrame([(r, a, a, m, v) for r, a, m, v in rows],
+                           schema=["run_id", "run_at", "as_of", "metric", "value"], orient="row")
+    sentence = change_sentence(history, "r2", ["awareness", "web:signup", "crm:lead"], ZoneInfo("UTC"))
+    assert "the funnel steps changed" in sentence and "crm:lead conversion" not in sentence
+    # 02:45 CEST and then 02:15 CET in Berlin (clocks went back): the page's run is still the latest
+    trends = trends_figure(history, ["awareness", "web:signup", "crm:lead"], {}, "Europe/Berlin")
+    (line,) = [t for t in trends.data if t.name == "crm:lead"]
+    assert [x.strftime("%H:%M") for x in line.x] == ["02:45", "02:15"] and list(line.y) == [None, 0.4]
+
+
+def test_the_runs_index_marks_runs_whose_funnel_had_other_steps(tmp_path):
+    steps = {"reached:awareness": 10.0, "reached:purchase": 2.0, "conversion_from_start:purchase": 0.2}
+    entries = [RunEntry(run_id=r, run_at=datetime(2026, 1, d, tzinfo=timezone.utc), as_of=None, metrics=m,
+                        sort_at=datetime(2026, 1, d, tzinfo=timezone.utc))
+               for r, d, m in (("new", 3, {**steps, "step:awareness": 1.0, "step:purchase": 2.0}),
+                               ("same", 2, dict(steps)),
+                               ("other", 1, {**steps, "reached:consideration": 5.0}))]
+    page = runs_index_html(entries, title="t", steps=["awareness", "purchase"], tz=ZoneInfo("UTC"))
+    rows = page.split("<tr")[2:]
+    assert "20.0%" in rows[0] and "20.0%" in rows[1] and "other steps" not in rows[0] + rows[1]
+    assert "other steps" in rows[2] and "20.0%" not in rows[2]
 
 
 def test_touchpoints_take_a_palette_colour_by_their_text_and_other_labels_stay_grey():

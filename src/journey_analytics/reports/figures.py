@@ -12,6 +12,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from .palette import DROPPED, GRID, TEXT, colour_for
+from .summary import same_funnel
 from .text import duration_unit, esc_label, fmt_duration, fmt_int, fmt_pct
 
 FONT = {
@@ -214,15 +215,15 @@ def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, st
     Times are shown in the report's time zone `tz` (plotly.js has no time zones of its own).
     """
     wide = (
-        history.with_columns(pl.col("as_of").dt.convert_time_zone(tz).dt.replace_time_zone(None))
-        .pivot(on="metric", index=["run_id", "as_of"], values="value", aggregate_function="first")
-        .sort("as_of")
+        history.with_columns(utc=pl.col("as_of"),
+                             as_of=pl.col("as_of").dt.convert_time_zone(tz).dt.replace_time_zone(None))
+        .pivot(on="metric", index=["run_id", "utc", "as_of"], values="value", aggregate_function="first")
+        .sort("utc")  # in UTC: local times repeat an hour when clocks go back
     )
     when = wide["as_of"].to_list()
-    reached = [c for c in wide.columns if c.startswith("reached:")]
-    step_sets = [frozenset(k for k, v in row.items() if v is not None)
-                 for row in wide.select(reached).iter_rows(named=True)]
-    same_steps = [steps_then == step_sets[-1] for steps_then in step_sets]  # the latest run is the last
+    metrics = [{k: v for k, v in row.items() if v is not None}
+               for row in wide.drop("run_id", "utc", "as_of").iter_rows(named=True)]
+    same_steps = [same_funnel(m, metrics[-1]) for m in metrics]  # the latest run (this report's) is the last
     fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.16, subplot_titles=(
         "Customers", "Events", "Rows quarantined by the run (from the files it read)",
         "Conversion from the first funnel step"))

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from . import html
-from .summary import run_metrics, run_times
+from .summary import run_metrics, run_times, same_funnel
 from .text import DASH, as_utc, esc_html, fmt_int, fmt_pct, fmt_time
 
 LATEST = "latest"
@@ -89,7 +89,9 @@ def read_run_file(folder: Path) -> dict:
             "metrics": {k: v for k, v in metrics.items() if math.isfinite(v) and abs(v) < 1e15}}
 
 
-def _reached(metrics: dict[str, float], stage: str) -> str:
+def _reached(metrics: dict[str, float], stage: str, newest: dict[str, float]) -> str:
+    if not same_funnel(metrics, newest):
+        return "<span class=\"muted\">other steps</span>"
     pct = metrics.get(f"conversion_from_start:{stage}")
     n = metrics.get(f"reached:{stage}")
     if pct is None and n is None:
@@ -102,17 +104,19 @@ def runs_index_html(entries: list[RunEntry], *, title: str, steps: list[str], tz
     folder can be moved or zipped whole."""
     head = ["Run", "Run at", "Events", "Customers", "Rows it quarantined"] + [
         f"Reached {esc_html(s)}" for s in steps[1:]]
+    newest = entries[0].metrics if entries else {}
     rows = [
         [f"<a href=\"{esc_html(quote(e.run_id))}/index.html\">{esc_html(e.run_id)}</a>",
          f"{esc_html(fmt_time(e.run_at, tz))}<br><span class=\"muted\">data up to "
          f"{esc_html(fmt_time(e.as_of, tz))}</span>",
          fmt_int(e.metrics.get("events")), fmt_int(e.metrics.get("customers")),
-         fmt_int(e.metrics.get("rows_quarantined"))] + [_reached(e.metrics, s) for s in steps[1:]]
+         fmt_int(e.metrics.get("rows_quarantined"))] + [_reached(e.metrics, s, newest) for s in steps[1:]]
         for e in entries
     ]
     body = [f"<header>\n<h1>{esc_html(title)}</h1>\n<p class=\"meta\">{len(entries)} run report(s), newest "
             f"first. Times in {esc_html(str(tz))}. “Reached” is the share of customers who started the "
-            "funnel (and how many).</p>"]
+            "funnel (and how many); “other steps”: the run's funnel had other steps than the newest run's, so its "
+            "shares measure another chain.</p>"]
     if entries:
         body.append(f"<nav><a href=\"{LATEST}/index.html\">Open the latest report</a></nav>")
     body.append("</header>\n<section id=\"runs\">")

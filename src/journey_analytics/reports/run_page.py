@@ -105,7 +105,8 @@ INTROS = {
     ),
     "trends": ("The headline numbers of every recorded run, so a change stands out against the usual range. "
                "Each run sits at the time its data run up to (a backfilled night at its midnight; of two runs "
-               "over the same time, the later one). Times in {tz}."),
+               "over the same time, the later one). Times in {tz}. A conversion is drawn only for the runs whose "
+               "funnel had this run's steps, in this order: with other steps it measured another chain."),
 }
 
 

@@ -20,6 +20,21 @@ from .text import as_utc, fmt_int, fmt_pts, fmt_time, signed
 COUNTS = (("customers", "customers"), ("events", "events"), ("rows_quarantined", "rows quarantined by the run"))
 
 
+def same_funnel(a: dict[str, float], b: dict[str, float]) -> bool:
+    """Whether two runs' metrics come from the same funnel steps, in the same order (`step:<name>` holds each
+    step's number; runs recorded before it count by their `reached:<name>` names alone). A run without a
+    funnel is not told apart: there is nothing of it to compare. An edit of `funnel.steps` (or of `stages`
+    without it) makes a step's conversion measure another chain, so such runs are not compared on it."""
+    def steps(metrics: dict[str, float], prefix: str) -> dict[str, float]:
+        return {m.removeprefix(prefix): v for m, v in metrics.items() if m.startswith(prefix)}
+
+    if not steps(a, "reached:") or not steps(b, "reached:"):
+        return True
+    if steps(a, "step:") and steps(b, "step:"):
+        return steps(a, "step:") == steps(b, "step:")
+    return steps(a, "reached:").keys() == steps(b, "reached:").keys()
+
+
 def run_metrics(history: pl.DataFrame | None, run_id: str) -> dict[str, float]:
     """{metric: value} of one run; empty if the run recorded no history."""
     if history is None:
@@ -95,8 +110,8 @@ def change_sentence(history: pl.DataFrame | None, run_id: str, steps: list[str],
     """'Since the previous run (…): purchase conversion −3.2 pts; customers +120 (+4.1%).'
 
     `steps` are the funnel steps in order; the conversion of each one after the first is compared, unless the
-    previous run's funnel had other steps (`funnel.steps` edited): a step's conversion then measures another
-    chain, and the sentence says so instead of reporting a change the data did not make.
+    previous run's funnel had other steps (`same_funnel`), when the sentence says so instead of reporting a
+    change the data did not make.
 
     None when there is no previous run or nothing in common to compare.
     """
@@ -108,10 +123,7 @@ def change_sentence(history: pl.DataFrame | None, run_id: str, steps: list[str],
     def both(metric: str) -> bool:
         return now.get(metric) is not None and before.get(metric) is not None
 
-    def funnel_steps(metrics: dict[str, float]) -> set[str]:
-        return {m.removeprefix("reached:") for m in metrics if m.startswith("reached:")}
-
-    if funnel_steps(before) and funnel_steps(now) != funnel_steps(before):
+    if not same_funnel(now, before):
         conversions = ["the funnel steps changed, so conversions are not compared"]
     else:
         conversions = [
