@@ -210,7 +210,8 @@ def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, st
     """Headline numbers across runs (one run per data time, `summary.history_up_to`): customers,
     events, rows the run quarantined, conversion per funnel step after the first (`steps`), each run
     placed at the time its data run up to. Conversions are drawn only for the runs whose funnel had the
-    steps of the latest run: before an edit of `funnel.steps` a step's conversion measured another chain.
+    steps of the latest run, in its order (`summary.same_funnel`): with other steps a step's conversion
+    measured another chain.
 
     Times are shown in the report's time zone `tz` (plotly.js has no time zones of its own).
     """
