@@ -203,8 +203,8 @@ class _Compiler:
         return f"regexp_replace({sql}, {self.bind(ADDRESS_LIKE)}, {self.bind(ADDRESS_KEEPS)}, 'g')"
 
     def property_value(self, name: str) -> str:
-        """A property as stored: hashed when its column feeds a personal identifier, else without emails."""
-        return self.value(name) if self.pii_kind(name) else self.without_emails(self.col(name))
+        """A property as stored: `value` (hashed when its column is personal), without emails, as event names."""
+        return self.without_emails(self.value(name))
 
     def identifiers(self) -> str:
         items = []
