@@ -5,7 +5,7 @@ with checks as (
     select 'core.stage_visits' as source, customer_id as item,
         cast(date_diff('microsecond', started_at, ended_at) as double) / 1000000 as seconds
     from core.stage_visits
-    where ended_at is not null
+    where ended_at < started_at  -- the same test as a negative duration, without computing 3.5 M of them
     union all
     select 'marts.funnel_customer_steps', customer_id, s_from_previous
     from marts.funnel_customer_steps

@@ -246,6 +246,20 @@ def test_a_failing_audit_is_named() -> None:
     assert failure.value.rows
 
 
+def test_a_visit_ending_before_it_starts_fails_the_durations_audit() -> None:
+    case, settings_, touchpoints, as_of = _golden_case(GOLDEN / "worked_example.json")
+    con = duckdb.connect()
+    build(con, touchpoints, settings_, as_of)
+    con.execute(
+        "update core.stage_visits set ended_at = started_at - interval 1500 millisecond "
+        "where visit_seq = 1 and ended_at is not null and customer_id = (select min(customer_id) from core.stage_visits)"
+    )
+    with pytest.raises(AuditError, match="audits/durations_nonnegative") as failure:
+        run_audits(con)
+    assert [row[0] for row in failure.value.rows] == ["core.stage_visits"]
+    assert failure.value.rows[0][2] == -1.5
+
+
 def test_settings_are_validated() -> None:
     with pytest.raises(ValueError, match="goal_stage"):
         MetricSettings(stages=("awareness", "consideration"))

@@ -4,7 +4,8 @@
 -- stage_to_stage, and through the temp table path_lists the paths and Sankey): the rows of
 -- core.stage_visits plus what those marts would otherwise get by re-sorting or re-grouping the visits
 -- per customer: on the customer's last visit (ended_at null) the customer's visit stage indexes and
--- start times in visit order (null on the other visits).
+-- start times in visit order (null on the other visits); and whether the visit is the customer's first
+-- of its stage (time_in_stage counts customers per stage by it).
 -- Reads each customer's mapped touchpoints in event order from the temp table customer_lists; the
 -- visits are the runs in the stage list, found by list functions, and become rows by one unnest.
 with runs as (
@@ -46,6 +47,7 @@ select
     v.start_list[v.visit_seq] as started_at,
     v.start_list[v.visit_seq + 1] as ended_at,
     cast(coalesce(v.starts[v.visit_seq + 1], v.n_mapped + 1) - v.first_position as bigint) as n_events,
+    list_position(v.stage_list, v.stage_list[v.visit_seq]) = v.visit_seq as is_first_of_stage,
     case when v.visit_seq = len(v.starts) then v.stage_list end as stage_list,
     case when v.visit_seq = len(v.starts) then v.start_list end as start_list
 from visits as v
