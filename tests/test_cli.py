@@ -132,6 +132,13 @@ def test_explain_of_an_unknown_identifier_says_so(project, capsys):
     assert "no customer has anonymous_id 'nobody'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("lookup", [["cu_x", "--email", "a@x.org"], ["--id", "contact_id=ct-1", "--id", "user_id=u-1"]])
+def test_explain_of_several_lookups_is_refused(project, capsys, lookup):
+    config, _, _ = project
+    assert main(["explain", "customer", *lookup, "--config", str(config.base_dir / "journey.yaml")]) == 2
+    assert "give one customer id or one identifier, not several" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("email, expected", [
     ("Nobody.Here@Example.org", "no customer has that email (stored as its salted hash "),
     ("nobody-here", "no customer can have that email: it is not one ingest would store"),  # hashed to nothing

@@ -84,6 +84,11 @@ def _broken(tmp_path: Path, mutate) -> str:
          "sources[0].table: a postgres source needs `table` (schema.table) or `query` (a SELECT)"),
         (lambda r: (r["sources"][0].pop("path"), r["sources"][0].update(format="postgres", uri="postgresql://db", table="t", query="select 1")),
          "sources[0].table: give `table` or `query`, not both; found 't'"),
+        (lambda r: r["identity"]["types"].append({"name": "email", "pii": "email"}),
+         "identity.types: the type 'email' is declared twice; declare each type once (their order is their priority)"),
+        (lambda r: r.update(privacy={"salt": 1234567890}),
+         "privacy.salt: expected text; YAML reads this value as a number: write it in quotes; found 10 characters"),
+        (lambda r: r.update(memory_limit=6), "memory_limit: expected text; YAML reads this value as a number: write it in quotes; found 6"),
         (lambda r: r["sources"][2].update(colour={1: "a", "b": "c"}),  # was a TypeError sorting the keys
          "sources[2].colour: unknown key (check the spelling); found a mapping with keys [1, 'b']"),
     ],

@@ -232,6 +232,8 @@ def _explain(args: argparse.Namespace) -> int:
     lookups += args.id or []
     if not args.customer_id and not lookups:
         raise ConfigError("give a customer id, or an identifier: --email, --anonymous-id or --id TYPE=VALUE")
+    if len(lookups) + bool(args.customer_id) > 1:  # one customer is explained; which one would be a guess
+        raise ConfigError("give one customer id or one identifier, not several: explain shows one customer")
     try:
         customer = args.customer_id or find_customer(con, config, *lookups[0])
         found = explain(con, customer)

@@ -397,6 +397,10 @@ class Config(_Model):
         names = [s.name for s in self.sources]
         for dup in {n for n in names if names.count(n) > 1}:
             problems.append(f"sources: the name {dup!r} is used twice; source names must be unique")
+        type_names = [t.name for t in self.identity.types]
+        for dup in sorted({n for n in type_names if type_names.count(n) > 1}):
+            problems.append(f"identity.types: the type {dup!r} is declared twice; declare each type once "
+                            "(their order is their priority)")
         if len(set(stage_names)) != len(stage_names):
             problems.append("stages: stage names must be unique")
         for reserved, meaning in RESERVED_STAGES.items():
@@ -434,7 +438,9 @@ class Config(_Model):
         return source.priority if source.priority is not None else [s.name for s in self.sources].index(source.name) + 1
 
     def resolve(self, path: str) -> Path:
-        p = Path(path)
+        """A configured path: `~` is the user's home (as in a shell), a relative path is relative to the
+        config file's folder."""
+        p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 
     @property
@@ -473,6 +479,9 @@ def _format_error(path: Path, exc: ValidationError) -> str:
             msg = "unknown key (check the spelling)"
         if err["type"] == "string_pattern_mismatch":
             msg = f"expected a name matching {err['ctx']['pattern']}"
+        if err["type"] == "string_type" and isinstance(found, (int, float)):  # YAML read `1234567890`, `6`, `yes`
+            kind = "true/false" if isinstance(found, bool) else "a number"
+            msg = f"expected text; YAML reads this value as {kind}: write it in quotes"
         lines.append(f"  - {key}: {msg}; found {found_text}")
     return _without_secrets("\n".join(lines))
 

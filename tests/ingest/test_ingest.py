@@ -368,6 +368,25 @@ def test_a_path_matching_no_file_is_a_clear_error(tmp_path):
         ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
 
 
+def test_a_path_naming_a_folder_says_to_name_its_files(tmp_path):
+    (tmp_path / "exports").mkdir()
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="exports"))
+    with connect(config.warehouse_path) as con, pytest.raises(SourceError, match="It is a folder: name its files, "
+                                                              r"e.g. `exports/\*.csv`"):
+        ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+
+
+def test_a_path_may_start_at_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "exports").mkdir(parents=True)
+    (tmp_path / "home" / "exports" / "crm.csv").write_text(CRM_CSV)
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="~/exports/*.csv"))
+    assert config.resolve("~/exports") == tmp_path / "home" / "exports"
+    with connect(config.warehouse_path) as con:
+        ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        assert con.execute("select count(*) from core.events").fetchall()[0][0] > 0
+
+
 def test_the_quarantine_keeps_the_raw_record_with_personal_data_hashed(setup):
     config, con = setup
     _ingest_all(config, con)

@@ -93,9 +93,11 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
         return
     files = expand(config.resolve(source.path))
     if not files:
+        folder = config.resolve(source.path).is_dir()
         raise SourceError(
             f"source {source.name!r}: no file matches {source.path!r} (relative to {config.base_dir}). "
-            "Fix `path` in the config or add the files."
+            + (f"It is a folder: name its files, e.g. `{source.path.rstrip('/')}/*.{source.format}`."
+               if folder else "Fix `path` in the config or add the files.")
         )
     for f in files:
         try:
