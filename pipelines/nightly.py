@@ -152,7 +152,7 @@ def compute_metrics(wh: Warehouse, config: Config, run: Run) -> dict[str, int]:
     logger = get_run_logger()
     built = metrics.build_marts(wh.con, metrics.settings_from(config), run.as_of, on_model=lambda name, rows, secs:
                                 logger.info("%s: %s rows in %.2f s", name, f"{rows:,}", secs))
-    built["marts.run_history"] = record_history(wh.con, run)
+    built["marts.run_history"] = record_history(wh.con, run, config.funnel_definition)
     return built
 
 

@@ -96,10 +96,12 @@ def test_a_run_counts_and_names_what_a_stopped_run_before_it_loaded(sample_copy,
             f"{len(files)} file(s) it loaded ({sum(f.rows_loaded for f in files):,} rows) count with this run's"
             in capsys.readouterr().out)
     with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
-        history, manifest = con.execute(
+        history, manifest, definition = con.execute(
             "select (select value from marts.run_history where metric = 'rows_quarantined'), "
-            "(select sum(rows_quarantined) from ingest.manifest)").fetchall()[0]
+            "(select sum(rows_quarantined) from ingest.manifest), "
+            "(select value from marts.run_history where metric = 'funnel_definition')").fetchall()[0]
     assert history == manifest
+    assert definition == config.funnel_definition  # exact: 48 bits fit a DOUBLE
     assert f"<code>{stopped}</code>" in (config.reports_path / "latest" / "index.html").read_text(encoding="utf-8")
 
 

@@ -19,4 +19,7 @@ from (
     union all
     -- each step's number, so reports can tell a run whose funnel had other steps, or their order
     select 'step:' || stage, step::double from marts.funnel_steps
+    union all
+    -- what a step's conversion means (steps, window, stage rules: Config.funnel_definition), likewise
+    select 'funnel_definition', $funnel_definition::double
 );

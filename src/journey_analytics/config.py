@@ -8,6 +8,8 @@ relative to the file's folder, so a run works from any working directory.
 from __future__ import annotations
 
 import codecs
+import hashlib
+import json
 import os
 import re
 from collections.abc import Hashable
@@ -428,6 +430,17 @@ class Config(_Model):
     @property
     def funnel_steps(self) -> tuple[str, ...]:
         return self.funnel.steps or self.stage_names
+
+    @property
+    def funnel_definition(self) -> int:
+        """A fingerprint (48 bits, exact as a DOUBLE) of what a funnel step's conversion means: the steps in
+        order, the window, and what puts an event in a stage (the stages' rules, inference). Run history
+        records it, so a report does not present an edit of these as a change in the data."""
+        defined = {"steps": self.funnel_steps, "window_days": self.funnel.window_days,
+                   "stages": [s.model_dump(mode="json") for s in self.stages],
+                   "inference": self.inference.model_dump(mode="json")}
+        text = json.dumps(defined, sort_keys=True, default=str)
+        return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
 
     @property
     def hash_salt(self) -> str:

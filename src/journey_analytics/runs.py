@@ -48,11 +48,12 @@ def unfinished_runs(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[s
     return sqlfiles.query(con, "queries/unfinished_runs", run_id=run_id).fetchall()
 
 
-def record_history(con: duckdb.DuckDBPyConnection, run: Run) -> int:
-    """Append this run's headline numbers to marts.run_history (replacing a rerun of the same run_id)."""
+def record_history(con: duckdb.DuckDBPyConnection, run: Run, funnel_definition: int) -> int:
+    """Append this run's headline numbers to marts.run_history (replacing a rerun of the same run_id), with
+    the fingerprint of its funnel's definition (`Config.funnel_definition`)."""
     run_ids = [run.run_id] + [r[0] for r in unfinished_runs(con, run.run_id)]
     sqlfiles.run_script(con, "marts/run_history", run_id=run.run_id, run_ids=run_ids, run_at=run.run_at,
-                        as_of=run.as_of)
+                        as_of=run.as_of, funnel_definition=funnel_definition)
     return con.execute("select count(*) from marts.run_history where run_id = ?", [run.run_id]).fetchall()[0][0]
 
 

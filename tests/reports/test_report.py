@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 import pytest
+import yaml
 from plotly.colors import unlabel_rgb
 from plotly.offline import get_plotlyjs_version
 from report_warehouse import (
@@ -32,6 +34,8 @@ from report_warehouse import (
     render,
 )
 
+from journey_analytics.config import load_config
+from tests.helpers import sample_config_dict
 from journey_analytics.reports import esc_html, esc_label, render_run_report
 from journey_analytics.reports.render import check_run_id
 from journey_analytics.reports.run_page import plotly_js
@@ -113,7 +117,7 @@ def test_conversions_are_not_compared_when_the_funnel_steps_changed_since_the_pr
     edited = pl.concat([edited, mine.with_columns(metric=pl.lit("reached:crm:lead_created"), value=pl.lit(40.0)),
                         mine.with_columns(metric=pl.lit("conversion_from_start:crm:lead_created"), value=pl.lit(0.4))])
     sentence = change_sentence(edited, RUN_ID, steps, BERLIN)
-    assert "the funnel steps changed, so conversions are not compared" in sentence
+    assert "the funnel changed (its steps, window or stage rules), so conversions are not compared" in sentence
     assert "purchase conversion" not in sentence and "customers +50 (+5.3%)" in sentence
     assert "purchase conversion \u22123.2 pts" in change_sentence(history, RUN_ID, STAGES, BERLIN)  # same steps
     trends = {t.name: list(t.y) for t in trends_figure(edited, steps, {}, "UTC").data if t.showlegend}
@@ -140,11 +144,37 @@ def test_runs_are_told_apart_by_their_funnel_steps_and_their_order():
     history = pl.DataFrame([(r, a, a, m, v) for r, a, m, v in rows],
                            schema=["run_id", "run_at", "as_of", "metric", "value"], orient="row")
     sentence = change_sentence(history, "r2", ["awareness", "web:signup", "crm:lead"], ZoneInfo("UTC"))
-    assert "the funnel steps changed" in sentence and "crm:lead conversion" not in sentence
+    assert "the funnel changed" in sentence and "crm:lead conversion" not in sentence
     # 02:45 CEST and then 02:15 CET in Berlin (clocks went back): the page's run is still the latest
     trends = trends_figure(history, ["awareness", "web:signup", "crm:lead"], {}, "Europe/Berlin")
     (line,) = [t for t in trends.data if t.name == "crm:lead"]
     assert [x.strftime("%H:%M") for x in line.x] == ["02:45", "02:15"] and list(line.y) == [None, 0.4]
+
+
+def test_runs_are_told_apart_by_their_funnel_definition():
+    """The same steps with another window or other stage rules measure something else: a reviewer saw "purchase
+    conversion −22.2 pts" after `funnel.window_days` went from 30 to 1 on the same data."""
+    steps = {"reached:awareness": 10.0, "reached:purchase": 2.0, "step:awareness": 1.0, "step:purchase": 2.0}
+    assert same_funnel({**steps, "funnel_definition": 7.0}, {**steps, "funnel_definition": 7.0})
+    assert not same_funnel({**steps, "funnel_definition": 7.0}, {**steps, "funnel_definition": 8.0})
+    assert same_funnel(steps, {**steps, "funnel_definition": 8.0})  # recorded before it: by the steps
+
+
+def test_the_funnel_definition_follows_what_a_conversion_means(tmp_path):
+    raw = sample_config_dict()
+    definitions = {}
+    for name, edit in (("sample", lambda r: None),
+                       ("breakdown", lambda r: r["funnel"].update(breakdown="source")),  # not what conversion means
+                       ("window", lambda r: r["funnel"].update(window_days=1)),
+                       ("rules", lambda r: r["stages"][0]["rules"].pop()),
+                       ("inference", lambda r: r.setdefault("inference", {}).update(min_share=0.9)),
+                       ("steps", lambda r: r["funnel"].update(steps=["awareness", "purchase"]))):
+        edited = copy.deepcopy(raw)
+        edit(edited)
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(edited))
+        definitions[name] = load_config(tmp_path / f"{name}.yaml").funnel_definition
+    assert definitions["breakdown"] == definitions["sample"] < 2**48
+    assert len({definitions[n] for n in ("sample", "window", "rules", "inference", "steps")}) == 5
 
 
 def test_the_runs_index_marks_runs_whose_funnel_had_other_steps(tmp_path):
@@ -156,8 +186,8 @@ def test_the_runs_index_marks_runs_whose_funnel_had_other_steps(tmp_path):
                                ("other", 1, {**steps, "reached:consideration": 5.0}))]
     page = runs_index_html(entries, title="t", steps=["awareness", "purchase"], tz=ZoneInfo("UTC"))
     rows = page.split("<tr")[2:]
-    assert "20.0%" in rows[0] and "20.0%" in rows[1] and "other steps" not in rows[0] + rows[1]
-    assert "other steps" in rows[2] and "20.0%" not in rows[2]
+    assert "20.0%" in rows[0] and "20.0%" in rows[1] and "other funnel" not in rows[0] + rows[1]
+    assert "other funnel" in rows[2] and "20.0%" not in rows[2]
 
 
 def test_touchpoints_take_a_palette_colour_by_their_text_and_other_labels_stay_grey():

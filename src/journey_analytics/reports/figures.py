@@ -209,9 +209,9 @@ def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str
 def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, str], tz: str) -> go.Figure:
     """Headline numbers across runs (one run per data time, `summary.history_up_to`): customers,
     events, rows the run quarantined, conversion per funnel step after the first (`steps`), each run
-    placed at the time its data run up to. Conversions are drawn only for the runs whose funnel had the
-    steps of the latest run, in its order (`summary.same_funnel`): with other steps a step's conversion
-    measured another chain.
+    placed at the time its data run up to. Conversions are drawn only for the runs with the latest run's
+    funnel (`summary.same_funnel`: steps, order, window, stage rules): with another, a step's conversion
+    measured something else.
 
     Times are shown in the report's time zone `tz` (plotly.js has no time zones of its own).
     """
@@ -234,7 +234,7 @@ def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, st
             return
         fmt = "%{y:.1%}" if pct else "%{y:,.0f}"
         values = wide[metric].to_list()
-        if pct:  # a gap where the funnel had other steps
+        if pct:  # a gap where the funnel was defined otherwise
             values = [v if same else None for v, same in zip(values, same_steps)]
         fig.add_scatter(
             x=when, y=values, name=name, mode="lines+markers", row=row, col=col,

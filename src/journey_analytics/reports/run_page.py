@@ -106,7 +106,8 @@ INTROS = {
     "trends": ("The headline numbers of every recorded run, so a change stands out against the usual range. "
                "Each run sits at the time its data run up to (a backfilled night at its midnight; of two runs "
                "over the same time, the later one). Times in {tz}. A conversion is drawn only for the runs whose "
-               "funnel had this run's steps, in this order: with other steps it measured another chain."),
+               "funnel was this run's: the same steps in the same order, window and stage rules; with another "
+               "it measured something else."),
 }
 
 

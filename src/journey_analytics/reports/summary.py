@@ -21,15 +21,19 @@ COUNTS = (("customers", "customers"), ("events", "events"), ("rows_quarantined",
 
 
 def same_funnel(a: dict[str, float], b: dict[str, float]) -> bool:
-    """Whether two runs' metrics come from the same funnel steps, in the same order (`step:<name>` holds each
-    step's number; runs recorded before it count by their `reached:<name>` names alone). A run without a
-    funnel is not told apart: there is nothing of it to compare. An edit of `funnel.steps` (or of `stages`
-    without it) makes a step's conversion measure another chain, so such runs are not compared on it."""
+    """Whether two runs' metrics come from the same funnel: the same definition (`funnel_definition`: steps,
+    window, stage rules), else, for runs recorded before it, the same steps in the same order (`step:<name>`
+    holds each step's number; older runs count by their `reached:<name>` names alone). A run without a
+    funnel is not told apart: there is nothing of it to compare. An edit of `funnel.steps`, of
+    `funnel.window_days` or of the stages makes a step's conversion measure something else, so such runs
+    are not compared on it."""
     def steps(metrics: dict[str, float], prefix: str) -> dict[str, float]:
         return {m.removeprefix(prefix): v for m, v in metrics.items() if m.startswith(prefix)}
 
     if not steps(a, "reached:") or not steps(b, "reached:"):
         return True
+    if "funnel_definition" in a and "funnel_definition" in b and a["funnel_definition"] != b["funnel_definition"]:
+        return False
     if steps(a, "step:") and steps(b, "step:"):
         return steps(a, "step:") == steps(b, "step:")
     return steps(a, "reached:").keys() == steps(b, "reached:").keys()
@@ -110,7 +114,7 @@ def change_sentence(history: pl.DataFrame | None, run_id: str, steps: list[str],
     """'Since the previous run (…): purchase conversion −3.2 pts; customers +120 (+4.1%).'
 
     `steps` are the funnel steps in order; the conversion of each one after the first is compared, unless the
-    previous run's funnel had other steps (`same_funnel`), when the sentence says so instead of reporting a
+    previous run's funnel was defined otherwise (`same_funnel`), when the sentence says so instead of reporting a
     change the data did not make.
 
     None when there is no previous run or nothing in common to compare.
@@ -124,7 +128,7 @@ def change_sentence(history: pl.DataFrame | None, run_id: str, steps: list[str],
         return now.get(metric) is not None and before.get(metric) is not None
 
     if not same_funnel(now, before):
-        conversions = ["the funnel steps changed, so conversions are not compared"]
+        conversions = ["the funnel changed (its steps, window or stage rules), so conversions are not compared"]
     else:
         conversions = [
             f"{step} conversion {fmt_pts(now[key] - before[key])}"
