@@ -52,10 +52,16 @@ validated as (
 ),
 
 keyed as materialized (
+    -- without an event_id column the id is a hash of the instant (however its text writes it), event name,
+    -- identifiers and properties: 't…'. Earlier versions hashed the time's text instead: 'h…'; where the
+    -- source holds such rows ($legacy_ids), a row is also matched by that id and by its content.
     select
         * exclude (event_id),
-        coalesce(event_id, 'h' || md5(concat_ws('|', occurred_at_raw, event_name, identifiers::varchar, properties)))
-            as event_id,
+        coalesce(event_id, 't' || md5(concat_ws('|', epoch_us(occurred_at), event_name, identifiers::varchar,
+                                                 properties))) as event_id,
+        case when $legacy_ids and validated.event_id is null
+            then 'h' || md5(concat_ws('|', occurred_at_raw, event_name, identifiers::varchar, properties))
+        end as legacy_id,
         md5_number(concat_ws('|', epoch_us(occurred_at), event_name, channel, identifiers::varchar, properties)) as row_md5
     from validated
 ),
@@ -73,6 +79,21 @@ loaded_before as (
     select event_id, row_md5
     from core.events
     where source = $source and event_id in (select event_id from keyed where reason is null)
+),
+
+legacy_by_id as (
+    -- an 'h…' row an earlier version loaded from the same text (with other content, else it matches below)
+    select event_id, row_md5
+    from core.events
+    where $legacy_ids and source = $source and event_id in (select legacy_id from keyed where reason is null)
+),
+
+legacy_by_content as (
+    -- an 'h…' row an earlier version loaded with the same content, the time perhaps written otherwise
+    select distinct row_md5
+    from core.events
+    where $legacy_ids and source = $source and starts_with(event_id, 'h')
+      and row_md5 in (select row_md5 from keyed where reason is null)
 )
 
 select
@@ -88,8 +109,9 @@ select
         when k.reason is not null then k.reason
         when r.first_line < k.line and r.first_md5 = k.row_md5 then 'deduplicated'
         when r.first_line < k.line then 'duplicate_event_id'
-        when e.event_id is null then 'loaded'
-        when e.row_md5 = k.row_md5 then 'deduplicated'
+        when c.row_md5 is not null then 'deduplicated'
+        when coalesce(e.event_id, l.event_id) is null then 'loaded'
+        when coalesce(e.row_md5, l.row_md5) = k.row_md5 then 'deduplicated'
         else 'duplicate_event_id'
     end as outcome,
     case k.reason
@@ -113,10 +135,12 @@ select
         else case
             when r.first_line < k.line and r.first_md5 <> k.row_md5
                 then 'event_id ' || k.event_id || ' repeats with other content at line ' || r.first_line
-            when r.first_line is null and e.row_md5 <> k.row_md5
-                then 'event_id ' || k.event_id || ' was loaded before with other content'
+            when r.first_line is null and coalesce(e.row_md5, l.row_md5) <> k.row_md5
+                then 'event_id ' || coalesce(e.event_id, l.event_id) || ' was loaded before with other content'
         end
     end as detail
 from keyed as k
 left join repeated as r on r.event_id = k.event_id and k.reason is null
 left join loaded_before as e on e.event_id = k.event_id and k.reason is null and (r.first_line is null or r.first_line = k.line)
+left join legacy_by_id as l on l.event_id = k.legacy_id and k.reason is null and (r.first_line is null or r.first_line = k.line)
+left join legacy_by_content as c on c.row_md5 = k.row_md5 and k.reason is null and (r.first_line is null or r.first_line = k.line)

@@ -760,3 +760,55 @@ def test_rows_too_wide_for_whole_batches_load_in_slices_and_a_row_too_wide_alone
             SourceError, match=r"web.jsonl: the rows from line 2 \(about 20.0 MB each\) are too wide to load within "
                                r"256MB of memory, even 1 at a time.*raise `memory_limit`"):
         _ingest(tight, con)
+
+
+# --- sources without an event_id column -------------------------------------------------------------
+
+def _without_event_id(tmp_path):
+    sources = source_paths(tmp_path, crm="crm-*.csv")
+    sources[0]["columns"] = {"occurred_at": "occurred_at", "event_name": "activity"}
+    return write_config(tmp_path, sources=sources)
+
+
+def _load(config, con, name: str, body: str, run_id: str):
+    """One more file of the crm source, read by a run of its own: its counts."""
+    (config.base_dir / name).write_text(HEADER + body)
+    results = ingest_source(con, config, config.sources[0], run_id=run_id, now=NOW)
+    (result,) = [r for r in results if r.path.endswith(name)]
+    return result
+
+
+def test_without_an_event_id_a_time_written_otherwise_is_the_same_event(tmp_path):
+    """The generated id hashed the time's text: an overlapping re-export writing `.000Z` loaded the event twice."""
+    config = _without_event_id(tmp_path)
+    with connect(config.warehouse_path) as con:
+        first = _load(config, con, "crm-1.csv", ",2026-07-01 10:00:00+00:00,lead_created,ct-1,,,smb,\n"
+                                                  ",2026-07-01T12:00:00+02:00,lead_created,ct-1,,,smb,\n", "r1")
+        second = _load(config, con, "crm-2.csv", ",2026-07-01T10:00:00.000Z,lead_created,ct-1,,,smb,\n"
+                                                   ",2026-07-02T10:00:00Z,lead_created,ct-1,,,smb,\n", "r2")
+        assert (first.rows_loaded, first.rows_deduplicated, second.rows_loaded, second.rows_deduplicated) == (1, 1, 1, 1)
+        assert con.execute("select count(*) filter (where starts_with(event_id, 't')) from core.events"
+                           ).fetchall() == [(2,)]
+
+
+def test_ids_an_earlier_version_generated_from_the_times_text_still_match(tmp_path):
+    """A warehouse loaded before the fix holds 'h…' ids (the time's text hashed): a row read now is matched
+    against them by that id and by its content, so an upgrade does not load an overlapping export twice."""
+    written = "2026-07-01 10:00:00+00:00"
+    config = _without_event_id(tmp_path)
+    with connect(config.warehouse_path) as con:
+        _load(config, con, "crm-1.csv", f",{written},lead_created,ct-1,,webinar,smb,\n", "r1")
+        legacy = ("'h' || md5(concat_ws('|', ?, event_name, [{'id_type': 'contact_id'::varchar, 'id_value': 'ct-1'}]"
+                  "::varchar, properties))")  # the earlier formula, for this row's one identifier
+        con.execute(f"update core.event_identifiers set event_id = (select {legacy} from core.events)", [written])
+        con.execute(f"update core.events set event_id = {legacy}", [written])
+        (old_id,) = con.execute("select event_id from core.events").fetchall()[0]
+        same_text = _load(config, con, "crm-2.csv", f",{written},lead_created,ct-1,,webinar,smb,\n", "r2")
+        other_text = _load(config, con, "crm-3.csv", ",2026-07-01T12:00:00+02:00,lead_created,ct-1,,webinar,smb,\n",
+                           "r3")
+        other_channel = _load(config, con, "crm-4.csv", f",{written},lead_created,ct-1,,seminar,smb,\n", "r4")
+        assert (same_text.rows_deduplicated, other_text.rows_deduplicated) == (1, 1)
+        assert (other_channel.rows_loaded, other_channel.rows_quarantined) == (0, 1)
+        assert con.execute("select reason, detail from ingest.quarantine").fetchall() == [
+            ("duplicate_event_id", f"event_id {old_id} was loaded before with other content")]
+        assert con.execute("select event_id from core.events").fetchall() == [(old_id,)]

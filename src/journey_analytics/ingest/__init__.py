@@ -187,6 +187,15 @@ class _TooWide(Exception):
         self.bytes_per_row, self.first_line = bytes_per_row, first_line
 
 
+def _has_legacy_ids(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
+    """Whether `source`, which has no event_id column, holds ids an earlier version generated from the time's
+    text ('h…', sql/ingest/classified.sql), which rows read now must also be matched against."""
+    if source.columns.event_id is not None:
+        return False
+    return con.execute("select exists (select 1 from core.events where source = ? and starts_with(event_id, 'h'))",
+                       [source.name]).fetchall()[0][0]
+
+
 def ingest_unit(
     con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit, *, run_id: str, now: datetime,
     slice_rows: int | None = None,
@@ -202,7 +211,7 @@ def ingest_unit(
     params = dict(
         source=source.name, source_kind=source.kind, source_priority=config.source_priority(source),
         run_id=run_id, now=now, path=unit.shown, timezone=source.timezone, timestamp_format=TIMESTAMP_FORMAT,
-        has_event_id=source.columns.event_id is not None, email_like=EMAIL_LIKE,
+        has_event_id=source.columns.event_id is not None, legacy_ids=_has_legacy_ids(con, source), email_like=EMAIL_LIKE,
         occurred_at_pii=pii_kind(source, config, source.columns.occurred_at), on_bad_row=source.on_bad_row,
     )
     opened = unit.open()
