@@ -1,9 +1,10 @@
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 
-from journey_analytics.config import ConfigError, load_config
+from journey_analytics.config import ConfigError, load_config, memory_bytes
 from tests.helpers import ROOT, sample_config_dict
 
 
@@ -276,3 +277,16 @@ def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
     path = tmp_path / "journey.yaml"
     path.write_bytes(b"\xef\xbb\xbf" + (ROOT / "journey.yaml").read_bytes())
     assert load_config(path).stage_names == load_config(ROOT / "journey.yaml").stage_names
+
+
+@pytest.mark.parametrize("size, expected", [("6gb", 6 * 10**9), ("1.5gib", 1.5 * 2**30), ("512 mb", 512 * 10**6),
+                                            ("244.1 MiB", int(244.1 * 2**20))])
+def test_a_memory_size_is_read_in_any_case_as_duckdb_reads_it(tmp_path, size, expected):
+    raw = sample_config_dict()
+    raw["memory_limit"] = size
+    (tmp_path / "journey.yaml").write_text(yaml.safe_dump(raw))
+    assert load_config(tmp_path / "journey.yaml").memory_limit == size
+    assert memory_bytes(size) == int(expected)
+    con = duckdb.connect()
+    con.execute("set memory_limit = ?", [size])  # DuckDB takes it as written
+    assert con.execute("select current_setting('memory_limit')").fetchall()[0][0].endswith("iB")

@@ -49,11 +49,12 @@ Zone = Annotated[str, AfterValidator(iana_zone)]
 
 
 def memory_bytes(size: str) -> int:
-    """Bytes in a memory size as journey.yaml and DuckDB write it: 512MB, 6GB, 1.5GiB, 244.1 MiB."""
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?) ?([KMGT])(i?)B", size)
+    """Bytes in a memory size as journey.yaml and DuckDB write it: 512MB, 6GB, 1.5GiB, 244.1 MiB (any case,
+    as DuckDB reads it: 6gb)."""
+    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?) ?([KMGT])(i?)B", size, re.IGNORECASE)
     if not match:
         raise ValueError("expected a memory size like 512MB, 6GB or 1.5GiB")
-    return int(float(match[1]) * (1024 if match[3] else 1000) ** ("KMGT".index(match[2]) + 1))
+    return int(float(match[1]) * (1024 if match[3] else 1000) ** ("KMGT".index(match[2].upper()) + 1))
 
 
 MIN_MEMORY = "64MB"  # the least the sample's whole run was seen to work in (10MB failed every load)

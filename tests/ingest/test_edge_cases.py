@@ -812,3 +812,19 @@ def test_ids_an_earlier_version_generated_from_the_times_text_still_match(tmp_pa
         assert con.execute("select reason, detail from ingest.quarantine").fetchall() == [
             ("duplicate_event_id", f"event_id {old_id} was loaded before with other content")]
         assert con.execute("select event_id from core.events").fetchall() == [(old_id,)]
+
+
+def test_naive_times_where_the_clocks_change_are_read_as_documented(tmp_path):
+    """docs/sources.md, "Time zones": a skipped time at the offset before the change, a repeated time as its
+    second occurrence, 24:00 as the end of its day (Europe/Berlin: +01:00 in winter, +02:00 in summer)."""
+    config = _crm(tmp_path, (
+        "k1,2025-03-30 02:30:00,lead_created,ct-1,,,smb,\n"   # skipped: 02:00 CET became 03:00 CEST
+        "k2,2025-10-26 02:30:00,lead_created,ct-1,,,smb,\n"   # twice: 02:30 CEST (00:30 UTC), then 02:30 CET
+        "k3,2026-07-01 24:00:00,lead_created,ct-1,,,smb,\n"
+        "k4,2025-10-26 01:59:00,lead_created,ct-1,,,smb,\n"   # before the change: CEST
+    ))
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 4
+        loaded = dict(con.execute("select event_id, occurred_at from core.events").fetchall())
+    assert loaded == {"k1": datetime(2025, 3, 30, 1, 30, tzinfo=UTC), "k2": datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
+                      "k3": datetime(2026, 7, 1, 22, 0, tzinfo=UTC), "k4": datetime(2025, 10, 25, 23, 59, tzinfo=UTC)}
