@@ -625,6 +625,21 @@ def test_a_file_that_is_not_utf8_names_the_line_and_says_to_save_it_as_utf8(tmp_
         _ingest(config, con)
 
 
+@pytest.mark.parametrize("kind, encoding", [("crm", "utf-16"), ("crm", "utf-16-be"), ("web", "utf-16-le")])
+def test_a_utf16_file_says_it_is_utf16_at_once_not_that_it_is_being_written(tmp_path, kind, encoding):
+    """Excel's "Unicode text" export: its last byte is 0x00, not a line end, so a fresh file was left for the next
+    run as still being written; then it failed with "line 1 is not UTF-8 (byte 0xff ...)"."""
+    text = (HEADER + "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n" if kind == "crm" else
+            '{"event_id": "w1", "timestamp": "2026-06-01T10:00:00Z", "event": "x", "anonymous_id": "a"}\n')
+    bom = {"utf-16": b"", "utf-16-be": "\ufeff".encode("utf-16-be"), "utf-16-le": "\ufeff".encode("utf-16-le")}
+    name = "crm.csv" if kind == "crm" else "web.jsonl"
+    (tmp_path / name).write_bytes(bom[encoding] + text.encode(encoding))  # "utf-16" writes its own mark
+    config = write_config(tmp_path, sources=source_paths(tmp_path, **{kind: name}))
+    with connect(config.warehouse_path) as con, pytest.raises(
+            SourceError, match=rf"{name}: is UTF-16 \(it starts with a UTF-16 byte order mark.*Save the file as UTF-8"):
+        _ingest(config, con)
+
+
 def test_a_csv_without_its_header_row_is_refused_without_showing_its_personal_data(tmp_path):
     (tmp_path / "crm.csv").write_text("act-1,2026-07-01 10:00:00,lead_created,ct-1,victor.noheader@leak.example,"
                                       "+1 (555) 010-9999,smb,12,(0151) 5550302,tel:+4915155503040,"

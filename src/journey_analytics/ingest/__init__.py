@@ -35,7 +35,7 @@ from journey_analytics.sources.mapping import (
 )
 from journey_analytics.sources.postgres import describe, open_postgres
 from journey_analytics.sources.readers import (
-    BATCH_ROWS, LINE, Opened, SourceError, expand, is_gzip, open_file, shown_columns,
+    BATCH_ROWS, LINE, UTF16_BOMS, Opened, SourceError, expand, is_gzip, open_file, shown_columns,
 )
 from journey_analytics.warehouse import memory_cap, transaction
 
@@ -120,7 +120,8 @@ def _still_being_written(path: Path, stat: os.stat_result) -> str:
     if stat.st_size == 0 or age >= WRITING_SECONDS or is_gzip(path):
         return ""
     with open(path, "rb") as fh:
-        if fh.read(len(codecs.BOM_UTF8) + 1) == codecs.BOM_UTF8:  # only a byte-order mark: nothing to cut off
+        start = fh.read(len(codecs.BOM_UTF8) + 1)
+        if start == codecs.BOM_UTF8 or start[:2] in UTF16_BOMS:  # only a BOM, or UTF-16: reading says what is wrong
             return ""
         fh.seek(-1, os.SEEK_END)
         if fh.read(1) in (b"\n", b"\r"):

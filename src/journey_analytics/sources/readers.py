@@ -7,6 +7,7 @@ batches (Polars' streaming scans; `.gz` is decompressed as it streams), so no fi
 
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 import gzip
@@ -69,10 +70,17 @@ def _unreadable(path: Path, fmt: str, exc: Exception) -> SourceError:
                        "Check the file's format, compression and encoding, or the source's `format`.")
 
 
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-32's little-endian mark starts like UTF-16's
+
+
 def _not_utf8(path: Path) -> SourceError | None:
     """The error for the first physical line that is not UTF-8, found in binary (a text reader decodes ahead,
     so its position is not the line's); None when every line decodes."""
     with (gzip.open if is_gzip(path) else open)(path, "rb") as fh:
+        if fh.read(2) in UTF16_BOMS:
+            return SourceError(f"{path}: is UTF-16 (it starts with a UTF-16 byte order mark, as Excel's \"Unicode "
+                               "text\" writes). Save the file as UTF-8 (CSV UTF-8): journey reads UTF-8 only.")
+        fh.seek(0)
         for line, raw in enumerate(fh, start=1):
             try:
                 raw.decode("utf-8")
