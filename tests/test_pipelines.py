@@ -24,7 +24,7 @@ import pytest
 
 from journey_analytics.cli import main
 from journey_analytics.config import load_config
-from journey_analytics.interrupts import STOPPED, interruptible, interrupted
+from journey_analytics.interrupts import STOPPED, finished, interruptible, interrupted
 from tests.conftest import SAMPLE_AS_OF
 from tests.helpers import ROOT
 
@@ -404,6 +404,20 @@ def test_ctrl_c_is_an_interrupt_whatever_exception_it_surfaces_as(capsys):
         assert not interrupted()  # the next command starts afresh
     with pytest.raises(RuntimeError, match="not an interrupt"):  # other errors still raise
         interruptible(lambda: (_ for _ in ()).throw(RuntimeError("not an interrupt")), "journey")
+
+
+def test_ctrl_c_after_the_outcome_is_told_does_not_make_the_command_interrupted(capsys):
+    """A run that had printed its summary and was only tearing down (its Prefect server) exited 130 with
+    "interrupted ... Run it again to finish" on Ctrl-C: cron or CI recorded a finished run as failed."""
+    def run():
+        finished()  # the summary is printed
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)  # tearing down
+        return 0
+
+    assert interruptible(run, "journey", "interrupted.") == 0
+    assert capsys.readouterr().err == ""
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back for the next command
 
 
 def test_ctrl_c_that_lands_in_a_destructor_still_stops_the_command(capsys):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from journey_analytics.config import Config, ConfigError, load_config
 from journey_analytics.console import quiet_stdout
-from journey_analytics.interrupts import STOPPED, interruptible
+from journey_analytics.interrupts import STOPPED, finished, interruptible
 from journey_analytics.runs import check_as_of, parse_time
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import WarehouseError, connect
@@ -86,6 +86,7 @@ def _run_held(args: argparse.Namespace, config: Config) -> int:
         _print_summary(summary)
     except BrokenPipeError:  # the console went away (piped into `head`): the run's outcome still decides
         quiet_stdout()
+    finished()
     return 0 if summary.ok else 1
 
 

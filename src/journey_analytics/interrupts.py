@@ -27,6 +27,12 @@ STOPPED = ("interrupted. What the run had committed stays: each file it had load
 _received: list[int] = []
 
 
+def finished() -> None:
+    """The command's outcome is decided and told (a run's summary printed): Ctrl-C from now on, while it only
+    tears down (releases the warehouse, stops its Prefect server), no longer makes the run "interrupted"."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def interrupted() -> bool:
     """Whether Ctrl-C arrived during `interruptible`: whatever fails from then on is the interrupt."""
     return bool(_received)
