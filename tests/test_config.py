@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import duckdb
@@ -90,12 +91,21 @@ def _broken(tmp_path: Path, mutate) -> str:
         (lambda r: r.update(privacy={"salt": 1234567890}),
          "privacy.salt: expected text; YAML reads this value as a number: write it in quotes; found 10 characters"),
         (lambda r: r.update(memory_limit=6), "memory_limit: expected text; YAML reads this value as a number: write it in quotes; found 6"),
+        # a value that may be text or a mapping: the errors of the shape written, without pydantic's names
+        (lambda r: r["sources"][0]["derive"]["channel"][0].update(then={"colum": "x"}),
+         "sources[0].derive.channel[0].then.colum: unknown key (check the spelling); found 'x'"),
+        (lambda r: r["sources"][0]["derive"]["channel"][0].update(then=[1]),
+         "sources[0].derive.channel[0].then: expected a valid string; found [1]"),
+        (lambda r: r["sources"][0]["derive"].update(segment=[{"then": "x"}]),
+         "sources[0].derive.segment: unknown key here: expected 'channel'; found 'segment'"),
         (lambda r: r["sources"][2].update(colour={1: "a", "b": "c"}),  # was a TypeError sorting the keys
          "sources[2].colour: unknown key (check the spelling); found a mapping with keys [1, 'b']"),
     ],
 )
 def test_errors_name_the_key_what_was_expected_and_what_was_found(tmp_path, mutate, expected):
-    assert expected in _broken(tmp_path, mutate)
+    message = _broken(tmp_path, mutate)
+    assert expected in message
+    assert not re.search(r"\.(str|ColumnRef|DeriveCase)\b|\[key\]", message)  # pydantic's names for shapes
 
 
 def test_unreadable_and_non_mapping_files(tmp_path):
@@ -290,3 +300,11 @@ def test_a_memory_size_is_read_in_any_case_as_duckdb_reads_it(tmp_path, size, ex
     con = duckdb.connect()
     con.execute("set memory_limit = ?", [size])  # DuckDB takes it as written
     assert con.execute("select current_setting('memory_limit')").fetchall()[0][0].endswith("iB")
+
+
+def test_a_mapping_written_where_text_or_a_mapping_may_go_counts_only_its_own_problems(tmp_path):
+    message = _broken(tmp_path, lambda r: r["sources"][0]["derive"]["channel"][0].update(then={"colum": "x"}))
+    assert message.splitlines()[1:] == [
+        "  - sources[0].derive.channel[0].then.column: required, but missing",
+        "  - sources[0].derive.channel[0].then.colum: unknown key (check the spelling); found 'x'",
+    ] and ": 2 problem(s) in the configuration" in message.splitlines()[0]

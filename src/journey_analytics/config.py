@@ -472,9 +472,40 @@ def _without_secrets(text: str, *, quoted_yaml: bool = False) -> str:
     return re.sub(r"(\bsalt[\"']?\s*:\s*)\S.*", r"\1***", text) if quoted_yaml else text
 
 
+def _readable_errors(errors: list[Any]) -> list[Any]:
+    """pydantic's errors as a config's writer needs them: for a value that may be text or a mapping (`then:`),
+    only the errors of the shape written, without pydantic's name of the shape in the key; for a key that is not
+    allowed (`derive: {segment: ...}`), that error alone, at the key, not its value's errors too."""
+    models = {cls.__name__ for cls in _all_models()}
+    shapes = {"str", "int", "float", "bool"} | models
+    wrong_keys = {tuple(e["loc"][:-1]) for e in errors if e["loc"][-1:] == ("[key]",)}
+    kept = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        if any(loc[:len(k)] == k and loc != k + ("[key]",) for k in wrong_keys):
+            continue
+        tag = next((i for i, part in enumerate(loc) if part in shapes), None)
+        if tag is not None:
+            wrote_mapping = any(e["loc"][:tag] == loc[:tag] and e["loc"][tag] in models and e["type"] != "model_type"
+                                for e in errors)
+            if (loc[tag] in models) != wrote_mapping or err["type"] == "model_type":
+                continue
+            loc = loc[:tag] + loc[tag + 1:]
+        kept.append({**err, "loc": loc})
+    return kept
+
+
+def _all_models(cls: type = None) -> list[type]:
+    cls = cls or _Model
+    return [cls] + [m for sub in cls.__subclasses__() for m in _all_models(sub)]
+
+
 def _format_error(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: {exc.error_count()} problem(s) in the configuration"]
-    for err in exc.errors():
+    errors = _readable_errors(exc.errors())
+    lines = [f"{path}: {len(errors)} problem(s) in the configuration"]
+    for err in errors:
+        if err["loc"][-1:] == ("[key]",):
+            err = {**err, "loc": err["loc"][:-1], "msg": "unknown key here: " + err["msg"]}
         key = ".".join(str(p) for p in err["loc"])
         key = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", key) or "(top level)"
         found = err.get("input")
