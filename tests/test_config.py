@@ -96,6 +96,8 @@ def _broken(tmp_path: Path, mutate) -> str:
          "sources[0].derive.channel[0].then.colum: unknown key (check the spelling); found 'x'"),
         (lambda r: r["sources"][0]["derive"]["channel"][0].update(then=[1]),
          "sources[0].derive.channel[0].then: expected a valid string; found [1]"),
+        (lambda r: r["stages"][0]["rules"][0].update(properties={"int": {"regex": "("}}),  # a key, not a shape
+         "stages[0].rules[0].properties.int.regex: invalid regex"),
         (lambda r: r["sources"][0]["derive"].update(segment=[{"then": "x"}]),
          "sources[0].derive.segment: unknown key here: expected 'channel'; found 'segment'"),
         (lambda r: r["sources"][2].update(colour={1: "a", "b": "c"}),  # was a TypeError sorting the keys

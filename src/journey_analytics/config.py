@@ -484,7 +484,10 @@ def _readable_errors(errors: list[Any]) -> list[Any]:
         loc = tuple(err["loc"])
         if any(loc[:len(k)] == k and loc != k + ("[key]",) for k in wrong_keys):
             continue
-        tag = next((i for i, part in enumerate(loc) if part in shapes), None)
+        # a union's branch: another error at the same place names another shape (a key named `int` is no branch)
+        tag = next((i for i, part in enumerate(loc) if part in shapes and any(
+            tuple(e["loc"][:i]) == loc[:i] and len(e["loc"]) > i and e["loc"][i] in shapes - {part} for e in errors)),
+            None)
         if tag is not None:
             wrote_mapping = any(e["loc"][:tag] == loc[:tag] and e["loc"][tag] in models and e["type"] != "model_type"
                                 for e in errors)
@@ -495,7 +498,7 @@ def _readable_errors(errors: list[Any]) -> list[Any]:
     return kept
 
 
-def _all_models(cls: type = None) -> list[type]:
+def _all_models(cls: type | None = None) -> list[type]:
     cls = cls or _Model
     return [cls] + [m for sub in cls.__subclasses__() for m in _all_models(sub)]
 
@@ -524,7 +527,7 @@ def _format_error(path: Path, exc: ValidationError) -> str:
             msg = "unknown key (check the spelling)"
         if err["type"] == "string_pattern_mismatch":
             msg = f"expected a name matching {err['ctx']['pattern']}"
-        if err["type"] == "string_type" and isinstance(found, (int, float)):  # YAML read `1234567890`, `6`, `yes`
+        if err["type"] == "string_type" and isinstance(found, (int, float)):  # YAML read `1234567890`, `6`, `true`
             kind = "true/false" if isinstance(found, bool) else "a number"
             msg = f"expected text; YAML reads this value as {kind}: write it in quotes"
         lines.append(f"  - {key}: {msg}; found {found_text}")
