@@ -142,5 +142,7 @@ select
 from keyed as k
 left join repeated as r on r.event_id = k.event_id and k.reason is null
 left join loaded_before as e on e.event_id = k.event_id and k.reason is null and (r.first_line is null or r.first_line = k.line)
-left join legacy_by_id as l on l.event_id = k.legacy_id and k.reason is null and (r.first_line is null or r.first_line = k.line)
-left join legacy_by_content as c on c.row_md5 = k.row_md5 and k.reason is null and (r.first_line is null or r.first_line = k.line)
+left join legacy_by_id as l
+    on l.event_id = k.legacy_id and k.reason is null and (r.first_line is null or r.first_line = k.line)
+left join legacy_by_content as c
+    on c.row_md5 = k.row_md5 and k.reason is null and (r.first_line is null or r.first_line = k.line)

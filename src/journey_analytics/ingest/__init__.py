@@ -212,7 +212,8 @@ def ingest_unit(
     params = dict(
         source=source.name, source_kind=source.kind, source_priority=config.source_priority(source),
         run_id=run_id, now=now, path=unit.shown, timezone=source.timezone, timestamp_format=TIMESTAMP_FORMAT,
-        has_event_id=source.columns.event_id is not None, legacy_ids=_has_legacy_ids(con, source), email_like=EMAIL_LIKE,
+        has_event_id=source.columns.event_id is not None, legacy_ids=_has_legacy_ids(con, source),
+        email_like=EMAIL_LIKE,
         occurred_at_pii=pii_kind(source, config, source.columns.occurred_at), on_bad_row=source.on_bad_row,
     )
     opened = unit.open()

@@ -115,8 +115,8 @@ def runs_index_html(entries: list[RunEntry], *, title: str, steps: list[str], tz
     ]
     body = [f"<header>\n<h1>{esc_html(title)}</h1>\n<p class=\"meta\">{len(entries)} run report(s), newest "
             f"first. Times in {esc_html(str(tz))}. “Reached” is the share of customers who started the "
-            "funnel (and how many); “other funnel”: the run's funnel had other steps, another window or other stage "
-            "rules than the newest run's, so its shares measure something else.</p>"]
+            "funnel (and how many); “other funnel”: the run's funnel had other steps, another window or other "
+            "stage rules than the newest run's, so its shares measure something else.</p>"]
     if entries:
         body.append(f"<nav><a href=\"{LATEST}/index.html\">Open the latest report</a></nav>")
     body.append("</header>\n<section id=\"runs\">")
