@@ -415,9 +415,10 @@ def test_ctrl_c_after_the_outcome_is_told_does_not_make_the_command_interrupted(
         time.sleep(0.2)  # tearing down
         return 0
 
+    before = signal.getsignal(signal.SIGINT)
     assert interruptible(run, "journey", "interrupted.") == 0
     assert capsys.readouterr().err == ""
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back for the next command
+    assert signal.getsignal(signal.SIGINT) is before  # given back for the next command
 
 
 def test_ctrl_c_that_lands_in_a_destructor_still_stops_the_command(capsys):
