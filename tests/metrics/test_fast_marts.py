@@ -172,3 +172,27 @@ def test_fast_touchpoint_paths_equal_portable() -> None:
               MetricSettings(stages=stages, path_node="touchpoint", max_steps=1, paths_top_n=2, nodes_per_step=1),
               MetricSettings(stages=stages, path_node="touchpoint", max_steps=2, goal_stage="consideration")):
         _assert_same(touchpoints, s, BASE + dt.timedelta(days=30))
+
+
+def test_fast_pain_points_equal_portable_with_more_touchpoint_types_than_bits() -> None:
+    """The fast form holds a customer's touchpoint types as the bits of one number (the 128 most frequent
+    types) and lists the rest: 200 event names, so both are counted, and surveys, which count as no type."""
+    import random
+
+    rng = random.Random(3)
+    stages = ("awareness", "consideration", "purchase")
+    names = [f"e{i:03d}" for i in range(200)]
+    touchpoints = []
+    for c in range(300):
+        at = BASE + dt.timedelta(hours=rng.randrange(0, 500))
+        for seq in range(1, rng.randrange(2, 25)):
+            at += dt.timedelta(hours=rng.choice([0, 1, 24, 24 * 40]))
+            k = rng.choice([None, 1, 2, 3])
+            touchpoints.append(ref.Touchpoint(
+                customer_id=f"p{c}", event_seq=seq, occurred_at=at,
+                stage="unmapped" if k is None else stages[k - 1], stage_index=k, channel=None,
+                source=rng.choice(["web", "crm"]), event_name=rng.choice(names[:20] * 5 + names)))
+    properties = {(t.customer_id, t.event_seq): rng.choice([{}, {}, {}, {"csat": "2"}]) for t in touchpoints}
+    assert len({(t.source, t.event_name) for t in touchpoints}) > 300  # codes beyond the 128 bits
+    _assert_same(touchpoints, MetricSettings(stages=stages, pain_min_customers=3), BASE + dt.timedelta(days=60),
+                 properties)

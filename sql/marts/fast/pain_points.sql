@@ -1,10 +1,39 @@
 -- grain: one touchpoint type (source, event_name); key: (source, event_name)
 -- DuckDB-only fast form of sql/marts/pain_points.sql (same rows and types), without a window over
 -- every touchpoint. Built after the temp tables pain_surveys (the few survey touchpoints, the only
--- ones whose properties are parsed), pain_exits and pain_types (one aggregate each, run one after
--- the other so that at scale no two large hash tables compete for memory). Each survey finds the
--- touchpoint it rates with an ASOF join over the few touchpoints followed by a survey.
-with surveys as (
+-- ones whose properties are parsed), pain_type_codes and pain_customers (one aggregate each, run one after
+-- the other so that at scale no two large hash tables compete for memory): exits and customers per type
+-- are counted from one row per customer. Each survey finds the touchpoint it rates with an ASOF join over
+-- the few touchpoints followed by a survey.
+with exits as (
+    select last_touch.source as source, last_touch.event_name as event_name, count(*) as exits
+    from pain_customers
+    where last_touch is not null
+      and not finished
+      and (epoch_us($as_of) - epoch_us(last_touch.occurred_at)) >= cast($window_s as double) * 1000000
+    group by last_touch.source, last_touch.event_name
+),
+
+type_customers as (
+    -- a customer counts once per type: a set bit, or a code in its list of higher codes
+    select y.code, count(*) as customers
+    from pain_customers as p
+    join pain_type_codes as y
+        on (case when y.code < 128 then (p.type_bits >> cast(y.code as uhugeint)) & 1 end) = 1
+    group by y.code
+    union all
+    select code, count(*)
+    from (select unnest(list_distinct(other_types)) as code from pain_customers where other_types is not null)
+    group by code
+),
+
+types as (
+    select y.source, y.event_name, y.stage, c.customers
+    from pain_type_codes as y
+    join type_customers as c using (code)
+),
+
+surveys as (
     select customer_id, event_seq, csat, nps
     from pain_surveys
 ),
@@ -50,8 +79,8 @@ per_touchpoint as (
         r.avg_csat,
         coalesce(r.nps_responses, 0) as nps_responses,
         cast(100 as double) * r.nps_net / nullif(r.nps_responses, 0) as nps
-    from pain_types as t
-    left join pain_exits as e
+    from types as t
+    left join exits as e
         on e.source is not distinct from t.source and e.event_name is not distinct from t.event_name
     left join per_rated as r
         on r.source is not distinct from t.source and r.event_name is not distinct from t.event_name

@@ -84,7 +84,7 @@ FAST = {
     "marts/path_nodes": (("path_lists",), "marts/fast/path_nodes"),
     "marts/path_frequencies": ((), "marts/fast/path_frequencies"),
     "marts/sankey_links": ((), "marts/fast/sankey_links"),
-    "marts/pain_points": (("pain_surveys", "pain_exits", "pain_types"), "marts/fast/pain_points"),
+    "marts/pain_points": (("pain_surveys", "pain_type_codes", "pain_customers"), "marts/fast/pain_points"),
 }
 
 
