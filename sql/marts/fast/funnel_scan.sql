@@ -26,13 +26,14 @@ starts as (
 
 chains as (
     -- each attempt's greedy chain: step k is the first step-k touchpoint after its step k-1
-    -- touchpoint, if less than the window after the attempt's start
+    -- touchpoint, if less than the window after the attempt's start; steps beyond the customer's
+    -- highest one are not tried (none can be found)
     select
         customer_id, seq, ts, starts,
         list_transform(
             starts,
             lambda s: list_reduce(
-                range(2, n.n_steps + 1),
+                range(2, list_max(step) + 1),
                 -- p: position of the first step-k touchpoint after the chain's last one (bound once
                 -- through a one-element list), or null
                 lambda chain, k: list_transform(
@@ -49,7 +50,6 @@ chains as (
             )
         ) as chains
     from starts
-    cross join (select max(step) as n_steps from marts.funnel_stages) as n
 ),
 
 chosen as (
