@@ -4,10 +4,12 @@
 -- k+1 are list positions in the customer's stage list (on the last visit); nearest-rank
 -- percentiles are indexed into one sorted list per pair; no join of the visits with themselves.
 -- Reads start times by position: visit starts never decrease with visit_seq, as in the portable file.
+-- Only the pairs a customer can have are tried: customers with two or more visits, stages k below
+-- their highest one.
 with per_stage as (
     select
         unnest(list_transform(
-            range(1, n.n_stages),
+            range(1, list_max(v.stage_list)),
             lambda k: {
                 'stage_index': k,
                 'first_pos': list_position(v.stage_list, k),
@@ -18,8 +20,7 @@ with per_stage as (
         )) as p,
         v.start_list
     from visit_rows as v
-    cross join (select max(stage_index) as n_stages from marts.stages) as n
-    where v.ended_at is null
+    where v.ended_at is null and len(v.stage_list) > 1
 ),
 
 next_entries as (
