@@ -55,7 +55,7 @@ def _start() -> str:
            "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
     process = subprocess.Popen([sys.executable, "-m", "pipelines.local_api", str(port), str(os.getpid())],
                                env=env, start_new_session=True)
-    atexit.register(_stop, process)
+    atexit.register(_stop_at_exit, process)
     url = f"http://127.0.0.1:{port}/api"
     wait = settings.server.ephemeral.startup_timeout_seconds
     deadline = time.monotonic() + wait
@@ -72,6 +72,13 @@ def _start() -> str:
             time.sleep(0.2)
     raise RuntimeError(f"Prefect's local server exited with code {process.returncode} while starting "
                        "(its messages are above)")
+
+
+def _stop_at_exit(process: subprocess.Popen) -> None:
+    """`_stop` when the command exits, its outcome told: Ctrl-C meanwhile would only print a traceback and
+    leave the server running, so it is ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _stop(process)
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -132,7 +132,8 @@ def test_explain_of_an_unknown_identifier_says_so(project, capsys):
     assert "no customer has anonymous_id 'nobody'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("lookup", [["cu_x", "--email", "a@x.org"], ["--id", "contact_id=ct-1", "--id", "user_id=u-1"]])
+@pytest.mark.parametrize("lookup", [["cu_x", "--email", "a@x.org"], ["--id", "contact_id=ct-1", "--id", "user_id=u-1"],
+                                    ["--email", "a@x.org", "--email", "b@x.org"]])
 def test_explain_of_several_lookups_is_refused(project, capsys, lookup):
     config, _, _ = project
     assert main(["explain", "customer", *lookup, "--config", str(config.base_dir / "journey.yaml")]) == 2

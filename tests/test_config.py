@@ -310,3 +310,22 @@ def test_a_mapping_written_where_text_or_a_mapping_may_go_counts_only_its_own_pr
         "  - sources[0].derive.channel[0].then.column: required, but missing",
         "  - sources[0].derive.channel[0].then.colum: unknown key (check the spelling); found 'x'",
     ] and ": 2 problem(s) in the configuration" in message.splitlines()[0]
+
+
+def test_property_keys_named_like_types_keep_their_place_and_every_problem_is_told(tmp_path):
+    """Keys are the config writer's words: `int`, `str`, `Source` are property names here, not pydantic's names
+    for the shapes a value may take (only `then:` may be text or a mapping)."""
+    message = _broken(tmp_path, lambda r: r["stages"][0]["rules"][0].update(
+        properties={"int": {"regex": "("}, "str": {"regex": "("}, "Source": {"regx": "a"}}))
+    assert ": 3 problem(s) in the configuration" in message.splitlines()[0]
+    for key in ("properties.int.regex: invalid regex", "properties.str.regex: invalid regex", "properties.Source"):
+        assert f"stages[0].rules[0].{key}" in message
+
+
+def test_a_home_folder_of_no_user_is_a_config_error(tmp_path):
+    raw = sample_config_dict()
+    raw["warehouse"] = "~no_such_user_here/w.duckdb"
+    (tmp_path / "journey.yaml").write_text(yaml.safe_dump(raw))
+    config = load_config(tmp_path / "journey.yaml")
+    with pytest.raises(ConfigError, match="~no_such_user_here is no user's home folder on this machine"):
+        config.warehouse_path

@@ -421,6 +421,23 @@ def test_ctrl_c_after_the_outcome_is_told_does_not_make_the_command_interrupted(
     assert signal.getsignal(signal.SIGINT) is before  # given back for the next command
 
 
+def test_ctrl_c_while_the_server_stops_at_exit_is_ignored():
+    """The run's Prefect server is stopped at exit (up to 10 s); Ctrl-C then printed "Exception ignored in
+    atexit callback ... KeyboardInterrupt" and left the server running. A stand-in server takes 2 s to stop."""
+    script = ("import atexit, os, signal, subprocess, sys, threading, time\n"
+              "from pipelines import local_api\n"
+              "server = subprocess.Popen([sys.executable, '-c', 'import signal, sys, time; signal.signal("
+              "signal.SIGTERM, lambda *a: (time.sleep(2), sys.exit(0))); time.sleep(60)'])\n"
+              "time.sleep(0.5)\n"
+              "atexit.register(local_api._stop_at_exit, server)\n"
+              "atexit.register(lambda: threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start())\n"
+              "print(server.pid)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, cwd=ROOT)
+    assert (done.returncode, done.stderr) == (0, "")
+    with pytest.raises(ProcessLookupError):  # stopped, not left running
+        os.kill(int(done.stdout), 0)
+
+
 def test_ctrl_c_that_lands_in_a_destructor_still_stops_the_command(capsys):
     """A KeyboardInterrupt raised while Python runs a `__del__` (CI: an asyncio transport's, during a run) is
     printed as "Exception ignored … Traceback" and dropped, and the run went on to exit 0."""

@@ -135,7 +135,7 @@ select
         else case
             when r.first_line < k.line and r.first_md5 <> k.row_md5
                 then 'event_id ' || k.event_id || ' repeats with other content at line ' || r.first_line
-            when r.first_line is null and coalesce(e.row_md5, l.row_md5) <> k.row_md5
+            when (r.first_line is null or r.first_line = k.line) and coalesce(e.row_md5, l.row_md5) <> k.row_md5
                 then 'event_id ' || coalesce(e.event_id, l.event_id) || ' was loaded before with other content'
         end
     end as detail

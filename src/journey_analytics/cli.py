@@ -229,7 +229,7 @@ def _explain(args: argparse.Namespace) -> int:
     from journey_analytics.journeys.explain import NotFound, UnknownIdType, explain, find_customer
 
     config, con = _open_warehouse(args.config)
-    lookups = [(t, v) for t, v in (("email", args.email), ("anonymous_id", args.anonymous_id)) if v]
+    lookups = [("email", v) for v in args.email] + [("anonymous_id", v) for v in args.anonymous_id]
     lookups += args.id or []
     if not args.customer_id and not lookups:
         raise ConfigError("give a customer id, or an identifier: --email, --anonymous-id or --id TYPE=VALUE")
@@ -342,8 +342,10 @@ def _main(argv: list[str] | None) -> int:
     explain = sub.add_parser("explain", help="why a customer is who they are, and their journey")
     explain.add_argument("what", choices=["customer"])
     explain.add_argument("customer_id", nargs="?", help="a customer_id (cu_...)")
-    explain.add_argument("--email", help="find the customer by email (hashed before lookup)")
-    explain.add_argument("--anonymous-id", help="find the customer by anonymous (cookie) id")
+    explain.add_argument("--email", action="append", default=[],
+                         help="find the customer by email (hashed before lookup)")
+    explain.add_argument("--anonymous-id", action="append", default=[],
+                         help="find the customer by anonymous (cookie) id")
     explain.add_argument("--id", action="append", type=_type_value, metavar="TYPE=VALUE",
                          help="find the customer by any identifier")
     explain.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")

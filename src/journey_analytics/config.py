@@ -454,7 +454,11 @@ class Config(_Model):
     def resolve(self, path: str) -> Path:
         """A configured path: `~` is the user's home (as in a shell), a relative path is relative to the
         config file's folder."""
-        p = Path(path).expanduser()
+        try:
+            p = Path(path).expanduser()
+        except RuntimeError:  # ~name of no user here
+            raise ConfigError(f"{path}: {path.split('/')[0]} is no user's home folder on this machine; "
+                              "write the folder's path") from None
         return p if p.is_absolute() else self.base_dir / p
 
     @property
@@ -472,35 +476,33 @@ def _without_secrets(text: str, *, quoted_yaml: bool = False) -> str:
     return re.sub(r"(\bsalt[\"']?\s*:\s*)\S.*", r"\1***", text) if quoted_yaml else text
 
 
+# Keys whose value may be text or a mapping (a union): pydantic reports each branch, under its type's name.
+UNION_KEYS = {"then": ("str", "ColumnRef")}
+
+
 def _readable_errors(errors: list[Any]) -> list[Any]:
     """pydantic's errors as a config's writer needs them: for a value that may be text or a mapping (`then:`),
     only the errors of the shape written, without pydantic's name of the shape in the key; for a key that is not
     allowed (`derive: {segment: ...}`), that error alone, at the key, not its value's errors too."""
-    models = {cls.__name__ for cls in _all_models()}
-    shapes = {"str", "int", "float", "bool"} | models
+    def branch(loc: tuple) -> int | None:
+        return next((i for i in range(1, len(loc)) if loc[i] in UNION_KEYS.get(loc[i - 1], ())), None)
+
     wrong_keys = {tuple(e["loc"][:-1]) for e in errors if e["loc"][-1:] == ("[key]",)}
     kept = []
     for err in errors:
         loc = tuple(err["loc"])
         if any(loc[:len(k)] == k and loc != k + ("[key]",) for k in wrong_keys):
             continue
-        # a union's branch: another error at the same place names another shape (a key named `int` is no branch)
-        tag = next((i for i, part in enumerate(loc) if part in shapes and any(
-            tuple(e["loc"][:i]) == loc[:i] and len(e["loc"]) > i and e["loc"][i] in shapes - {part} for e in errors)),
-            None)
-        if tag is not None:
-            wrote_mapping = any(e["loc"][:tag] == loc[:tag] and e["loc"][tag] in models and e["type"] != "model_type"
+        i = branch(loc)
+        if i is not None:
+            text, mapping = UNION_KEYS[loc[i - 1]]
+            wrote_mapping = any(tuple(e["loc"][:i + 1]) == loc[:i] + (mapping,) and e["type"] != "model_type"
                                 for e in errors)
-            if (loc[tag] in models) != wrote_mapping or err["type"] == "model_type":
+            if loc[i] != (mapping if wrote_mapping else text):
                 continue
-            loc = loc[:tag] + loc[tag + 1:]
+            loc = loc[:i] + loc[i + 1:]
         kept.append({**err, "loc": loc})
     return kept
-
-
-def _all_models(cls: type | None = None) -> list[type]:
-    cls = cls or _Model
-    return [cls] + [m for sub in cls.__subclasses__() for m in _all_models(sub)]
 
 
 def _format_error(path: Path, exc: ValidationError) -> str:

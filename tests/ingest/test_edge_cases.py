@@ -843,3 +843,18 @@ def test_naive_times_where_the_clocks_change_are_read_as_documented(tmp_path):
         loaded = dict(con.execute("select event_id, occurred_at from core.events").fetchall())
     assert loaded == {"k1": datetime(2025, 3, 30, 1, 30, tzinfo=UTC), "k2": datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
                       "k3": datetime(2026, 7, 1, 22, 0, tzinfo=UTC), "k4": datetime(2025, 10, 25, 23, 59, tzinfo=UTC)}
+
+
+def test_an_id_loaded_before_and_repeated_in_a_file_with_other_content_says_why(tmp_path):
+    """The first of a file's repeated rows, conflicting with the row loaded before, reached the quarantine
+    without a detail (the later repeat is a plain repeat of it)."""
+    sources = source_paths(tmp_path, crm="crm-*.csv")
+    config = write_config(tmp_path, sources=sources)
+    with connect(config.warehouse_path) as con:
+        (tmp_path / "crm-1.csv").write_text(HEADER + "k2,2026-07-01 10:00:00,lead_created,ct-1,,seminar,smb,\n")
+        ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        (tmp_path / "crm-2.csv").write_text(HEADER + "k2,2026-07-01 10:00:00,lead_created,ct-1,,other,smb,\n" * 2)
+        (_, second) = ingest_source(con, config, config.sources[0], run_id="r2", now=NOW)
+        assert (second.rows_deduplicated, second.rows_quarantined) == (1, 1)
+        assert con.execute("select line, reason, detail from ingest.quarantine").fetchall() == [
+            (2, "duplicate_event_id", "event_id k2 was loaded before with other content")]

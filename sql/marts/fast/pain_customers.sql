@@ -15,5 +15,6 @@ select
     list(y.code) filter (where s.event_seq is null and y.code >= 128) as other_types
 from core.touchpoints as t
 left join pain_surveys as s using (customer_id, event_seq)
-left join pain_type_codes as y on y.source = t.source and y.event_name = t.event_name
+left join pain_type_codes as y
+    on y.source is not distinct from t.source and y.event_name is not distinct from t.event_name
 group by t.customer_id

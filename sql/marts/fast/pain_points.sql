@@ -14,12 +14,20 @@ with exits as (
     group by last_touch.source, last_touch.event_name
 ),
 
+type_sets as (
+    -- customers per set of types (far fewer sets than customers)
+    select type_bits, count(*) as n
+    from pain_customers
+    where type_bits is not null
+    group by type_bits
+),
+
 type_customers as (
     -- a customer counts once per type: a set bit, or a code in its list of higher codes
-    select y.code, count(*) as customers
-    from pain_customers as p
-    join pain_type_codes as y
-        on (case when y.code < 128 then (p.type_bits >> cast(y.code as uhugeint)) & 1 end) = 1
+    select y.code, cast(sum(t.n) as bigint) as customers
+    from type_sets as t
+    join (select code from pain_type_codes where code < 128) as y
+        on (t.type_bits >> cast(y.code as uhugeint)) & 1 = 1
     group by y.code
     union all
     select code, count(*)
