@@ -91,13 +91,13 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
     if source.format == "postgres":
         yield Unit(describe(source), None, None, lambda: open_postgres(source, batch_rows))
         return
-    files = expand(config.resolve(source.path))
+    pattern = config.resolve(source.path)
+    files = expand(pattern)
     if not files:
-        folder = config.resolve(source.path).is_dir()
         raise SourceError(
             f"source {source.name!r}: no file matches {source.path!r} (relative to {config.base_dir}). "
             + (f"It is a folder: name its files, e.g. `{source.path.rstrip('/')}/*.{source.format}`."
-               if folder else "Fix `path` in the config or add the files.")
+               if pattern.is_dir() else "Fix `path` in the config or add the files.")
         )
     for f in files:
         try:

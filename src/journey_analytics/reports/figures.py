@@ -224,7 +224,7 @@ def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, st
     when = wide["as_of"].to_list()
     metrics = [{k: v for k, v in row.items() if v is not None}
                for row in wide.drop("run_id", "utc", "as_of").iter_rows(named=True)]
-    same_steps = [same_funnel(m, metrics[-1]) for m in metrics]  # the latest run (this report's) is the last
+    same_funnels = [same_funnel(m, metrics[-1]) for m in metrics]  # the latest run (this report's) is the last
     fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.08, vertical_spacing=0.16, subplot_titles=(
         "Customers", "Events", "Rows quarantined by the run (from the files it read)",
         "Conversion from the first funnel step"))
@@ -235,7 +235,7 @@ def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, st
         fmt = "%{y:.1%}" if pct else "%{y:,.0f}"
         values = wide[metric].to_list()
         if pct:  # a gap where the funnel was defined otherwise
-            values = [v if same else None for v, same in zip(values, same_steps)]
+            values = [v if same else None for v, same in zip(values, same_funnels)]
         fig.add_scatter(
             x=when, y=values, name=name, mode="lines+markers", row=row, col=col,
             line={"color": colour, "width": 2.5}, marker={"size": 7}, showlegend=pct,
