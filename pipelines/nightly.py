@@ -163,7 +163,8 @@ def render_report(wh: Warehouse, config: Config, run: Run) -> Path:
         return reports.render_run_report(
             wh.con, config.reports_path, run_id=run.run_id, run_at=run.run_at, as_of=run.as_of,
             title=config.report.title, stages=list(config.stage_names), timezone=config.report.timezone,
-            path_node=config.paths.node, keep_runs=config.report.keep_runs,
+            path_node=config.paths.node, window_days=config.funnel.window_days, goal_stage=config.paths.goal_stage,
+            keep_runs=config.report.keep_runs,
         )
     except OSError as exc:
         traceback.clear_frames(exc.__traceback__)  # they hold the connection, which Prefect's state would keep

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -100,9 +101,16 @@ def test_a_run_counts_and_names_what_a_stopped_run_before_it_loaded(sample_copy,
             "select (select value from marts.run_history where metric = 'rows_quarantined'), "
             "(select sum(rows_quarantined) from ingest.manifest), "
             "(select value from marts.run_history where metric = 'funnel_definition')").fetchall()[0]
+        latest_recorded = con.execute(
+            "select value from marts.run_history where metric = 'latest_event_at'").fetchone()[0]
+        latest_event = con.execute(
+            "select occurred_at from core.touchpoints order by occurred_at desc limit 1").fetchone()[0]
     assert history == manifest
     assert definition == config.funnel_definition  # exact: 48 bits fit a DOUBLE
-    assert f"<code>{stopped}</code>" in (config.reports_path / "latest" / "index.html").read_text(encoding="utf-8")
+    assert latest_recorded == latest_event.timestamp() and latest_event < SAMPLE_AS_OF
+    page = (config.reports_path / "latest" / "index.html").read_text(encoding="utf-8")
+    assert f"<code>{stopped}</code>" in page
+    assert f" · latest event {latest_event.astimezone(ZoneInfo(config.report.timezone)):%-d %b %Y, %H:%M}" in page
 
 
 def test_a_warehouse_that_cannot_be_written_ends_the_run_with_its_reason_and_publishes_nothing(sample_copy):

@@ -124,6 +124,7 @@ def _history() -> list[tuple]:
         now[f"reached:{stage}"] = reached
         prev[f"reached:{stage}"] = reached - 10
     now["conversion_from_start:awareness"] = prev["conversion_from_start:awareness"] = 1.0
+    now["latest_event_at"] = (AS_OF - timedelta(days=3, hours=4)).timestamp()  # 8 Mar 2025, 20:00 UTC
     return ([(PREV_RUN_ID, prev_at, prev_at - timedelta(hours=2), m, float(v)) for m, v in prev.items()]
             + [(RUN_ID, RUN_AT, AS_OF, m, float(v)) for m, v in now.items()])
 
@@ -198,14 +199,14 @@ def build_warehouse(path: Path, *, with_breakdown: bool = True) -> Path:
 
 
 def render(db: Path, out_dir: Path, *, run_id: str = RUN_ID, run_at: datetime = RUN_AT,
-           as_of: datetime = AS_OF) -> Path:
+           as_of: datetime = AS_OF, **settings) -> Path:
     """Render one run of the fixture warehouse `db` into `out_dir`."""
     from journey_analytics.reports import render_run_report
 
     con = duckdb.connect(str(db), read_only=True)
     try:
         return render_run_report(con, out_dir, run_id=run_id, run_at=run_at, as_of=as_of, title=TITLE,
-                                 stages=STAGES, timezone=TIMEZONE)
+                                 stages=STAGES, timezone=TIMEZONE, **settings)
     finally:
         con.close()
 

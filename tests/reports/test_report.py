@@ -39,13 +39,13 @@ from tests.helpers import sample_config_dict
 from journey_analytics.reports import esc_html, esc_label, render_run_report
 from journey_analytics.reports.render import check_run_id
 from journey_analytics.reports.run_page import plotly_js
-from journey_analytics.reports.sankey import sankey_graph
+from journey_analytics.reports.sankey import sankey_figure, sankey_graph
 from journey_analytics.reports.figures import trends_figure
 from journey_analytics.reports.html import breakdown_table
 from journey_analytics.reports.index_page import RunEntry, runs_index_html
 from journey_analytics.reports.palette import OKABE_ITO, OTHER, UNKNOWN, colour_for, contrast, heat, stage_colours
 from journey_analytics.reports.summary import change_sentence, history_up_to, previous_run, same_funnel
-from journey_analytics.reports.text import fmt_duration, fmt_pts
+from journey_analytics.reports.text import fmt_days, fmt_duration, fmt_pct, fmt_pts
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -70,13 +70,18 @@ def test_plain_words_formatting():
     assert fmt_pts(0.0001) == "unchanged"
     assert [fmt_duration(s) for s in (45, 720, 5 * 3600, 3 * 86400, None)] == ["45 s", "12 min", "5.0 h",
                                                                             "3.0 d", "\u2014"]
+    # a share that is not 0 or 1 never reads as one: 1 customer of 2,500 is not "0.0%"
+    assert [fmt_pct(v) for v in (0, 0.0004, 0.0005, 0.4213, 0.9994, 0.9996, 1, None)] == [
+        "0.0%", "<0.1%", "0.1%", "42.1%", "99.9%", ">99.9%", "100.0%", "\u2014"]
+    assert [fmt_pct(v, 0) for v in (0.004, 0.996)] == ["<1%", ">99%"]
+    assert [fmt_days(d) for d in (30, 1, 1.5, 0.5, 0.0001)] == ["30 days", "1 day", "1.5 days", "12.0 h", "9 s"]
 
 
 def test_change_sentence_names_the_change_since_previous_run(warehouse):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         history = con.sql("select * from marts.run_history").pl()
     sentence = change_sentence(history, RUN_ID, STAGES, BERLIN)
-    assert sentence.startswith("Since the previous run (data up to 11 Mar 2025, 01:00 CET): ")
+    assert sentence.startswith("Since the previous run (as of 11 Mar 2025, 01:00 CET): ")
     assert "purchase conversion \u22123.2 pts" in sentence
     assert "consideration conversion \u22121.0 pts" in sentence
     assert "customers +50 (+5.3%)" in sentence
@@ -219,7 +224,7 @@ def test_runs_are_placed_and_compared_by_the_time_their_data_run_up_to():
     assert list(line.x) == [n.replace(tzinfo=None) for n in night] + [today.replace(tzinfo=None)]
     assert list(line.y) == [110.0, 200.0, 300.0, 900.0]
     sentence = change_sentence(history, "n3", ["a"], ZoneInfo("UTC"))
-    assert sentence == "Since the previous run (data up to 2 Oct 2026, 00:00 UTC): customers +100 (+50.0%)."
+    assert sentence == "Since the previous run (as of 2 Oct 2026, 00:00 UTC): customers +100 (+50.0%)."
 
 
 def test_sankey_graph_indexes_step_keyed_nodes():
@@ -230,6 +235,48 @@ def test_sankey_graph_indexes_step_keyed_nodes():
     customers = dict(zip(g.nodes, g.node_customers))
     assert customers[(2, "consideration")] == 500 and customers[(5, "converted")] == 120
     assert g.nodes[:2] == [(1, "awareness"), (1, "consideration")]  # config order within a step
+
+
+def test_an_other_node_that_holds_ended_journeys_says_how_many_ended_there():
+    """`(end)` rare at step 3 is folded into Other there: its 3 customers left the paths in Other, which the
+    hover said nothing of (Other showed 4 in and 1 out)."""
+    links = pl.DataFrame([(1, "awareness", "consideration", 10), (2, "consideration", "purchase", 6),
+                          (2, "consideration", "Other", 4), (3, "Other", "(end)", 1), (3, "purchase", "converted", 6)],
+                         schema=["step", "source_label", "target_label", "customers"], orient="row")
+    g = sankey_graph(links, STAGES)
+    assert dict(zip(g.nodes, g.node_ended)) == {(1, "awareness"): 0, (2, "consideration"): 0, (3, "purchase"): 0,
+                                               (3, "Other"): 3, (4, "converted"): 6, (4, "(end)"): 1}
+    hover = dict(zip(g.nodes, sankey_figure(links, STAGES, {}).data[0].node.customdata))
+    assert "3 of them ended here" in hover[(3, "Other")]
+    assert "ended here" not in hover[(3, "purchase")] + hover[(2, "consideration")]
+
+
+def test_the_page_states_the_window_the_goal_the_as_of_time_and_the_latest_event(warehouse, tmp_path):
+    """A 30-day and an 8.64-second window drew the same words; 'data up to' named the run's as-of time, which
+    readers took for the end of the data (the sample's data end a month earlier)."""
+    text = render(warehouse, tmp_path / "reports", window_days=14, goal_stage="consideration").read_text("utf-8")
+    meta = text[text.index('<p class="meta">Run'):]
+    meta = meta[:meta.index("</p>")]
+    assert " · as of 12 Mar 2025, 01:00 CET · latest event 8 Mar 2025, 21:00 CET · " in meta
+    assert "data up to" not in text
+    assert "within the funnel window: 14 days from the touchpoint that started the attempt" in _section(text, "funnel")
+    assert "silent for a whole funnel window (14 days)" in _section(text, "pain")
+    assert "reached the goal stage, <span class=\"chip\"" in _section(text, "sankey")
+    assert ">consideration</span>" in _section(text, "sankey").split("reached the goal stage")[1][:120]
+    # the legend speaks of steps: a step may be a touchpoint type
+    assert "Reached this step" in text and "Dropped off before this step" in text and "this stage" not in text
+
+
+def test_a_one_step_funnel_says_there_is_no_time_between_steps(warehouse, tmp_path):
+    db = tmp_path / "one.duckdb"
+    db.write_bytes(warehouse.read_bytes())
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table marts.funnel_stages as select 1 as step, 'awareness' as stage, 1 as stage_index")
+        con.execute("delete from marts.funnel_steps where step > 1")
+        con.execute("delete from marts.funnel_time_to_convert")
+    text = render(db, tmp_path / "reports").read_text(encoding="utf-8")
+    assert "The funnel has one step, so there is no time between steps." in _section(text, "funnel")
+    assert "No customer reached a second step" not in text
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -477,8 +524,8 @@ def test_without_a_change_sentence_the_page_says_truly_why():
                             ("sep-again", now + timedelta(minutes=2), september, "customers", 1412.0),
                             ("odd", now + timedelta(minutes=3), now + timedelta(days=1), "other", 1.0)],
                            schema=["run_id", "run_at", "as_of", "metric", "value"], orient="row")
-    no_earlier = ("No run with earlier data to compare with: the other recorded runs have data up to the same time "
-                  "or later.")
+    no_earlier = ("No run with earlier data to compare with: the other recorded runs are as of the same time or "
+                  "later.")
     assert change_sentence(history, "sep", ["a"], BERLIN) is None
     assert no_change_reason(history, "sep") == no_earlier
     assert no_change_reason(history, "sep-again") == no_earlier  # a rerun over the same data is not earlier
@@ -494,8 +541,8 @@ def test_without_a_change_sentence_the_page_says_truly_why():
 
 def test_report_of_the_run_with_the_earliest_data_says_no_run_has_earlier_data(warehouse, tmp_path):
     text = render(warehouse, tmp_path / "reports", run_id=PREV_RUN_ID).read_text(encoding="utf-8")
-    assert ('<p class="note" id="change">No run with earlier data to compare with: the other recorded runs have '
-            "data up to the same time or later.</p>") in text
+    assert ('<p class="note" id="change">No run with earlier data to compare with: the other recorded runs are '
+            "as of the same time or later.</p>") in text
     # the trends said they "start with the next run", though this run has later runs already
     assert "No run with earlier data to draw a trend with: each later night's run adds a point" in text
 

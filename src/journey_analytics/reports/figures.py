@@ -97,7 +97,7 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     ]
     fig = go.Figure()
     fig.add_bar(
-        name="Reached this stage", x=x, y=[r["reached"] for r in rows],
+        name="Reached this step", x=x, y=[r["reached"] for r in rows],
         marker={"color": col, "line": {"width": 0}}, hovertext=reached_hover, hoverinfo="text",
     )
     fig.add_bar(
@@ -109,7 +109,7 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
         hoverinfo="text",
     )
     fig.add_bar(
-        name="Dropped off before this stage", x=x, y=[r["dropped"] or 0 for r in rows],
+        name="Dropped off before this step", x=x, y=[r["dropped"] or 0 for r in rows],
         marker={"color": DROPPED, "line": {"width": 0}},
         hovertext=[f"<b>{n}</b><br>dropped off: {fmt_int(r['dropped'])}<br>"
                    "reached the previous step but not this one, window closed" for n, r in zip(names, rows)],
@@ -239,7 +239,7 @@ def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, st
         fig.add_scatter(
             x=when, y=values, name=name, mode="lines+markers", row=row, col=col,
             line={"color": colour, "width": 2.5}, marker={"size": 7}, showlegend=pct,
-            hovertemplate=f"%{{fullData.name}}: {fmt}<br>data up to %{{x|%d %b %Y %H:%M}}<extra></extra>",
+            hovertemplate=f"%{{fullData.name}}: {fmt}<br>as of %{{x|%d %b %Y %H:%M}}<extra></extra>",
         )
 
     line("customers", "customers", TEXT, 1, 1)

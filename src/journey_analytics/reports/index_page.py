@@ -107,7 +107,7 @@ def runs_index_html(entries: list[RunEntry], *, title: str, steps: list[str], tz
     newest = entries[0].metrics if entries else {}
     rows = [
         [f"<a href=\"{esc_html(quote(e.run_id))}/index.html\">{esc_html(e.run_id)}</a>",
-         f"{esc_html(fmt_time(e.run_at, tz))}<br><span class=\"muted\">data up to "
+         f"{esc_html(fmt_time(e.run_at, tz))}<br><span class=\"muted\">as of "
          f"{esc_html(fmt_time(e.as_of, tz))}</span>",
          fmt_int(e.metrics.get("events")), fmt_int(e.metrics.get("customers")),
          fmt_int(e.metrics.get("rows_quarantined"))] + [_reached(e.metrics, s, newest) for s in steps[1:]]

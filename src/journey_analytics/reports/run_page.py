@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
@@ -24,7 +24,7 @@ from .data import ReportData
 from .palette import stage_colours
 from .sankey import sankey_figure
 from .summary import change_sentence, history_up_to, no_change_reason, run_metrics
-from .text import esc_html, fmt_duration, fmt_int, fmt_pct, fmt_time
+from .text import esc_html, fmt_days, fmt_duration, fmt_int, fmt_pct, fmt_time
 
 
 PLOTLY_BUNDLE = Path(__file__).parent / "assets" / "plotly-journey.min.js"
@@ -48,20 +48,24 @@ class RunInfo:
     timezone: str
     steps: list[str] = field(default_factory=list)  # the funnel steps (marts.funnel_stages); [] = the stages
     path_node: str = "stage"  # paths.node: what a path and Sankey node is (a stage or a touchpoint label)
+    window_days: float = 30  # funnel.window_days, the funnel window W
+    goal_stage: str = "purchase"  # paths.goal_stage: a path ending in `converted` reached it
 
 
 INTROS = {
     "funnel": (
-        "How many customers reached each step of the funnel, in order. The coloured part of a bar counts "
-        "customers who reached the step; the hatched part, customers who reached the previous step and whose "
-        "window is still open (not lost yet); the grey part, customers who dropped off. Under each step: how "
-        "many reached it and their share of those who started, how many are in progress and dropped off, and "
-        "the time from the previous step, median and p90 (9 in 10 customers were faster)."
+        "How many customers reached each step of the funnel, in order, within the funnel window: {window} from "
+        "the touchpoint that started the attempt. The coloured part of a bar counts customers who reached the "
+        "step; the hatched part, customers who reached the previous step and whose window is still open (not "
+        "lost yet); the grey part, customers who dropped off. Under each step: how many reached it and their "
+        "share of those who started, how many are in progress and dropped off, and the time from the previous "
+        "step, median and p90 (9 in 10 customers took at most that long)."
     ),
     "sankey": (
         "How customers move from {node} to {node}. Each column is one step of the journey and the width of a "
-        "band is the number of customers. <b>converted</b>: the journey reached the goal stage; "
-        "<b>(end)</b>: it stopped there; <b>Other</b>: less common {node}s at that step. Hover for numbers."
+        "band is the number of customers. <b>converted</b>: the journey reached the goal stage, {goal}; "
+        "<b>(end)</b>: it stopped there; <b>Other</b>: less common {node}s at that step (and a converted or "
+        "(end) that is rare there: hover tells how many ended in it). Hover for numbers."
     ),
     "paths": (
         "The most common journeys from start to finish (a {node} repeated in a row counts once). When there "
@@ -71,9 +75,10 @@ INTROS = {
     ),
     "time": (
         "How long one visit to a stage lasts. Bars use completed visits (median, 75th and 90th percentile); "
-        "the diamond is the median including visits still open (Kaplan–Meier), each counted up to the time "
-        "the data run up to. A diamond well above its bars means many open visits are already long: "
-        "customers stalling in that stage, or customers gone quiet there without a later touchpoint."
+        "the diamond is the median including visits still open (Kaplan–Meier), each counted up to the run's "
+        "as-of time (in the header), not to the latest event. A diamond well above its bars means many open "
+        "visits are already long: customers stalling in that stage, or customers gone quiet there without a "
+        "later touchpoint."
     ),
     "channel": (
         "Share of the customers who started the funnel that reached each step, by the {dimension} of the "
@@ -90,8 +95,8 @@ INTROS = {
     ),
     "pain": (
         "The places to fix first. <b>Exit rate</b>: of the customers who had this touchpoint, the share for "
-        "whom it was the last one — they have been silent for a whole funnel window and never finished the "
-        "journey. <b>CSAT</b> (1–5) and <b>NPS</b> (−100 to 100) come from the service surveys that followed "
+        "whom it was the last one — they have been silent for a whole funnel window ({window}) and never "
+        "finished the journey. <b>CSAT</b> (1–5) and <b>NPS</b> (−100 to 100) come from the service surveys that followed "
         "the touchpoint. Touchpoints with few customers are not ranked and come after the ranked ones."
     ),
     "inference": (
@@ -104,8 +109,8 @@ INTROS = {
         "with the reason; duplicates were already loaded and were skipped."
     ),
     "trends": ("The headline numbers of every recorded run, so a change stands out against the usual range. "
-               "Each run sits at the time its data run up to (a backfilled night at its midnight; of two runs "
-               "over the same time, the later one). Times in {tz}. A conversion is drawn only for the runs whose "
+               "Each run sits at its as-of time, the time its data run up to (a backfilled night at its "
+               "midnight; of two runs over the same time, the later one). Times in {tz}. A conversion is drawn only for the runs whose "
                "funnel was this run's: the same steps in the same order, window and stage rules; with another "
                "it measured something else."),
 }
@@ -122,6 +127,14 @@ def _headline(data: ReportData, run_id: str) -> list[tuple[str, str]]:
         quarantined = data.manifest_by_source["quarantined_run"].sum()
     return [("events", fmt_int(m.get("events"))), ("customers", fmt_int(customers)),
             ("rows quarantined in this run", fmt_int(quarantined))]
+
+
+def _latest_event(data: ReportData, run_id: str, tz: ZoneInfo) -> str:
+    """' · latest event <time>' from run history (the data may end well before the as-of time), or ''."""
+    seconds = run_metrics(data.run_history, run_id).get("latest_event_at")
+    if seconds is None:
+        return ""
+    return f" · latest event {esc_html(fmt_time(datetime.fromtimestamp(seconds, timezone.utc), tz))}"
 
 
 def _paths(paths: pl.DataFrame | None, colours: dict[str, str]) -> str:
@@ -164,13 +177,14 @@ def _figure(frame: pl.DataFrame | None, table: str, build: Callable[[pl.DataFram
     return _shown(frame, table, empty, lambda f: html.figure_html(build(f), div_id))
 
 
-def _time_to_convert(data: ReportData, colours: dict[str, str]) -> str:
+def _time_to_convert(data: ReportData, colours: dict[str, str], steps: list[str]) -> str:
     """The distribution behind the funnel's median and p90 (marts.funnel_time_to_convert, SEMANTICS.md)."""
+    empty = ("The funnel has one step, so there is no time between steps." if len(steps) < 2 else
+             "No customer reached a second step in this period.")
     return ("<h3>Time to convert</h3>\n<p class=\"note\">How long the customers who reached a step took from the "
             "previous step of the same attempt, as a share of the customers who reached it.</p>\n" + _figure(
                 _drawn(data.time_to_convert, lambda f: f["customers"].sum() > 0), "marts.funnel_time_to_convert",
-                lambda f: figures.time_to_convert_figure(f, colours, data.funnel_steps), "fig-time-to-convert",
-                "No customer reached a second step in this period."))
+                lambda f: figures.time_to_convert_figure(f, colours, data.funnel_steps), "fig-time-to-convert", empty))
 
 
 def _drawn(frame: pl.DataFrame | None, worth: Callable[[pl.DataFrame], bool]) -> pl.DataFrame | None:
@@ -249,14 +263,16 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
     change = (f"<p class=\"change\" id=\"change\">{esc_html(sentence)}</p>" if sentence else
               f"<p class=\"note\" id=\"change\">{esc_html(no_change_reason(data.run_history, info.run_id))}</p>")
     node = "touchpoint" if info.path_node == "touchpoint" else "stage"
+    window = esc_html(fmt_days(info.window_days))
     node_note = (" A touchpoint is named <code>source:event_name</code>; only touchpoints with a stage count."
                  if node == "touchpoint" else "")
     sections = [
-        html.section("funnel", "Funnel", INTROS["funnel"], _figure(
+        html.section("funnel", "Funnel", INTROS["funnel"].format(window=window), _figure(
             _drawn(data.funnel_steps, lambda f: f["reached"].sum() > 0), "marts.funnel_steps",
             lambda f: figures.funnel_figure(f, colours),
-            "fig-funnel", "No customer started the funnel in this period.") + _time_to_convert(data, colours)),
-        html.section("sankey", f"Journeys between {node}s", INTROS["sankey"].format(node=node) + node_note, _figure(
+            "fig-funnel", "No customer started the funnel in this period.") + _time_to_convert(data, colours, steps)),
+        html.section("sankey", f"Journeys between {node}s", INTROS["sankey"].format(
+            node=node, goal=html.chip(info.goal_stage, colours)) + node_note, _figure(
             data.sankey_links, "marts.sankey_links", lambda f: sankey_figure(f, info.stages, colours),
             "fig-sankey", "No journeys in this period.")),
         html.section("paths", "Most common journeys", INTROS["paths"].format(node=node),
@@ -265,7 +281,8 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
             _drawn(data.time_in_stage, lambda f: f["visits"].sum() > 0), "marts.time_in_stage",
             lambda f: figures.time_in_stage_figure(f, info.stages, colours),
             "fig-time-in-stage", "No stage visits in this period.") + _stage_to_stage(data.stage_to_stage, colours)),
-        html.section("pain", "Pain points", INTROS["pain"], _pain_points(data.pain_points, colours)),
+        html.section("pain", "Pain points", INTROS["pain"].format(window=window),
+                     _pain_points(data.pain_points, colours)),
         html.section("channel", f"Funnel by {esc_html(dimension)}", INTROS["channel"].format(
             dimension=esc_html(dimension)), _shown(
             _dimension(data.funnel_breakdown, segment=False), "marts.funnel_breakdown", "No breakdown in this period.",
@@ -288,7 +305,8 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
     header = (
         f"<header>\n<h1>{esc_html(info.title)}</h1>\n"
         f"<p class=\"meta\">Run <code>{esc_html(info.run_id)}</code> · run at {esc_html(fmt_time(info.run_at, tz))}"
-        f" · data up to {esc_html(fmt_time(info.as_of, tz))} · times in {esc_html(info.timezone)}</p>\n"
+        f" · as of {esc_html(fmt_time(info.as_of, tz))}{_latest_event(data, info.run_id, tz)}"
+        f" · times in {esc_html(info.timezone)}</p>\n"
         f"{html.cards(_headline(data, info.run_id))}\n{change}\n<nav>{nav}</nav>\n</header>"
     )
     scripts = ("<script>window.PlotlyConfig={MathJaxConfig:'local'};</script>\n"

@@ -27,6 +27,7 @@ class SankeyGraph:
 
     nodes: list[tuple[int, str]]  # (step, label)
     node_customers: list[int]
+    node_ended: list[int]  # customers whose path ends at the node: inflow - outflow (0 at the first step)
     sources: list[int]
     targets: list[int]
     values: list[int]
@@ -48,7 +49,8 @@ def _node_key(stages: list[str]):
 
 
 def sankey_graph(links: pl.DataFrame, stages: list[str]) -> SankeyGraph:
-    """Index the (step, label) nodes; a node's customers are max(inflow, outflow)."""
+    """Index the (step, label) nodes; a node's customers are max(inflow, outflow), and those whose path ends
+    there are inflow - outflow (every path ends in a terminal node, which may be folded into `Other`)."""
     rows = [r for r in links.to_dicts() if r["customers"]]
     inflow: dict[tuple[int, str], int] = {}
     outflow: dict[tuple[int, str], int] = {}
@@ -62,6 +64,7 @@ def sankey_graph(links: pl.DataFrame, stages: list[str]) -> SankeyGraph:
     return SankeyGraph(
         nodes=nodes,
         node_customers=[max(inflow.get(n, 0), outflow.get(n, 0)) for n in nodes],
+        node_ended=[max(inflow.get(n, 0) - outflow.get(n, 0), 0) for n in nodes],
         sources=[index[(r["step"], r["source_label"])] for r in rows],
         targets=[index[(r["step"] + 1, r["target_label"])] for r in rows],
         values=[r["customers"] for r in rows],
@@ -87,7 +90,9 @@ def sankey_figure(links: pl.DataFrame, stages: list[str], colours: dict[str, str
     node_hover = [
         f"<b>{name}</b> · step {step}<br>{fmt_int(n)} customers ({_share(n, total)} of customers with a path)"
         + (f"<br>{_ending(label)}" if _ending(label) else "")
-        for (step, label), name, n in zip(g.nodes, labels, g.node_customers)
+        + (f"<br>{fmt_int(ended)} of them ended here: a converted or (end) too rare at this step is grouped"
+           if label == "Other" and ended else "")
+        for (step, label), name, n, ended in zip(g.nodes, labels, g.node_customers, g.node_ended)
     ]
     link_hover = [
         f"<b>{labels[s]}</b> → <b>{labels[t]}</b> (step {g.nodes[s][0]} → {g.nodes[t][0]})<br>"

@@ -94,8 +94,8 @@ def no_change_reason(history: pl.DataFrame | None, run_id: str) -> str:
     if runs.filter(pl.col("run_id") == run_id).is_empty():
         return "This run's numbers are not in the run history, so there is nothing to compare."
     if previous_run(history, run_id) is None:
-        return ("No run with earlier data to compare with: the other recorded runs have data up to the same "
-                "time or later.")
+        return ("No run with earlier data to compare with: the other recorded runs are as of the same time or "
+                "later.")
     return "The previous run recorded none of this run's headline numbers, so there is nothing to compare."
 
 
@@ -139,4 +139,4 @@ def change_sentence(history: pl.DataFrame | None, run_id: str, steps: list[str],
     parts = [p for p in (", ".join(conversions), ", ".join(counts)) if p]
     if not parts:
         return None
-    return f"Since the previous run (data up to {fmt_time(prev[1], tz)}): {'; '.join(parts)}."
+    return f"Since the previous run (as of {fmt_time(prev[1], tz)}): {'; '.join(parts)}."

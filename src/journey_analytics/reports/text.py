@@ -43,8 +43,16 @@ def fmt_int(value: float | int | None) -> str:
 
 
 def fmt_pct(fraction: float | None, digits: int = 1) -> str:
-    """0.4213 -> '42.1%'. Shares and conversions are stored as fractions of 1."""
-    return DASH if _missing(fraction) else f"{fraction * 100:.{digits}f}%"
+    """0.4213 -> '42.1%'. Shares and conversions are stored as fractions of 1. A share that is not 0 or 1
+    but rounds to it reads '<0.1%' or '>99.9%': one customer in 2,500 is not '0.0%'."""
+    if _missing(fraction):
+        return DASH
+    text, least = f"{fraction * 100:.{digits}f}%", 10.0 ** -digits
+    if 0 < fraction and float(text[:-1]) == 0:
+        return f"<{least:.{digits}f}%"
+    if fraction < 1 and float(text[:-1]) == 100:
+        return f">{100 - least:.{digits}f}%"
+    return text
 
 
 def signed(value: float, text: str) -> str:
@@ -72,6 +80,13 @@ def fmt_duration(seconds: float | None) -> str:
     if s < 36 * 3600:
         return f"{s / 3600:.1f} h"
     return f"{s / 86400:.1f} d"
+
+
+def fmt_days(days: float) -> str:
+    """A configured number of days as written: 30 -> '30 days', 1 -> '1 day', 0.5 -> '12.0 h'."""
+    if days >= 1:
+        return f"{days:g} day{'' if days == 1 else 's'}"
+    return fmt_duration(days * 86400)
 
 
 def duration_unit(max_seconds: float | None) -> tuple[str, float]:
