@@ -737,6 +737,22 @@ def test_a_placeholder_email_is_no_identifier(tmp_path, value):
             ("contact_id", 2)]
 
 
+@pytest.mark.parametrize("value", ["N/A", "null", "NULL", "None", "undefined", "-", " unknown "])
+def test_a_placeholder_in_any_identifier_column_is_no_identifier(tmp_path, value):
+    """Three people with the contact id `N/A` and three emails were stitched into one customer through it."""
+    config = _crm(tmp_path, f"p-1,2026-08-03 12:00:00,lead_created,{value},p1@x.org,,smb,\n"
+                            f"p-2,2026-08-03 13:00:00,lead_created,{value},p2@x.org,,smb,\n"
+                            f"p-3,2026-08-03 14:00:00,lead_created,{value},,,smb,\n"   # nothing else: quarantined
+                            f"p-4,2026-08-03 15:00:00,lead_created,{value}x,,,smb,\n")  # a value that only starts so
+    with connect(config.warehouse_path) as con:
+        counts = _ingest(config, con)
+        assert (counts.rows_loaded, counts.rows_quarantined) == (3, 1)
+        assert con.execute("select reason from ingest.quarantine").fetchall() == [("missing_identifier",)]
+        assert con.execute("select id_type, count(*), list(id_value) filter (where id_type = 'contact_id') "
+                           "from core.event_identifiers group by all order by all").fetchall() == [
+            ("contact_id", 1, [f"{value}x".strip()]), ("email", 2, None)]
+
+
 def test_an_address_with_a_display_name_is_the_address(tmp_path):
     config = _crm(tmp_path, 'p-1,2026-08-03 12:00:00,lead_created,ct-1,"""Singh, Xenia"" <Xenia.Singh@corp.example>",,smb,\n')
     with connect(config.warehouse_path) as con:

@@ -95,6 +95,9 @@ SPACES = "' ' || chr(9) || chr(10) || chr(13) || chr(160)"  # what a value is tr
 # An email address as an identifier: something, one @, a domain with a dot; `n/a`, `unknown`, `-` or `none@none`
 # is none, rather than one identifier shared by everyone who typed it
 EMAIL_SHAPE = r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+"
+# What exports write for "no value" in any other identifier column (compared ignoring case): as an identifier,
+# `N/A` would be one shared by every row without one, and stitch all their customers into one
+NO_VALUE = ("null", "none", "nil", "n/a", "na", "nan", "undefined", "unknown", "-", "--", "?")
 
 
 def text_sql(value: str) -> str:
@@ -207,9 +210,13 @@ class _Compiler:
         return self.without_emails(self.value(name))
 
     def identifiers(self) -> str:
-        items = []
+        """The row's identifiers as a list of (id_type, id_value), those without a value left out: empty, a
+        personal value without the shape of one (`pii_sql`), or another written as one of `NO_VALUE`."""
+        items, no_value = [], self.bind(list(NO_VALUE))
         for id_type, col in self.source.identifiers.items():
             value = self.stored_text(col)  # hashed when the column feeds any personal identifier type
+            if not self.pii_kind(col):
+                value = f"case when not list_contains({no_value}, lower({value})) then {value} end"
             items.append(f"{{'id_type': {self.bind(id_type)}::varchar, 'id_value': {value}}}")
         return f"list_filter([{', '.join(items)}], lambda x: x.id_value is not null)"
 
