@@ -8,6 +8,8 @@ import gzip
 import os
 import time
 import json
+import re
+from pathlib import Path
 from datetime import datetime, timezone
 
 import duckdb
@@ -279,6 +281,30 @@ def test_a_row_with_too_many_fields_fails_the_file_naming_its_line(tmp_path):
             _ingest(config, con)
 
 
+def test_a_file_that_cannot_be_read_does_not_stop_the_sources_other_files(tmp_path):
+    """b.csv failed the source and c.csv, after it, was never read, and neither the run nor the check said so."""
+    good = "k{},2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n"
+    (tmp_path / "a.csv").write_text(HEADER + good.format("a"))
+    (tmp_path / "b.csv").write_text(HEADER + good.format("b") + "k2,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,x\n")
+    (tmp_path / "c.csv").write_text(HEADER + good.format("c"))
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="*.csv"))
+    checked = check_source(config, config.sources[0])
+    assert [Path(f.path).name for f in checked.files] == ["a.csv", "c.csv"]
+    assert re.match(r"\S*/b.csv: cannot be read as CSV at line 3: 9 fields where the header has 8", checked.error)
+    seen = []
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError, match=r"^\S*/b.csv: cannot be read as CSV at line 3"):
+            ingest_source(con, config, config.sources[0], run_id="r1", now=NOW, on_file=seen.append)
+        assert [(Path(f.path).name, f.rows_loaded) for f in seen] == [("a.csv", 1), ("c.csv", 1)]
+        assert [Path(p).name for (p,) in con.execute("select path from ingest.manifest order by path").fetchall()] == [
+            "a.csv", "c.csv"]
+        (tmp_path / "c.csv").write_text(HEADER + "k3,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,x\n")
+        with pytest.raises(SourceError, match=r"^2 files failed \(the source's other files were read\): \S*/b.csv: "
+                                              r"cannot be read as CSV at line 3: .*; \S*/c.csv: cannot be read as CSV at "
+                                              r"line 2"):
+            ingest_source(con, config, config.sources[0], run_id="r2", now=NOW)
+
+
 @pytest.mark.parametrize(("bad_row", "problem"), [
     ('k2,2026-06-01 10:00:00,lead "hot created,ct-1,,,smb,', "an odd number of quotes inside a value that does not start with one"),
     ('k2,2026-06-01 10:00:00,"lead" created,ct-1,,,smb,', "text after the closing quote of a value"),
@@ -467,7 +493,14 @@ def test_check_counts_bad_rows_by_reason_and_fails_a_source_that_would_refuse_th
     result = check_source(config, config.sources[0])
     (file,) = result.files
     assert (file.rows_loaded, dict(file.reasons)) == (1, {"unparsable_timestamp": 1})
-    assert "crm.csv: 1 bad row(s) and source 'crm' has on_bad_row: fail, so a run would load nothing" in result.error
+    # the row is named: the check only counted bad rows by reason, the run too (no quarantine to look in)
+    assert ("crm.csv: 1 bad row(s), the first at line 3: unparsable_timestamp (cannot parse not a time as a "
+            "timestamp") in result.error
+    assert "and source 'crm' has on_bad_row: fail, so a run would load nothing" in result.error
+    with connect(config.warehouse_path) as con, pytest.raises(
+            SourceError, match=r"crm.csv: 1 bad row\(s\) \(unparsable_timestamp 1\), the first at line 3: "
+                               r"unparsable_timestamp \(cannot parse not a time as a timestamp"):
+        _ingest(config, con)
 
 
 def test_a_json_key_named_in_columns_that_no_line_holds_fails_the_source(tmp_path):

@@ -65,6 +65,7 @@ class FileResult:
     gone: bool = False  # read by an earlier run, no longer among the files `path` matches (its rows stay)
     note: str = ""  # e.g. extra columns that were ignored
     reasons: tuple[tuple[str, int], ...] = ()  # quarantine reason → rows
+    first_bad: str = ""  # the first row this read quarantined: "line 4: wrong_type (amount is not ...)"
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,16 @@ def _has_legacy_ids(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
                        [source.name]).fetchall()[0][0]
 
 
+def _first_bad_row(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, unit: Unit) -> str:
+    """'line 4: wrong_type (amount is not a valid integer)' for the first row of `unit` this run quarantined,
+    '' when none (its bad rows were all quarantined before)."""
+    found = sqlfiles.query(con, "queries/first_bad_row", run_id=run_id, source=source.name, path=unit.shown).fetchall()
+    if not found:
+        return ""
+    line, reason, detail = found[0]
+    return f"line {line}: {reason}" + (f" ({detail})" if detail else "")
+
+
 def ingest_unit(
     con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit, *, run_id: str, now: datetime,
     slice_rows: int | None = None,
@@ -266,16 +277,18 @@ def ingest_unit(
             note = "; ".join(filter(None, (note, "key(s) of the spec written only in another case, so read as empty "
                                                  f"there (JSON keys are case-sensitive): {', '.join(cased)}")))
         reasons = tuple(sorted((k, n) for k, n in counts.items() if k not in OUTCOMES))
+        first_bad = _first_bad_row(con, run_id, source, unit) if reasons else ""
         if reasons and source.on_bad_row == "fail":
             raise SourceError(
-                f"{unit.shown}: {sum(n for _, n in reasons)} bad row(s) ({', '.join(f'{k} {n}' for k, n in reasons)}) "
-                f"and source {source.name!r} has on_bad_row: fail, so nothing was loaded. "
-                "`journey sources check` counts them by reason; fix the data or set on_bad_row: quarantine."
+                f"{unit.shown}: {sum(n for _, n in reasons)} bad row(s) ({', '.join(f'{k} {n}' for k, n in reasons)})"
+                f"{f', the first at {first_bad}' if first_bad else ''}, and source {source.name!r} has on_bad_row: "
+                "fail, so nothing was loaded. `journey sources check` counts them by reason; fix the data or set "
+                "on_bad_row: quarantine."
             )
         result = FileResult(
             source.name, unit.shown, rows_read=sum(counts.values()), rows_loaded=counts["loaded"],
             rows_deduplicated=counts["deduplicated"], rows_quarantined=sum(n for _, n in reasons),
-            note=note, reasons=reasons,
+            note=note, reasons=reasons, first_bad=first_bad,
         )
         con.execute(
             "insert into ingest.manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -319,7 +332,9 @@ def ingest_source(
 ) -> list[FileResult]:
     """Ingest every new or changed unit of a source; `on_file` hears about each one as it is done.
 
-    DuckDB's memory is capped at `INGEST_MEMORY` meanwhile, so peak memory does not grow with the input.
+    A file that cannot be read (SourceError) does not stop the others: each is loaded or not on its own, and
+    then one SourceError names every file that failed. DuckDB's memory is capped at `INGEST_MEMORY`
+    meanwhile, so peak memory does not grow with the input.
     """
     results = []
 
@@ -331,12 +346,28 @@ def ingest_source(
     # files read before the manifest kept spec fingerprints: taken as read under the spec of this run
     con.execute("update ingest.manifest set spec_sha256 = ? where source = ? and spec_sha256 is null",
                 [spec_fingerprint(source, config), source.name])
+    failed = []
     with memory_cap(con, INGEST_MEMORY, config.memory_limit):
         for unit in units(config, source, batch_rows):
-            done(ingest_fitting(con, config, source, unit, run_id=run_id, now=now))
-    for gone in files_gone(con, source, [r.path for r in results]):
+            try:
+                done(ingest_fitting(con, config, source, unit, run_id=run_id, now=now))
+            except SourceError as exc:
+                failed.append((unit.shown, exc))
+    for gone in files_gone(con, source, [r.path for r in results] + [path for path, _ in failed]):
         done(gone)
+    if failed:
+        raise files_failed(failed) from None  # a cause could show a value the message leaves out
     return results
+
+
+def files_failed(failed: list[tuple[str, SourceError]], shown: int = 5) -> SourceError:
+    """One error for the files of a source that could not be read, (path, error) each, the others having been
+    read: the error itself for one file, else the first `shown` reasons, then how many more."""
+    if len(failed) == 1:
+        return failed[0][1]
+    more = f"; and {len(failed) - shown} more file(s)" if len(failed) > shown else ""
+    return SourceError(f"{len(failed)} files failed (the source's other files were read): "
+                       + "; ".join(str(exc) for _, exc in failed[:shown]) + more)
 
 
 def files_gone(con: duckdb.DuckDBPyConnection, source: Source, paths: list[str]) -> list[FileResult]:

@@ -17,7 +17,8 @@ import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
-from journey_analytics.ingest import INGEST_MEMORY, FileResult, Unit, files_gone, ingest_fitting, read_before, units
+from journey_analytics.ingest import (INGEST_MEMORY, FileResult, Unit, files_failed, files_gone, ingest_fitting,
+                                      read_before, units)
 from journey_analytics.sources.mapping import spec_fingerprint
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect, memory_cap, migrate, opening, row_md5_is_text
@@ -73,7 +74,8 @@ def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> Ch
             con.close()
     refused = [f for f in result.files if result.refused(f)]
     if refused and not result.error:
-        result.error = "; ".join(f"{f.path}: {f.rows_quarantined} bad row(s)" for f in refused) + (
+        result.error = "; ".join(f"{f.path}: {f.rows_quarantined} bad row(s)"
+                                 + (f", the first at {f.first_bad}" if f.first_bad else "") for f in refused) + (
             f" and source {source.name!r} has on_bad_row: fail, so a run would load nothing from "
             f"{'these files' if len(refused) > 1 else 'this file'}. Fix the data or set on_bad_row: quarantine.")
     return result
@@ -89,6 +91,7 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
         counted = source.model_copy(update={"on_bad_row": "quarantine"})
         if source.on_bad_row == "fail":
             con.execute("delete from ingest.quarantine where source = ?", [source.name])
+        failed = []
         with memory_cap(con, INGEST_MEMORY, config.memory_limit):  # as ingest_source reads: wide rows fail alike
             for unit in units(config, source):
                 skipped = read_before(con, source, unit)  # a run would skip it
@@ -97,9 +100,15 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
                                 [source.name, unit.shown])
                 # evaluate even files already read; one a run would leave for later is left here too
                 unseen = Unit(unit.shown, unit.size_bytes, None, unit.open, unit.writing)
-                checked = ingest_fitting(con, config, counted, unseen, run_id="check", now=now)
+                try:  # as a run does, the other files are checked too
+                    checked = ingest_fitting(con, config, counted, unseen, run_id="check", now=now)
+                except SourceError as exc:
+                    failed.append((unit.shown, exc))
+                    continue
                 result.files.append(replace(checked, skipped=skipped))
-            result.files += files_gone(con, source, [f.path for f in result.files])
+            result.files += files_gone(con, source, [f.path for f in result.files] + [p for p, _ in failed])
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
+        if failed:
+            raise files_failed(failed) from None
     except SourceError as exc:
         result.error = str(exc)
