@@ -168,6 +168,16 @@ def read_before(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit) -> b
         [source.name, unit.shown, unit.fingerprint]).fetchall())
 
 
+def same_bytes_as(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit) -> str:
+    """The path of another file of `source` read before with the same content as `unit` (a copy: a run skips it,
+    as reading it would only quarantine its bad rows a second time), or ""."""
+    if not unit.fingerprint:
+        return ""
+    found = con.execute("select path from ingest.manifest where source = ? and path <> ? and content_sha256 = ? "
+                        "order by loaded_at, path limit 1", [source.name, unit.shown, unit.fingerprint]).fetchall()
+    return found[0][0] if found else ""
+
+
 def read_under_earlier_spec(con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit) -> str:
     """A note while the manifest holds a version of this file read under another spec of the source
     (until `journey sources reset`), else "": its rows keep the mapping of then, and when the file is
@@ -198,6 +208,26 @@ def _has_legacy_ids(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
                        [source.name]).fetchall()[0][0]
 
 
+def _changed_note(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit, rows_read: int, loaded: int) -> str:
+    """For a file read again because it changed: that rows taken out of it stay loaded, and (without an
+    event_id column, whose generated id hashes the row) that a row edited in place loads as another event;
+    else "". Loading never deletes: `journey sources reset` reloads a source as its files are now."""
+    before = con.execute("select rows_read from ingest.manifest where source = ? and path = ? "
+                         "order by loaded_at desc limit 1", [source.name, unit.shown]).fetchall()
+    if not before:
+        return ""
+    notes = []
+    if rows_read < before[0][0]:
+        notes.append(f"it has {rows_read:,} rows, {before[0][0]:,} when read before: rows taken out of a file stay "
+                     "loaded")
+    if loaded and source.columns.event_id is None:
+        notes.append(f"changed since read before: its {loaded:,} new row(s) are new events, as the source has no "
+                     "event_id column (a row edited in place is one, and its earlier version stays loaded)")
+    if notes:
+        notes.append(f"`journey sources reset {source.name}` reloads the source as its files are now")
+    return "; ".join(notes)
+
+
 def _first_bad_row(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, unit: Unit) -> str:
     """'line 4: wrong_type (amount is not a valid integer)' for the first row of `unit` this run quarantined,
     '' when none (its bad rows were all quarantined before)."""
@@ -217,6 +247,9 @@ def ingest_unit(
     stale = read_under_earlier_spec(con, config, source, unit)
     if read_before(con, source, unit):
         return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True, note=stale)
+    if copied := same_bytes_as(con, source, unit):
+        return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True,
+                          note=f"the same bytes as {copied}, read before: skipped (its rows are loaded)")
     if unit.writing:  # not in the manifest, so the next run reads it
         return FileResult(source.name, unit.shown, 0, 0, 0, 0, note=unit.writing)
 
@@ -285,8 +318,10 @@ def ingest_unit(
                 "fail, so nothing was loaded. `journey sources check` counts them by reason; fix the data or set "
                 "on_bad_row: quarantine."
             )
+        rows_read = sum(counts.values())
+        note = "; ".join(filter(None, (note, _changed_note(con, source, unit, rows_read, counts["loaded"]))))
         result = FileResult(
-            source.name, unit.shown, rows_read=sum(counts.values()), rows_loaded=counts["loaded"],
+            source.name, unit.shown, rows_read=rows_read, rows_loaded=counts["loaded"],
             rows_deduplicated=counts["deduplicated"], rows_quarantined=sum(n for _, n in reasons),
             note=note, reasons=reasons, first_bad=first_bad,
         )

@@ -18,7 +18,7 @@ import duckdb
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
 from journey_analytics.ingest import (INGEST_MEMORY, FileResult, Unit, files_failed, files_gone, ingest_fitting,
-                                      read_before, units)
+                                      read_before, same_bytes_as, units)
 from journey_analytics.sources.mapping import spec_fingerprint
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect, memory_cap, migrate, opening, row_md5_is_text
@@ -94,7 +94,8 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
         failed = []
         with memory_cap(con, INGEST_MEMORY, config.memory_limit):  # as ingest_source reads: wide rows fail alike
             for unit in units(config, source):
-                skipped = read_before(con, source, unit)  # a run would skip it
+                copied = same_bytes_as(con, source, unit)
+                skipped = read_before(con, source, unit) or bool(copied)  # a run would skip it
                 if skipped:  # evaluated whole, as new: its bad rows are counted by reason, not as known
                     con.execute("delete from ingest.quarantine where source = ? and path = ?",
                                 [source.name, unit.shown])
@@ -105,6 +106,9 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
                 except SourceError as exc:
                     failed.append((unit.shown, exc))
                     continue
+                if copied:
+                    checked = replace(checked, note="; ".join(filter(None, (
+                        f"the same bytes as {copied}, read before: a run skips it", checked.note))))
                 result.files.append(replace(checked, skipped=skipped))
             result.files += files_gone(con, source, [f.path for f in result.files] + [p for p, _ in failed])
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
