@@ -219,8 +219,9 @@ def _publish(wh: Warehouse, config: Config, run: Run, summary: RunSummary, progr
             continue
         new = [f for f in files if not f.skipped]
         progress(f"    {len(new)} new or changed file(s) of {sum(not f.gone for f in files)}: "
-                 f"{sum(f.rows_read for f in new):,} rows read, {sum(f.rows_loaded for f in new):,} loaded, {sum(f.rows_deduplicated for f in new):,} deduplicated, "
-                 f"{sum(f.rows_quarantined for f in new):,} quarantined")
+                 f"{sum(f.rows_read for f in new):,} rows read, {sum(f.rows_loaded for f in new):,} loaded, "
+                 f"{sum(f.rows_deduplicated for f in new):,} deduplicated, {sum(f.rows_quarantined for f in new):,} "
+                 "quarantined")
     if not summary.ok:
         progress("marts and report left as the previous run published them: fix the failed source(s) and rerun")
         raise SourcesFailed(summary)

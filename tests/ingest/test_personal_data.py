@@ -119,7 +119,7 @@ def test_a_json_key_of_the_spec_written_in_another_case_is_read_as_empty_and_not
         emails = con.execute("select event_id, id_value from core.event_identifiers where id_type = 'email'").fetchall()
     assert result.rows_loaded == 4 and emails == [("w3", pii_hash("r3@b.com", "email", config.hash_salt))]
     assert result.note == ("key(s) of the spec written only in another case, so read as empty there (JSON keys are "
-                           "case-sensitive): user_email as USER_EMAIL on 2 line(s)")
+                           "case-sensitive): user_email as USER_EMAIL, User_Email on 2 line(s)")  # every spelling
     assert result.note == check_source(config, config.sources[0]).files[0].note
 
 

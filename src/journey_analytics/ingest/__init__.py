@@ -211,7 +211,10 @@ def _has_legacy_ids(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
 def _changed_note(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit, rows_read: int, loaded: int) -> str:
     """For a file read again because it changed: that rows taken out of it stay loaded, and (without an
     event_id column, whose generated id hashes the row) that a row edited in place loads as another event;
-    else "". Loading never deletes: `journey sources reset` reloads a source as its files are now."""
+    else "". Loading never deletes: `journey sources reset` reloads a source as its files are now. A database
+    source is read whole every run: none."""
+    if not unit.fingerprint:
+        return ""
     before = con.execute("select rows_read from ingest.manifest where source = ? and path = ? "
                          "order by loaded_at desc limit 1", [source.name, unit.shown]).fetchall()
     if not before:
@@ -266,7 +269,7 @@ def ingest_unit(
     counts: Counter[str] = Counter()
     keys_seen: Counter[str] = Counter()  # JSON lines: lines holding each key `columns` names
     other_case: Counter[str] = Counter()  # JSON lines: lines writing a personal key only in another case
-    spelled: dict[str, str] = {}  # ... and how one of them writes it
+    spelled: dict[str, set[str]] = {}  # ... and how they write it
     digest = hashlib.sha256()
     sqlfiles.run_script(con, "ingest/file_rejects")
     with transaction(con):
@@ -280,8 +283,7 @@ def ingest_unit(
                     keys_seen.update(dict(zip(mapping.role_keys, seen)))
                     other_case.update(dict(zip(mapping.cased_keys, other)))
                     for key, spelling in zip(mapping.cased_keys, spellings):
-                        if spelling:
-                            spelled.setdefault(key, spelling)
+                        spelled.setdefault(key, set()).update(spelling or ())
                 con.execute(f"create or replace temp table batch as {mapping.batch}", mapping.bind(mapping.batch))
                 sqlfiles.build(con, "ingest/classified", temp=True, **params)
                 con.execute(f"create or replace temp table rejected as {mapping.records}",
@@ -306,7 +308,7 @@ def ingest_unit(
                 f"{unit.shown}: no line has the key(s) {', '.join(absent)} that the source's `columns` names. "
                 "Fix `columns` in the config (keys are case-sensitive), or the data."
             )
-        if cased := [f"{k} as {spelled[k]} on {n:,} line(s)" for k, n in other_case.items() if n]:
+        if cased := [f"{k} as {', '.join(sorted(spelled[k]))} on {n:,} line(s)" for k, n in other_case.items() if n]:
             note = "; ".join(filter(None, (note, "key(s) of the spec written only in another case, so read as empty "
                                                  f"there (JSON keys are case-sensitive): {', '.join(cased)}")))
         reasons = tuple(sorted((k, n) for k, n in counts.items() if k not in OUTCOMES))

@@ -334,7 +334,7 @@ class Mapping:
     records: str  # → (line, raw_record) of the rows the classification rejected
     params: dict[str, Any]
     # JSON lines only: → one list, per key in `role_keys`, of how many lines hold that key's text; and, per key
-    # in `cased_keys`, how many valid lines write it only in another case, and one such spelling
+    # in `cased_keys`, how many valid lines write it only in another case, and how (the distinct spellings)
     presence: str | None = None
     role_keys: tuple[str, ...] = ()
     cased_keys: tuple[str, ...] = ()
@@ -385,5 +385,6 @@ def compile_mapping(source: Source, config: Config, file_columns: list[str] | No
         f"end as k{i}" for i, k in enumerate(cased))
     found = range(len(cased))
     presence = (f"select [{counts}], [{', '.join(f'count(k{i})' for i in found)}]::bigint[], "
-                f"[{', '.join(f'min(k{i})' for i in found)}]::varchar[] from (select __text{spelled} from raw)")
+                f"[{', '.join(f'list(distinct k{i}) filter (where k{i} is not null)' for i in found)}]::varchar[][] "
+                f"from (select __text{spelled} from raw)")
     return Mapping(batch, records, compiler.params, presence, keys, cased)
