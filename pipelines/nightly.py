@@ -144,14 +144,23 @@ def assign_stages(wh: Warehouse, config: Config, run: Run) -> journeys.JourneyRe
     return journeys.build_touchpoints(wh.con, config, as_of=run.as_of)
 
 
+SHOWN_FROM_S = 1.0  # a metric model that takes this long is shown as the run goes
+
+
 @task(cache_policy=NO_CACHE)
-def compute_metrics(wh: Warehouse, config: Config, run: Run) -> dict[str, int]:
+def compute_metrics(wh: Warehouse, config: Config, run: Run, progress: Callable[[str], None]) -> dict[str, int]:
     """Funnel, time in stage, paths, Sankey → marts.*; audits must pass; run history appended.
 
-    Logs each model with its rows and seconds as it is built (minutes at 1e8 touchpoints)."""
+    Logs each model with its rows and seconds as it is built, and shows those that took a second or more
+    (minutes in all at 1e8 touchpoints: the console is not silent meanwhile)."""
     logger = get_run_logger()
-    built = metrics.build_marts(wh.con, metrics.settings_from(config), run.as_of, on_model=lambda name, rows, secs:
-                                logger.info("%s: %s rows in %.2f s", name, f"{rows:,}", secs))
+
+    def built_one(name: str, rows: int, secs: float) -> None:
+        logger.info("%s: %s rows in %.2f s", name, f"{rows:,}", secs)
+        if secs >= SHOWN_FROM_S:
+            progress(f"    {name}: {f'{rows:,} rows in ' if name != 'audits' else ''}{secs:.1f} s")
+
+    built = metrics.build_marts(wh.con, metrics.settings_from(config), run.as_of, on_model=built_one)
     built["marts.run_history"] = record_history(wh.con, run, config.funnel_definition)
     return built
 
@@ -234,7 +243,7 @@ def _publish(wh: Warehouse, config: Config, run: Run, summary: RunSummary, progr
         progress(f"[journeys] {summary.journeys.touchpoints:,} touchpoints of {summary.journeys.customers:,} "
                  f"customers, {summary.journeys.inferred:,} staged by inference, {summary.journeys.unmapped:,} "
                  f"unmapped, {summary.journeys.sessions:,} sessions")
-        summary.marts = compute_metrics(wh, config, run)
+        summary.marts = compute_metrics(wh, config, run, progress)
         progress(f"[metrics] {len(summary.marts)} tables built, audits passed")
     summary.report = render_report(wh, config, run)
     progress(f"[report] {summary.report}")

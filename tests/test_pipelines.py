@@ -486,3 +486,19 @@ def test_a_command_that_does_not_stop_after_ctrl_c_exits_anyway_after_the_grace_
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert (done.returncode, done.stderr) == (130, "journey: interrupted.\n")
     assert time.monotonic() - start < 20
+
+
+def test_a_run_shows_the_metric_models_that_take_long_as_it_builds_them(sample_copy, monkeypatch):
+    """At 1e8 touchpoints the metrics take minutes, and the console said nothing until all were built. Models that
+    take `SHOWN_FROM_S` or more are shown with their rows; here every one, with the threshold at 0."""
+    from journey_analytics.metrics import MARTS
+    from pipelines import nightly as flow
+
+    monkeypatch.setattr(flow, "SHOWN_FROM_S", 0)
+    lines: list[str] = []
+    summary = flow.nightly(config_path=str(sample_copy / "journey.yaml"), as_of=SAMPLE_AS_OF, progress=lines.append)
+    shown = [line for line in lines if re.fullmatch(r"    \S+: .* s", line)]
+    assert [line.split(":")[0].strip() for line in shown] == [*MARTS, "audits"]
+    for name, line in zip(MARTS, shown):
+        assert f"{name}: {summary.marts[name.replace('/', '.')]:,} rows in " in line
+    assert lines.index(shown[-1]) < lines.index(next(line for line in lines if line.startswith("[metrics]")))
