@@ -122,9 +122,9 @@ def ingest_source(wh: Warehouse, config: Config, source: Source, run: Run,
                   on_file: Callable[[ingest.FileResult], None]) -> list[ingest.FileResult]:
     """Read one source's new files into core.events; `on_file` hears of each file as it is committed.
 
-    A source that cannot be read (SourceError) ends the task Failed with the reason as its message and
-    no exception (a traceback would pin the open warehouse connection until the process exits); the
-    files committed before it stay loaded, and `on_file` has heard of them. Any other error is raised.
+    A source with a file that cannot be read (SourceError) ends the task Failed with the reason as its message
+    and no exception (a traceback would pin the open warehouse connection until the process exits); its other
+    files are read and stay loaded, and `on_file` has heard of them. Any other error is raised.
     """
     try:
         return ingest.ingest_source(wh.con, config, source, run_id=run.run_id, now=run.run_at, on_file=on_file)

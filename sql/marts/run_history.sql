@@ -10,7 +10,7 @@ from (
     union all
     select 'customers', count(distinct customer_id)::double from core.touchpoints
     union all
-    -- the time of the latest touchpoint (epoch seconds): a stale source shows as a gap to as_of
+    -- the time of the latest touchpoint (epoch seconds): data that stopped arriving shows as a gap to as_of
     select 'latest_event_at', epoch(max(occurred_at)) from core.touchpoints
     union all
     select 'rows_quarantined', coalesce(sum(rows_quarantined), 0)::double from ingest.manifest

@@ -15,8 +15,10 @@ from datetime import datetime, timezone
 import duckdb
 import pytest
 
+from journey_analytics import ingest
 from journey_analytics.ingest import WRITING_SECONDS, ingest_source
 from journey_analytics.ingest.check import check_source
+from journey_analytics.ingest.reset import rows_at_risk
 from journey_analytics.sources.mapping import pii_sql
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect
@@ -281,7 +283,7 @@ def test_a_row_with_too_many_fields_fails_the_file_naming_its_line(tmp_path):
             _ingest(config, con)
 
 
-def test_a_file_that_cannot_be_read_does_not_stop_the_sources_other_files(tmp_path):
+def test_a_file_that_cannot_be_read_does_not_stop_the_sources_other_files(tmp_path, monkeypatch):
     """b.csv failed the source and c.csv, after it, was never read, and neither the run nor the check said so."""
     good = "k{},2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n"
     (tmp_path / "a.csv").write_text(HEADER + good.format("a"))
@@ -299,10 +301,23 @@ def test_a_file_that_cannot_be_read_does_not_stop_the_sources_other_files(tmp_pa
         assert [Path(p).name for (p,) in con.execute("select path from ingest.manifest order by path").fetchall()] == [
             "a.csv", "c.csv"]
         (tmp_path / "c.csv").write_text(HEADER + "k3,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,x\n")
-        with pytest.raises(SourceError, match=r"^2 files failed \(the source's other files were read\): \S*/b.csv: "
-                                              r"cannot be read as CSV at line 3: .*; \S*/c.csv: cannot be read as CSV at "
-                                              r"line 2"):
+        with pytest.raises(SourceError, match=r"^2 files failed \(the source's other files were read\)\. \S*/b.csv: "
+                                              r"cannot be read as CSV at line 3: .*`delimiter`\. \S*/c.csv: cannot be "
+                                              r"read as CSV at line 2"):
             ingest_source(con, config, config.sources[0], run_id="r2", now=NOW)
+    # a file that cannot even be opened (its permissions) fails alone too, in the run and the check
+    (tmp_path / "c.csv").write_text(HEADER + good.format("c2"))
+    (tmp_path / "d.csv").write_text(HEADER + good.format("d"))
+    original = ingest._sha256
+    monkeypatch.setattr(ingest, "_sha256", lambda path: (_ for _ in ()).throw(PermissionError(13, "Permission denied"))
+                        if path.name == "b.csv" else original(path))
+    checked = check_source(config, config.sources[0])
+    assert [Path(f.path).name for f in checked.files if not f.skipped] == ["c.csv", "d.csv"]
+    assert re.match(r"(\S*/)?b.csv: cannot be read \(Permission denied\)", checked.error)
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError, match=r"^(\S*/)?b.csv: cannot be read \(Permission denied\)"):
+            ingest_source(con, config, config.sources[0], run_id="r3", now=NOW)
+        assert con.execute("select count(*) from core.events").fetchall() == [(4,)]  # a, c, c2 and d
 
 
 def test_a_copy_of_a_file_read_before_is_skipped_not_quarantined_again(tmp_path):
@@ -318,10 +333,68 @@ def test_a_copy_of_a_file_read_before_is_skipped_not_quarantined_again(tmp_path)
         quarantined = con.execute("select count(*) from ingest.quarantine").fetchall()[0][0]
     assert (first.rows_loaded, first.rows_quarantined, quarantined) == (1, 1, 1)
     assert [(Path(f.path).name, f.skipped, f.rows_read) for f in again] == [("a.csv", True, 0), ("b.csv", True, 0)]
-    assert again[1].note == "the same bytes as a.csv, read before: skipped (its rows are loaded)"
+    assert again[1].note == "the same bytes as a.csv, read before: skipped (read, its rows would only count a second time)"
     checked = check_source(config, config.sources[0])
     assert [(Path(f.path).name, f.skipped) for f in checked.files] == [("a.csv", True), ("b.csv", True)]
-    assert "the same bytes as" in checked.files[1].note and "a run skips it" in checked.files[1].note
+    assert checked.files[1].note == again[1].note
+
+
+def test_copies_are_told_alike_by_run_and_check_and_only_of_files_read_under_this_spec_with_rows(tmp_path):
+    """Review findings: two identical new files were a copy to the run but not to the check; a copy of a file whose
+    rows were all quarantined under an earlier spec was skipped "with its rows loaded" though none was; an empty
+    file was taken for a copy of another; a file renamed read as gone (and made a reset refuse)."""
+    good = "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n"
+    (tmp_path / "a.csv").write_text(HEADER + good)
+    (tmp_path / "b.csv").write_text(HEADER + good)
+    (tmp_path / "e1.csv").write_text(HEADER)
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="*.csv"))
+    checked = check_source(config, config.sources[0])
+    with connect(config.warehouse_path) as con:
+        run = ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        (tmp_path / "e2.csv").write_text(HEADER)
+        assert [(f.path, f.skipped) for f in ingest_source(con, config, config.sources[0], run_id="r2", now=NOW)] == [
+            ("a.csv", True), ("b.csv", True), ("e1.csv", True), ("e2.csv", False)]  # an empty file is no copy
+    assert [(f.path, f.skipped, f.note) for f in run] == [(f.path, f.skipped, f.note) for f in checked.files] == [
+        ("a.csv", False, ""), ("b.csv", True, "the same bytes as a.csv, read before: skipped (read, its rows would "
+                                            "only count a second time)"), ("e1.csv", False, "")]
+
+    # renamed: not gone, and a reset brings its rows back from the new name
+    (tmp_path / "a.csv").rename(tmp_path / "a2.csv")
+    (tmp_path / "b.csv").unlink()
+    with connect(config.warehouse_path) as con:
+        (_, _, _, gone) = ingest_source(con, config, config.sources[0], run_id="r3", now=NOW)
+        assert (gone.path, gone.gone) == ("a.csv", True)
+        assert gone.note.startswith("renamed or copied to a2.csv (the same bytes) since run r1 read it")
+        assert rows_at_risk(con, config, config.sources[0]) == ()
+
+    # rows all quarantined under an earlier spec: the same bytes under the fixed spec are read, not skipped
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "a.csv").write_text(HEADER + good)
+    wrong = source_paths(tmp_path / "s", crm="*.csv")
+    wrong[0]["columns"] = dict(wrong[0]["columns"], occurred_at="activity")  # a spec mistake: no row has a time
+    bad = write_config(tmp_path / "s", sources=wrong)
+    with connect(bad.warehouse_path) as con:
+        assert _ingest(bad, con).rows_quarantined == 1
+    (tmp_path / "s" / "a_again.csv").write_bytes((tmp_path / "s" / "a.csv").read_bytes())
+    fixed = write_config(tmp_path / "s", sources=source_paths(tmp_path / "s", crm="*.csv"))
+    with connect(fixed.warehouse_path) as con:
+        results = ingest_source(con, fixed, fixed.sources[0], run_id="r2", now=NOW)
+    assert [(f.path, f.skipped, f.rows_loaded) for f in results] == [("a.csv", True, 0), ("a_again.csv", False, 1)]
+
+
+def test_a_file_that_only_grew_is_not_said_to_have_edited_rows(tmp_path):
+    """An append-only log in a source without event ids got the edited-row note (and its reset advice) nightly."""
+    sources = source_paths(tmp_path, crm="crm.csv")
+    sources[0]["columns"] = {"occurred_at": "occurred_at", "event_name": "activity"}
+    config = write_config(tmp_path, sources=sources)
+    rows = [f"k{i},2026-06-01 10:0{i}:00,lead_created,ct-{i},,,smb,{i}\n" for i in range(3)]
+    (tmp_path / "crm.csv").write_text(HEADER + "".join(rows[:2]))
+    with connect(config.warehouse_path) as con:
+        _ingest(config, con)
+        (tmp_path / "crm.csv").write_text(HEADER + "".join(rows))
+        grown = _ingest(config, con, run_id="r2")
+    assert (grown.rows_loaded, grown.rows_deduplicated) == (1, 2)
+    assert "changed since read before" not in grown.note and "sources reset" not in grown.note
 
 
 def test_a_file_read_again_says_when_rows_were_taken_out_or_edited_rows_load_as_new_events(tmp_path):
@@ -530,6 +603,15 @@ def test_under_on_bad_row_fail_a_bad_row_quarantined_before_still_refuses_the_fi
     strict = write_config(tmp_path, sources=[source_paths(tmp_path, crm="crm.csv")[0] | {"on_bad_row": "fail"}])
     checked = check_source(strict, strict.sources[0])
     assert checked.error and "1 bad row(s)" in checked.error
+    # beside a file that fails whatever on_bad_row says, the check names the refused one too, as a run does
+    (tmp_path / "crm.csv").rename(tmp_path / "crm-1.csv")
+    (tmp_path / "crm-2.csv").write_text(HEADER + "k9,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,x\n")
+    both = write_config(tmp_path, sources=[source_paths(tmp_path, crm="crm-*.csv")[0] | {"on_bad_row": "fail"}])
+    error = check_source(both, both.sources[0]).error
+    assert "crm-2.csv: cannot be read as CSV at line 2" in error
+    assert "crm-1.csv: 1 bad row(s), the first at line 3: unparsable_timestamp" in error
+    (tmp_path / "crm-1.csv").rename(tmp_path / "crm.csv")
+    (tmp_path / "crm-2.csv").unlink()
     with connect(strict.warehouse_path) as con, pytest.raises(SourceError, match="1 bad row"):
         _ingest(strict, con, run_id="r2")
 

@@ -312,8 +312,8 @@ def test_reset_refuses_when_reading_again_might_not_bring_rows_back_unless_force
         _ingest_all(config, con, run_id="r2")
         con.close()
         web.write_text(web.read_text() + '"}\n')
-    else:  # the file is still there, but `path` now names another one
-        (tmp_path / "web2.jsonl").write_text(web.read_text())
+    else:  # the file is still there, but `path` now names another one (other bytes: a copy brings the rows back)
+        (tmp_path / "web2.jsonl").write_text(web.read_text().splitlines(keepends=True)[0])
         config = write_config(tmp_path, sources=source_paths(tmp_path, web="web2.jsonl", crm="crm.csv"))
     path = str(config.base_dir / "journey.yaml")
     assert main(["sources", "reset", "web", "--config", path]) == 2

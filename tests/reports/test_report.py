@@ -72,8 +72,8 @@ def test_plain_words_formatting():
                                                                             "3.0 d", "\u2014"]
     # a share that is not 0 or 1 never reads as one: 1 customer of 2,500 is not "0.0%"
     assert [fmt_pct(v) for v in (0, 0.0004, 0.0005, 0.4213, 0.9994, 0.9996, 1, None)] == [
-        "0.0%", "<0.1%", "0.1%", "42.1%", "99.9%", ">99.9%", "100.0%", "\u2014"]
-    assert [fmt_pct(v, 0) for v in (0.004, 0.996)] == ["<1%", ">99%"]
+        "0.0%", "under 0.1%", "0.1%", "42.1%", "99.9%", "over 99.9%", "100.0%", "\u2014"]
+    assert [fmt_pct(v, 0) for v in (0.004, 0.996)] == ["under 1%", "over 99%"]
     assert [fmt_days(d) for d in (30, 1, 1.5, 0.5, 0.0001)] == ["30 days", "1 day", "1.5 days", "12.0 h", "9 s"]
 
 

@@ -10,6 +10,7 @@ same data adds nothing; a changed file is read again and its known rows deduplic
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import json
 import os
@@ -65,7 +66,6 @@ class FileResult:
     gone: bool = False  # read by an earlier run, no longer among the files `path` matches (its rows stay)
     note: str = ""  # e.g. extra columns that were ignored
     reasons: tuple[tuple[str, int], ...] = ()  # quarantine reason → rows
-    first_bad: str = ""  # the first row this read quarantined: "line 4: wrong_type (amount is not ...)"
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class Unit:
     fingerprint: str | None  # content hash known before reading (files); None: always read
     open: Callable[[], Opened]
     writing: str = ""  # why the file looks still being written ("": it does not)
+    error: str = ""  # why the file cannot be read at all (its permissions): it fails alone, not its source
 
 
 def _sha256(path: Path) -> str:
@@ -106,10 +107,11 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
         except ValueError:
             shown = str(f)
         try:
-            fingerprint = _sha256(f)
+            fingerprint, stat = _sha256(f), f.stat()
         except OSError as exc:
-            raise SourceError(f"{shown}: cannot be read ({exc.strerror}). Check the file's permissions.") from exc
-        stat = f.stat()
+            yield Unit(shown, None, None, lambda: None,
+                       error=f"{shown}: cannot be read ({exc.strerror}). Check the file's permissions.")
+            continue
         yield Unit(shown, stat.st_size, fingerprint,
                    lambda f=f: open_file(f, source.format, batch_rows, referenced_columns(source), source.delimiter),
                    "" if source.format == "parquet" else _still_being_written(f, stat))
@@ -168,14 +170,21 @@ def read_before(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit) -> b
         [source.name, unit.shown, unit.fingerprint]).fetchall())
 
 
-def same_bytes_as(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit) -> str:
-    """The path of another file of `source` read before with the same content as `unit` (a copy: a run skips it,
-    as reading it would only quarantine its bad rows a second time), or ""."""
+def same_bytes_as(con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit) -> str:
+    """The path of another file of `source` read before, under the current spec, with rows and the same content as
+    `unit` (a copy: a run skips it, as reading it would only count its rows, and quarantine its bad rows, a second
+    time), or ""."""
     if not unit.fingerprint:
         return ""
-    found = con.execute("select path from ingest.manifest where source = ? and path <> ? and content_sha256 = ? "
-                        "order by loaded_at, path limit 1", [source.name, unit.shown, unit.fingerprint]).fetchall()
+    found = con.execute(
+        "select path from ingest.manifest where source = ? and path <> ? and content_sha256 = ? and rows_read > 0 "
+        "and spec_sha256 = ? order by loaded_at, path limit 1",
+        [source.name, unit.shown, unit.fingerprint, spec_fingerprint(source, config)]).fetchall()
     return found[0][0] if found else ""
+
+
+def copy_note(copied: str) -> str:
+    return f"the same bytes as {copied}, read before: skipped (read, its rows would only count a second time)"
 
 
 def read_under_earlier_spec(con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit) -> str:
@@ -208,22 +217,46 @@ def _has_legacy_ids(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
                        [source.name]).fetchall()[0][0]
 
 
-def _changed_note(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit, rows_read: int, loaded: int) -> str:
-    """For a file read again because it changed: that rows taken out of it stay loaded, and (without an
-    event_id column, whose generated id hashes the row) that a row edited in place loads as another event;
-    else "". Loading never deletes: `journey sources reset` reloads a source as its files are now. A database
-    source is read whole every run: none."""
-    if not unit.fingerprint:
+def grew_from(source: Source, path: Path, versions: list[tuple[str, int | None]]) -> bool:
+    """Whether every earlier version (sha256, size) read of this plain-text file is its first bytes and
+    ended with a line break, so its rows come back as they were. One pass; a digest snapshot per size."""
+    if source.format == "parquet" or is_gzip(path) or any(size is None for _, size in versions):
+        return False  # columnar or compressed: growing rewrites earlier bytes
+    sizes = sorted({size for _, size in versions})
+    if sizes[-1] > path.stat().st_size:
+        return False
+    found, digest, done = {}, hashlib.sha256(), 0
+    with path.open("rb") as fh:
+        for size in sizes:
+            while done < size:
+                block = fh.read(min(size - done, 1 << 20))
+                if not block:
+                    return False  # shrank while read
+                digest.update(block)
+                done += len(block)
+            found[size] = digest.hexdigest()
+            if size and not block.endswith(b"\n"):
+                return False  # its last line could have been extended
+    return all(found[size] == sha for sha, size in versions)
+
+
+def _changed_note(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit, path: Path, rows_read: int,
+                  loaded: int) -> str:
+    """For file `path` read again because it changed: that rows taken out of it stay loaded, and (without an
+    event_id column, whose generated id hashes the row) that a row edited in place loads as another event,
+    unless the file only grew (an appended log); else "". Loading never deletes: `journey sources reset`
+    reloads a source as its files are now. A database source is read whole every run: none."""
+    if source.format == "postgres":
         return ""
-    before = con.execute("select rows_read from ingest.manifest where source = ? and path = ? "
-                         "order by loaded_at desc limit 1", [source.name, unit.shown]).fetchall()
+    before = con.execute("select rows_read, content_sha256, size_bytes from ingest.manifest where source = ? "
+                         "and path = ? order by loaded_at desc limit 1", [source.name, unit.shown]).fetchall()
     if not before:
         return ""
+    read, sha, size = before[0]
     notes = []
-    if rows_read < before[0][0]:
-        notes.append(f"it has {rows_read:,} rows, {before[0][0]:,} when read before: rows taken out of a file stay "
-                     "loaded")
-    if loaded and source.columns.event_id is None:
+    if rows_read < read:
+        notes.append(f"it has {rows_read:,} rows, {read:,} when read before: rows taken out of a file stay loaded")
+    if loaded and source.columns.event_id is None and not grew_from(source, path, [(sha, size)]):
         notes.append(f"changed since read before: its {loaded:,} new row(s) are new events, as the source has no "
                      "event_id column (a row edited in place is one, and its earlier version stays loaded)")
     if notes:
@@ -231,10 +264,10 @@ def _changed_note(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit, ro
     return "; ".join(notes)
 
 
-def _first_bad_row(con: duckdb.DuckDBPyConnection, run_id: str, source: Source, unit: Unit) -> str:
-    """'line 4: wrong_type (amount is not a valid integer)' for the first row of `unit` this run quarantined,
-    '' when none (its bad rows were all quarantined before)."""
-    found = sqlfiles.query(con, "queries/first_bad_row", run_id=run_id, source=source.name, path=unit.shown).fetchall()
+def first_bad_row(con: duckdb.DuckDBPyConnection, run_id: str, source: str, path: str) -> str:
+    """'line 4: wrong_type (amount is not a valid integer)' for the first row of file `path` that run `run_id`
+    quarantined, '' when none (its bad rows were all quarantined before)."""
+    found = sqlfiles.query(con, "queries/first_bad_row", run_id=run_id, source=source, path=path).fetchall()
     if not found:
         return ""
     line, reason, detail = found[0]
@@ -247,12 +280,13 @@ def ingest_unit(
 ) -> FileResult:
     """Ingest one unit of `source`; returns its counts (rows_read = loaded + deduplicated + quarantined).
     `slice_rows` maps each batch in slices of that many rows (for rows too wide for whole batches)."""
+    if unit.error:
+        raise SourceError(unit.error)
     stale = read_under_earlier_spec(con, config, source, unit)
     if read_before(con, source, unit):
         return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True, note=stale)
-    if copied := same_bytes_as(con, source, unit):
-        return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True,
-                          note=f"the same bytes as {copied}, read before: skipped (its rows are loaded)")
+    if copied := same_bytes_as(con, config, source, unit):
+        return FileResult(source.name, unit.shown, 0, 0, 0, 0, skipped=True, note=copy_note(copied))
     if unit.writing:  # not in the manifest, so the next run reads it
         return FileResult(source.name, unit.shown, 0, 0, 0, 0, note=unit.writing)
 
@@ -312,8 +346,8 @@ def ingest_unit(
             note = "; ".join(filter(None, (note, "key(s) of the spec written only in another case, so read as empty "
                                                  f"there (JSON keys are case-sensitive): {', '.join(cased)}")))
         reasons = tuple(sorted((k, n) for k, n in counts.items() if k not in OUTCOMES))
-        first_bad = _first_bad_row(con, run_id, source, unit) if reasons else ""
         if reasons and source.on_bad_row == "fail":
+            first_bad = first_bad_row(con, run_id, source.name, unit.shown)
             raise SourceError(
                 f"{unit.shown}: {sum(n for _, n in reasons)} bad row(s) ({', '.join(f'{k} {n}' for k, n in reasons)})"
                 f"{f', the first at {first_bad}' if first_bad else ''}, and source {source.name!r} has on_bad_row: "
@@ -321,11 +355,12 @@ def ingest_unit(
                 "on_bad_row: quarantine."
             )
         rows_read = sum(counts.values())
-        note = "; ".join(filter(None, (note, _changed_note(con, source, unit, rows_read, counts["loaded"]))))
+        note = "; ".join(filter(None, (note, _changed_note(con, source, unit, config.resolve(unit.shown), rows_read,
+                                                              counts["loaded"]))))
         result = FileResult(
             source.name, unit.shown, rows_read=rows_read, rows_loaded=counts["loaded"],
             rows_deduplicated=counts["deduplicated"], rows_quarantined=sum(n for _, n in reasons),
-            note=note, reasons=reasons, first_bad=first_bad,
+            note=note, reasons=reasons,
         )
         con.execute(
             "insert into ingest.manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -383,18 +418,30 @@ def ingest_source(
     # files read before the manifest kept spec fingerprints: taken as read under the spec of this run
     con.execute("update ingest.manifest set spec_sha256 = ? where source = ? and spec_sha256 is null",
                 [spec_fingerprint(source, config), source.name])
-    failed = []
-    with memory_cap(con, INGEST_MEMORY, config.memory_limit):
+    failed, current = [], {}
+    with memory_cap(con, INGEST_MEMORY, config.memory_limit), _told(failed):
         for unit in units(config, source, batch_rows):
+            current[unit.shown] = unit.fingerprint
             try:
                 done(ingest_fitting(con, config, source, unit, run_id=run_id, now=now))
             except SourceError as exc:
                 failed.append((unit.shown, exc))
-    for gone in files_gone(con, source, [r.path for r in results] + [path for path, _ in failed]):
+    for gone in files_gone(con, source, current):
         done(gone)
     if failed:
         raise files_failed(failed) from None  # a cause could show a value the message leaves out
     return results
+
+
+@contextlib.contextmanager
+def _told(failed: list[tuple[str, SourceError]]) -> Iterator[None]:
+    """An error that stops the source's files (a full disk, an interrupt) carries the file errors before it."""
+    try:
+        yield
+    except BaseException as exc:
+        if failed:
+            exc.add_note(f"before it: {files_failed(failed)}")
+        raise
 
 
 def files_failed(failed: list[tuple[str, SourceError]], shown: int = 5) -> SourceError:
@@ -402,21 +449,26 @@ def files_failed(failed: list[tuple[str, SourceError]], shown: int = 5) -> Sourc
     read: the error itself for one file, else the first `shown` reasons, then how many more."""
     if len(failed) == 1:
         return failed[0][1]
-    more = f"; and {len(failed) - shown} more file(s)" if len(failed) > shown else ""
-    return SourceError(f"{len(failed)} files failed (the source's other files were read): "
-                       + "; ".join(str(exc) for _, exc in failed[:shown]) + more)
+    more = f" And {len(failed) - shown} more file(s)." if len(failed) > shown else ""
+    return SourceError(f"{len(failed)} files failed (the source's other files were read). "
+                       + " ".join(str(exc) for _, exc in failed[:shown]) + more)
 
 
-def files_gone(con: duckdb.DuckDBPyConnection, source: Source, paths: list[str]) -> list[FileResult]:
-    """The files an earlier run read that are not among `paths` (deleted, moved, no longer matched), each
-    with a note: their rows stay loaded, which a reader of the numbers would otherwise not know. A database
-    source has no files: none."""
+def files_gone(con: duckdb.DuckDBPyConnection, source: Source, current: dict[str, str | None]) -> list[FileResult]:
+    """The files an earlier run read that are not among the `current` ones ({path: content hash}: deleted, moved,
+    no longer matched), each with a note: their rows stay loaded, which a reader of the numbers would otherwise
+    not know; one whose bytes a current file holds was renamed (or copied) there. A database source has no
+    files: none."""
     if source.format == "postgres":
         return []
+    by_content = {sha: path for path, sha in current.items() if sha}
     return [
-        FileResult(source.name, r["path"], 0, 0, 0, 0, skipped=True, gone=True,
-                   note=f"gone since run {r['last_run_id']} read it: its {r['rows_loaded']:,} loaded row(s) stay in "
-                        f"the warehouse; restore the file, or `journey sources reset {source.name} --force` removes "
-                        "them (and reads the source's files again)")
-        for r in sqlfiles.records(con, "queries/files_gone", source=source.name, paths=paths)
+        FileResult(source.name, r["path"], 0, 0, 0, 0, skipped=True, gone=True, note=(
+            f"renamed or copied to {by_content[r['content_sha256']]} (the same bytes) since run {r['last_run_id']} "
+            f"read it: its {r['rows_loaded']:,} loaded row(s) stay in the warehouse"
+            if r["content_sha256"] in by_content else
+            f"gone since run {r['last_run_id']} read it: its {r['rows_loaded']:,} loaded row(s) stay in the "
+            f"warehouse; restore the file, or `journey sources reset {source.name} --force` removes them (and "
+            "reads the source's files again)"))
+        for r in sqlfiles.records(con, "queries/files_gone", source=source.name, paths=list(current))
     ]

@@ -17,8 +17,8 @@ import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
-from journey_analytics.ingest import (INGEST_MEMORY, FileResult, Unit, files_failed, files_gone, ingest_fitting,
-                                      read_before, same_bytes_as, units)
+from journey_analytics.ingest import (INGEST_MEMORY, FileResult, copy_note, files_failed, files_gone, first_bad_row,
+                                      ingest_fitting, read_before, same_bytes_as, units)
 from journey_analytics.sources.mapping import spec_fingerprint
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect, memory_cap, migrate, opening, row_md5_is_text
@@ -32,6 +32,7 @@ class CheckResult:
     error: str | None = None
     # the source was read under an earlier spec: counted as a run would read it after `sources reset`
     after_reset: bool = False
+    first_bad: dict[str, str] = field(default_factory=dict)  # path → its first bad row, where a run refuses the file
 
     def refused(self, f: FileResult) -> bool:
         """Whether a run would load nothing from this file: a bad row and `on_bad_row: fail`."""
@@ -73,11 +74,12 @@ def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> Ch
         finally:
             con.close()
     refused = [f for f in result.files if result.refused(f)]
-    if refused and not result.error:
-        result.error = "; ".join(f"{f.path}: {f.rows_quarantined} bad row(s)"
-                                 + (f", the first at {f.first_bad}" if f.first_bad else "") for f in refused) + (
-            f" and source {source.name!r} has on_bad_row: fail, so a run would load nothing from "
-            f"{'these files' if len(refused) > 1 else 'this file'}. Fix the data or set on_bad_row: quarantine.")
+    if refused:  # beside the files that fail whatever on_bad_row says
+        result.error = " ".join(filter(None, (result.error, "; ".join(
+            f"{f.path}: {f.rows_quarantined} bad row(s)"
+            + (f", the first at {result.first_bad[f.path]}" if result.first_bad.get(f.path) else "") for f in refused) + (
+            f", and source {source.name!r} has on_bad_row: fail, so a run would load nothing from "
+            f"{'these files' if len(refused) > 1 else 'this file'}. Fix the data or set on_bad_row: quarantine."))))
     return result
 
 
@@ -91,26 +93,33 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
         counted = source.model_copy(update={"on_bad_row": "quarantine"})
         if source.on_bad_row == "fail":
             con.execute("delete from ingest.quarantine where source = ?", [source.name])
-        failed = []
+        failed, current = [], {}
+        read_now: dict[str, str] = {}  # content → path of the files a run would read, with rows (copies: skipped)
         with memory_cap(con, INGEST_MEMORY, config.memory_limit):  # as ingest_source reads: wide rows fail alike
             for unit in units(config, source):
-                copied = same_bytes_as(con, source, unit)
+                current[unit.shown] = unit.fingerprint
+                copied = same_bytes_as(con, config, source, unit) or read_now.get(unit.fingerprint or "", "")
                 skipped = read_before(con, source, unit) or bool(copied)  # a run would skip it
                 if skipped:  # evaluated whole, as new: its bad rows are counted by reason, not as known
                     con.execute("delete from ingest.quarantine where source = ? and path = ?",
                                 [source.name, unit.shown])
-                # evaluate even files already read; one a run would leave for later is left here too
-                unseen = Unit(unit.shown, unit.size_bytes, None, unit.open, unit.writing)
+                # evaluate even files already read (no content hash: so not skipped here); one a run would leave
+                # for later is left here too
                 try:  # as a run does, the other files are checked too
-                    checked = ingest_fitting(con, config, counted, unseen, run_id="check", now=now)
+                    checked = ingest_fitting(con, config, counted, replace(unit, fingerprint=None), run_id="check",
+                                             now=now)
                 except SourceError as exc:
                     failed.append((unit.shown, exc))
                     continue
+                checked = replace(checked, skipped=skipped)
                 if copied:
-                    checked = replace(checked, note="; ".join(filter(None, (
-                        f"the same bytes as {copied}, read before: a run skips it", checked.note))))
-                result.files.append(replace(checked, skipped=skipped))
-            result.files += files_gone(con, source, [f.path for f in result.files] + [p for p, _ in failed])
+                    checked = replace(checked, note="; ".join(filter(None, (copy_note(copied), checked.note))))
+                elif not skipped and checked.rows_read and unit.fingerprint:
+                    read_now.setdefault(unit.fingerprint, unit.shown)
+                if result.refused(checked):
+                    result.first_bad[unit.shown] = first_bad_row(con, "check", source.name, unit.shown)
+                result.files.append(checked)
+            result.files += files_gone(con, source, current)
         result.preview = sqlfiles.records(con, "queries/check_preview", run_id="check", preview_rows=preview_rows)
         if failed:
             raise files_failed(failed) from None

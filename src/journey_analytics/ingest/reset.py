@@ -8,16 +8,14 @@ forced (`rows_at_risk` says why).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, Source
-from journey_analytics.ingest import units
-from journey_analytics.sources.readers import SourceError, expand, is_gzip
+from journey_analytics.ingest import grew_from, units
+from journey_analytics.sources.readers import SourceError, expand
 from journey_analytics.warehouse import transaction
 
 
@@ -32,29 +30,6 @@ def _listed(paths: list[str]) -> str:
     return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
 
 
-def _grew_from(source: Source, path: Path, versions: list[tuple[str, int | None]]) -> bool:
-    """Whether every earlier version (sha256, size) read of this plain-text file is its first bytes and
-    ended with a line break, so its rows come back as they were. One pass; a digest snapshot per size."""
-    if source.format == "parquet" or is_gzip(path) or any(size is None for _, size in versions):
-        return False  # columnar or compressed: growing rewrites earlier bytes
-    sizes = sorted({size for _, size in versions})
-    if sizes[-1] > path.stat().st_size:
-        return False
-    found, digest, done = {}, hashlib.sha256(), 0
-    with path.open("rb") as fh:
-        for size in sizes:
-            while done < size:
-                block = fh.read(min(size - done, 1 << 20))
-                if not block:
-                    return False  # shrank while read
-                digest.update(block)
-                done += len(block)
-            found[size] = digest.hexdigest()
-            if size and not block.endswith(b"\n"):
-                return False  # its last line could have been extended
-    return all(found[size] == sha for sha, size in versions)
-
-
 def rows_at_risk(con: duckdb.DuckDBPyConnection, config: Config, source: Source) -> tuple[str, ...]:
     """Why reading the source again might not bring back every row as it was loaded (empty: it would).
 
@@ -67,12 +42,16 @@ def rows_at_risk(con: duckdb.DuckDBPyConnection, config: Config, source: Source)
     if source.format == "postgres":
         return ("it is a database source: rows deleted from its table or query since they were read would not "
                 "come back",)
-    # an unreadable file fails here with its own message; no file matching `path` leaves nothing current
-    current = {unit.shown: unit.fingerprint for unit in units(config, source)} if expand(
-        config.resolve(source.path)) else {}
-    gone = [path for path, _ in versions if path not in current]
+    # no file matching `path` leaves nothing current
+    current = {unit.shown: unit for unit in units(config, source)} if expand(config.resolve(source.path)) else {}
+    if unreadable := [unit.error for unit in current.values() if unit.error]:
+        raise SourceError(unreadable[0])
+    current = {path: unit.fingerprint for path, unit in current.items()}
+    # a file renamed (or copied) holds every version of one that is gone: its rows come back from the new name
+    gone = [path for path, read in versions
+            if path not in current and not {sha for sha, _ in read} <= set(current.values())]
     changed = [path for path, read in versions if path in current and [sha for sha, _ in read] != [current[path]]
-               and not _grew_from(source, config.resolve(path), [(sha, size) for sha, size in read if sha != current[path]])]
+               and not grew_from(source, config.resolve(path), [(sha, size) for sha, size in read if sha != current[path]])]
     reasons = []
     if gone:
         reasons.append(f"{len(gone)} file(s) it loaded are gone or no longer match `path` ({_listed(gone)})")

@@ -44,14 +44,15 @@ def fmt_int(value: float | int | None) -> str:
 
 def fmt_pct(fraction: float | None, digits: int = 1) -> str:
     """0.4213 -> '42.1%'. Shares and conversions are stored as fractions of 1. A share that is not 0 or 1
-    but rounds to it reads '<0.1%' or '>99.9%': one customer in 2,500 is not '0.0%'."""
+    but rounds to it reads 'under 0.1%' or 'over 99.9%': one customer in 2,500 is not '0.0%' (words, not
+    `<`, since the text goes into HTML and plotly.js labels unescaped)."""
     if _missing(fraction):
         return DASH
     text, least = f"{fraction * 100:.{digits}f}%", 10.0 ** -digits
     if 0 < fraction and float(text[:-1]) == 0:
-        return f"<{least:.{digits}f}%"
+        return f"under {least:.{digits}f}%"
     if fraction < 1 and float(text[:-1]) == 100:
-        return f">{100 - least:.{digits}f}%"
+        return f"over {100 - least:.{digits}f}%"
     return text
 
 
