@@ -339,6 +339,26 @@ def test_a_copy_of_a_file_read_before_is_skipped_not_quarantined_again(tmp_path)
     assert checked.files[1].note == again[1].note
 
 
+def test_an_error_that_stops_a_source_keeps_the_file_errors_before_it(tmp_path, monkeypatch):
+    """A full disk at c.csv lost b.csv's error: the operator saw only the disk's."""
+    for name in "abc":
+        (tmp_path / f"{name}.csv").write_text(HEADER + f"k{name},2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="*.csv"))
+    read = ingest.ingest_fitting
+
+    def failing(con, config, source, unit, **kw):
+        if unit.shown.endswith("b.csv"):
+            raise SourceError("b.csv: cannot be read as CSV at line 2")
+        if unit.shown.endswith("c.csv"):
+            raise OSError(28, "No space left on device")
+        return read(con, config, source, unit, **kw)
+
+    monkeypatch.setattr(ingest, "ingest_fitting", failing)
+    with connect(config.warehouse_path) as con, pytest.raises(OSError, match="No space left") as stopped:
+        ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+    assert stopped.value.__notes__ == ["before it: b.csv: cannot be read as CSV at line 2"]
+
+
 def test_copies_are_told_alike_by_run_and_check_and_only_of_files_read_under_this_spec_with_rows(tmp_path):
     """Review findings: two identical new files were a copy to the run but not to the check; a copy of a file whose
     rows were all quarantined under an earlier spec was skipped "with its rows loaded" though none was; an empty
