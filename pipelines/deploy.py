@@ -12,8 +12,8 @@ calling `journey run` needs no server: see docs/operations.md.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-import urllib.request
 
 NO_SERVER = (
     "pipelines.deploy: Prefect schedules runs only through a Prefect server, and PREFECT_API_URL is not set.\n"
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     """Serve until stopped. Exit 2 on bad input (the message says which and how to fix), 1 without a server."""
     from journey_analytics.cli import prefect_defaults
     from journey_analytics.config import ConfigError, iana_zone, load_config
+    from pipelines.local_api import unreachable
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cron", default="30 2 * * *", help="when to run (cron syntax, in --timezone)")
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         iana_zone(args.timezone)
     except ValueError:
         parser.error(f"--timezone {args.timezone!r} is not an IANA time zone name like Europe/Berlin or UTC")
+    # the served runs' logs (each file's counts, each model's seconds) are kept by the server for its UI; a
+    # journey run shows its own lines and keeps Prefect's to warnings (prefect_defaults)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     try:
         prefect_defaults(load_config(args.config).base_dir)
     except ConfigError as exc:
@@ -53,12 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (api := get_current_settings().api.url):
         print(NO_SERVER, file=sys.stderr)
         return 1
-    try:
-        urllib.request.urlopen(f"{api.rstrip('/')}/health", timeout=10).close()
-    except OSError as exc:
-        print(f"pipelines.deploy: cannot reach the Prefect server at PREFECT_API_URL={api} "
-              f"({getattr(exc, 'reason', exc)}). Start it (`uv run prefect server start`) or fix PREFECT_API_URL.",
-              file=sys.stderr)
+    if why := unreachable(api):
+        print(f"pipelines.deploy: {why}", file=sys.stderr)
         return 1
 
     from pipelines.nightly import nightly

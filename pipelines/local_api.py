@@ -5,7 +5,9 @@ server as well as the run: the run then spent minutes retrying the dead API (up 
 timeout when the server was still starting) and ended with a traceback. Started here with
 `start_new_session`, the server outlives the interrupt, the run stops within seconds with its
 rollback, and the server is stopped at exit. A server whose parent is killed outright (`kill -9`)
-stops itself instead of lingering. An API the operator configured (PREFECT_API_URL) is used as is.
+stops itself instead of lingering. An API the operator configured (PREFECT_API_URL) is used as is, once it
+answers: one that does not is a configuration problem, told in a line (Prefect retried it, then printed a
+page of tracebacks).
 
     python -m pipelines.local_api PORT PARENT_PID     the server process itself
 """
@@ -30,14 +32,28 @@ _server: tuple[subprocess.Popen, str] | None = None  # one per process, as Prefe
 
 @contextmanager
 def local_api() -> Iterator[None]:
-    """Runs the enclosed flow runs against the local server (started on first use, stopped at exit)."""
+    """Runs the enclosed flow runs against the local server (started on first use, stopped at exit), or against
+    the configured one (PREFECT_API_URL); ConfigError when that does not answer."""
+    from journey_analytics.config import ConfigError
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
-    if get_current_settings().api.url:
+    if url := get_current_settings().api.url:
+        if why := unreachable(url):
+            raise ConfigError(why)
         yield
         return
     with temporary_settings(updates={PREFECT_API_URL: _start()}):
         yield
+
+
+def unreachable(url: str) -> str:
+    """Why the Prefect server at API `url` cannot be used, or "" when its health check answers."""
+    try:
+        urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=10).close()
+    except OSError as exc:
+        return (f"cannot reach the Prefect server at PREFECT_API_URL={url} ({getattr(exc, 'reason', exc)}). Start "
+                "it (`uv run prefect server start`) or fix PREFECT_API_URL; unset, a run starts a server of its own.")
+    return ""
 
 
 def _start() -> str:

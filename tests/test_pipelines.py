@@ -243,7 +243,8 @@ def test_a_served_deployment_is_scheduled_and_runs_on_a_real_prefect_server(samp
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,
+    env = {**{k: v for k, v in os.environ.items() if k != "PREFECT_LOGGING_LEVEL"},  # as an operator's shell
+           "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": api,
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
            "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
     logs = tmp_path / "server.log", tmp_path / "deploy.log"
@@ -270,6 +271,10 @@ def test_a_served_deployment_is_scheduled_and_runs_on_a_real_prefect_server(samp
             s if (s := _api(api, f"/flow_runs/{run['id']}")["state"])["type"] in ("COMPLETED", "FAILED", "CRASHED")
             else None), 300)
         assert state["type"] == "COMPLETED", (state, logs[1].read_text()[-3000:])
+        # the server keeps the run's logs for its UI (they were held back to warnings, so it kept none)
+        _wait("the run's logs on the server", lambda: [
+            e for e in _api(api, "/logs/filter", {"logs": {"flow_run_id": {"any_": [run["id"]]}}})
+            if e["message"].startswith("marts/funnel_steps: ") and " rows in " in e["message"]], 30)
         assert (sample_copy / "reports" / "latest" / "index.html").is_file()
         with duckdb.connect(str(load_config(config_path).warehouse_path), read_only=True) as con:
             assert con.execute("select count(*) from marts.funnel_steps").fetchall()[0][0] > 0
@@ -304,6 +309,18 @@ def test_deploy_input_and_server_problems_say_what_to_fix_in_one_line(tmp_path, 
     done = subprocess.run([sys.executable, "-m", "pipelines.deploy", "--config", str(ROOT / "journey.yaml"), *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == code and expected in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("command", [["-m", "journey_analytics.cli", "run"],
+                                     ["-m", "pipelines.backfill", "--from", "2026-09-01", "--to", "2026-09-01"]])
+def test_a_run_against_a_prefect_server_that_does_not_answer_says_so_in_one_line(sample_copy, command):
+    """PREFECT_API_URL exported in the shell, its server not started: 120 lines of retries and tracebacks, exit 1."""
+    env = os.environ | {"PREFECT_HOME": str(sample_copy / "prefect"), "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    done = subprocess.run([sys.executable, *command, "--config", str(sample_copy / "journey.yaml")], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "cannot reach the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def _start_run(config_path) -> tuple[subprocess.Popen, int]:
