@@ -35,6 +35,20 @@ def test_sources_check_reports_counts_reasons_and_writes_nothing(folder, capsys)
     assert not (folder / "data" / "warehouse.duckdb").exists()
 
 
+def test_sources_check_names_json_keys_of_the_spec_that_no_line_holds(folder, capsys):
+    """`identifiers: {email: e_mail}` and `properties: [scren]`: every row loaded without its email, and rows that
+    differed only by screen collapsed into one, with no hint (a CSV fails on a missing column)."""
+    assert main(["sources", "check", "web", "--config", str(folder / "journey.yaml")]) == 0
+    assert "no line of these files holds the key(s) url that" in capsys.readouterr().out  # these lines have no url
+    (web,) = source_paths(folder, web="web.jsonl")
+    web["identifiers"] = {**web["identifiers"], "email": "e_mail"}
+    web["properties"] = [*web["properties"], "scren"]
+    write_config(folder, sources=[web])
+    assert main(["sources", "check", "--config", str(folder / "journey.yaml")]) == 0
+    assert ("note: no line of these files holds the key(s) e_mail, scren, url that the spec reads, so they are empty "
+            "everywhere: check their spelling (JSON keys are case-sensitive)") in capsys.readouterr().out
+
+
 def test_sources_check_with_on_bad_row_fail_shows_that_nothing_would_load(folder, capsys):
     sources = source_paths(folder, web="web.jsonl", crm="crm.csv")
     for source in sources:

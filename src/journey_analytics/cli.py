@@ -155,6 +155,9 @@ def _sources_check(args: argparse.Namespace) -> int:
                 print("    quarantined by reason: " + ", ".join(f"{k} {n:,}" for k, n in f.reasons))
             if f.note:
                 print(f"    note: {f.note}")
+        if absent := result.keys_on_no_line():
+            print(f"  note: no line of these files holds the key(s) {', '.join(absent)} that the spec reads, so they "
+                  "are empty everywhere: check their spelling (JSON keys are case-sensitive)")
         if result.preview:
             print("  preview of mapped rows:")
             for row in result.preview:

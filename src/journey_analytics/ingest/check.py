@@ -34,6 +34,12 @@ class CheckResult:
     after_reset: bool = False
     first_bad: dict[str, str] = field(default_factory=dict)  # path → its first bad row, where a run refuses the file
 
+    def keys_on_no_line(self) -> list[str]:
+        """JSON lines: the keys the spec reads (identifiers, properties, derive) that no line of any file read holds,
+        most likely misspelt (a CSV fails on a missing column; a JSON line may leave out a key it has no value for)."""
+        read = [set(f.keys_on_no_line) for f in self.files if f.rows_read]
+        return sorted(set.intersection(*read)) if read else []
+
     def refused(self, f: FileResult) -> bool:
         """Whether a run would load nothing from this file: a bad row and `on_bad_row: fail`."""
         return self.source.on_bad_row == "fail" and bool(f.rows_quarantined) and not f.skipped
@@ -107,7 +113,7 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
                 # for later is left here too
                 try:  # as a run does, the other files are checked too
                     checked = ingest_fitting(con, config, counted, replace(unit, fingerprint=None), run_id="check",
-                                             now=now)
+                                             now=now, count_keys=True)
                 except SourceError as exc:
                     failed.append((unit.shown, exc))
                     continue

@@ -333,11 +333,13 @@ class Mapping:
     batch: str  # → the canonical batch
     records: str  # → (line, raw_record) of the rows the classification rejected
     params: dict[str, Any]
-    # JSON lines only: → one list, per key in `role_keys`, of how many lines hold that key's text; and, per key
-    # in `cased_keys`, how many valid lines write it only in another case, and how (the distinct spellings)
+    # JSON lines only: → one list, per key in `role_keys` then in `other_keys`, of how many lines hold that key's
+    # text; and, per key in `cased_keys`, how many valid lines write it only in another case, and how (the
+    # distinct spellings)
     presence: str | None = None
     role_keys: tuple[str, ...] = ()
     cased_keys: tuple[str, ...] = ()
+    other_keys: tuple[str, ...] = ()  # the other keys the spec reads (identifiers, properties, derive)
 
     def bind(self, sql: str) -> dict[str, Any]:
         return sqlfiles.used(sql, self.params)
@@ -359,7 +361,8 @@ def spec_fingerprint(source: Source, config: Config) -> str:
     return hashlib.sha256(json.dumps(decides).encode()).hexdigest()
 
 
-def compile_mapping(source: Source, config: Config, file_columns: list[str] | None) -> Mapping:
+def compile_mapping(source: Source, config: Config, file_columns: list[str] | None, count_keys: bool = False
+                    ) -> Mapping:
     compiler = _Compiler(source, config, file_columns)
     batch, records = compiler.batch(), compiler.records()
     if not compiler.jsonl:
@@ -373,6 +376,11 @@ def compile_mapping(source: Source, config: Config, file_columns: list[str] | No
         f"count(*) filter (where case when contains(__text, {compiler.bind(json_key(k))}) then true "
         f"when json_valid(__text) then json_exists(__text, {compiler.bind(json_pointer(k))}) else false end)"
         for k in keys)
+    # with `count_keys`, the other keys the spec reads, which may be absent from many lines, so only their text is
+    # looked for: one on no line of any file is most likely misspelt (`sources check` says so)
+    others = tuple(k for k in referenced_columns(source) if k not in keys) if count_keys else ()
+    counts = ", ".join([counts, *(f"count(*) filter (where contains(__text, {compiler.bind(json_key(k))}))"
+                                  for k in others)])
     # Keys are matched as written, so a key feeding a personal identifier that a line writes only in another
     # case (`User_Email` for `user_email`) is read as empty there, and the identifier lost: such lines are found
     # for a note, parsing a line's keys only when it lacks the key's text and holds it ignoring case.
@@ -387,4 +395,4 @@ def compile_mapping(source: Source, config: Config, file_columns: list[str] | No
     presence = (f"select [{counts}], [{', '.join(f'count(k{i})' for i in found)}]::bigint[], "
                 f"[{', '.join(f'list(distinct k{i}) filter (where k{i} is not null)' for i in found)}]::varchar[][] "
                 f"from (select __text{spelled} from raw)")
-    return Mapping(batch, records, compiler.params, presence, keys, cased)
+    return Mapping(batch, records, compiler.params, presence, keys, cased, others)
