@@ -54,11 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         parser.error(f"--cron {args.cron!r} is not a cron expression: five fields, minute hour day month weekday, "
                      "e.g. '30 2 * * *' (02:30 every day)")
-    if not (api := get_current_settings().api.url):
+    if not get_current_settings().api.url:
         print(NO_SERVER, file=sys.stderr)
         return 1
-    if why := unreachable(api):
-        print(f"pipelines.deploy: {why}", file=sys.stderr)
+    if why := unreachable():
+        print(f"pipelines.deploy: {why}.", file=sys.stderr)
         return 1
 
     from pipelines.nightly import nightly

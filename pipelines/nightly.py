@@ -203,7 +203,8 @@ def nightly(
         raise WarehouseNotWritten(
             f"{config.warehouse_path}: the warehouse could not be written ({exc}). What the run was writing is "
             "rolled back: the marts and report stay as the previous run published them, and each file loaded in "
-            "full before stays loaded. Free space on that disk, then run again.") from None
+            "full before stays loaded. Free space on that disk, then run again."
+            + "".join(f" ({note})" for note in getattr(exc, "__notes__", ()))) from None  # files that failed before
     finally:
         wh.close()
     return summary

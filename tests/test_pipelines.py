@@ -24,6 +24,7 @@ import duckdb
 import pytest
 
 from journey_analytics.cli import main
+from journey_analytics.sources.readers import SourceError
 from journey_analytics.config import load_config
 from journey_analytics.interrupts import STOPPED, finished, interruptible, interrupted
 from tests.conftest import SAMPLE_AS_OF
@@ -301,7 +302,7 @@ def test_deploy_without_a_prefect_server_says_how_to_start_one(tmp_path):
     (["--cron", "61 2 * * *"], 2, "--cron '61 2 * * *' is not a cron expression: five fields"),
     (["--timezone", "Europe/Berln"], 2, "--timezone 'Europe/Berln' is not an IANA time zone name"),
     (["--config", "nope.yaml"], 2, "pipelines.deploy: nope.yaml: cannot read the configuration"),
-    ([], 1, "cannot reach the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api"),
+    ([], 1, "cannot use the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api (ConnectError"),
 ])
 def test_deploy_input_and_server_problems_say_what_to_fix_in_one_line(tmp_path, args, code, expected):
     """Each was a traceback (the unreachable server only when `serve` first called it)."""
@@ -319,7 +320,7 @@ def test_a_run_against_a_prefect_server_that_does_not_answer_says_so_in_one_line
     done = subprocess.run([sys.executable, *command, "--config", str(sample_copy / "journey.yaml")], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
-    assert "cannot reach the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api" in done.stderr
+    assert "cannot use the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api (ConnectError" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
@@ -519,3 +520,26 @@ def test_a_run_shows_the_metric_models_that_take_long_as_it_builds_them(sample_c
     for name, line in zip(MARTS, shown):
         assert f"{name}: {summary.marts[name.replace('/', '.')]:,} rows in " in line
     assert lines.index(shown[-1]) < lines.index(next(line for line in lines if line.startswith("[metrics]")))
+
+
+def test_a_full_disk_after_a_failed_file_names_that_file_too(sample_copy, monkeypatch):
+    """The disk's error ended the run, and the error of the file that failed before it was nowhere."""
+    from journey_analytics import ingest
+    from pipelines.nightly import WarehouseNotWritten, nightly
+
+    crm = sample_copy / "data" / "sample" / "crm"
+    shutil.copy(crm / "activities.csv", crm / "z-later.csv")
+    read = ingest.ingest_fitting
+
+    def failing(con, config, source, unit, **kw):
+        if unit.shown.endswith("activities.csv"):
+            raise SourceError(f"{unit.shown}: cannot be read as CSV at line 7")
+        if unit.shown.endswith("z-later.csv"):
+            raise duckdb.IOException("No space left on device")
+        return read(con, config, source, unit, **kw)
+
+    monkeypatch.setattr(ingest, "ingest_fitting", failing)
+    with pytest.raises(WarehouseNotWritten) as stopped:
+        nightly(config_path=str(sample_copy / "journey.yaml"), as_of=SAMPLE_AS_OF, progress=lambda _: None)
+    assert "No space left on device" in str(stopped.value)
+    assert "(before it: data/sample/crm/activities.csv: cannot be read as CSV at line 7)" in str(stopped.value)

@@ -376,11 +376,16 @@ def compile_mapping(source: Source, config: Config, file_columns: list[str] | No
         f"count(*) filter (where case when contains(__text, {compiler.bind(json_key(k))}) then true "
         f"when json_valid(__text) then json_exists(__text, {compiler.bind(json_pointer(k))}) else false end)"
         for k in keys)
-    # with `count_keys`, the other keys the spec reads, which may be absent from many lines, so only their text is
-    # looked for: one on no line of any file is most likely misspelt (`sources check` says so)
+    # with `count_keys`, the other keys the spec reads (`sources check`: one on no line of any file is most likely
+    # misspelt). They may be absent from most lines, so a line is parsed only when it holds a backslash (a key
+    # written with escapes, `gr\u00f6\u00dfe`); else the key's text with its colon is looked for (the same text
+    # as a value, `"utm_medium":"email"`, is not the key `email`; a nested key is taken for it)
     others = tuple(k for k in referenced_columns(source) if k not in keys) if count_keys else ()
-    counts = ", ".join([counts, *(f"count(*) filter (where contains(__text, {compiler.bind(json_key(k))}))"
-                                  for k in others)])
+    counts = ", ".join([counts, *(
+        f"count(*) filter (where contains(__text, {compiler.bind(json_key(k) + ':')}) "
+        f"or contains(__text, {compiler.bind(json_key(k) + ' :')}) or (contains(__text, '\\') "
+        f"and case when json_valid(__text) then json_exists(__text, {compiler.bind(json_pointer(k))}) end))"
+        for k in others)])
     # Keys are matched as written, so a key feeding a personal identifier that a line writes only in another
     # case (`User_Email` for `user_email`) is read as empty there, and the identifier lost: such lines are found
     # for a note, parsing a line's keys only when it lacks the key's text and holds it ignoring case.
