@@ -333,7 +333,8 @@ def test_a_copy_of_a_file_read_before_is_skipped_not_quarantined_again(tmp_path)
         quarantined = con.execute("select count(*) from ingest.quarantine").fetchall()[0][0]
     assert (first.rows_loaded, first.rows_quarantined, quarantined) == (1, 1, 1)
     assert [(Path(f.path).name, f.skipped, f.rows_read) for f in again] == [("a.csv", True, 0), ("b.csv", True, 0)]
-    assert again[1].note == "the same bytes as a.csv, read before: skipped (read, its rows would only count a second time)"
+    assert again[1].note == ("the same bytes as a.csv, read before: skipped (read, its rows would only count a "
+                             "second time)")
     checked = check_source(config, config.sources[0])
     assert [(Path(f.path).name, f.skipped) for f in checked.files] == [("a.csv", True), ("b.csv", True)]
     assert checked.files[1].note == again[1].note
@@ -441,8 +442,9 @@ def test_a_file_read_again_says_when_rows_were_taken_out_or_edited_rows_load_as_
         edited = _ingest(config, con, run_id="r2")
     assert (edited.rows_read, edited.rows_loaded, edited.rows_deduplicated) == (4, 1, 3)
     assert edited.note == ("ignored column(s) not in the spec: activity_id; changed since read before: its 1 new "
-                           "row(s) are new events, as the source has no event_id column (a row edited in place is one, and its earlier version stays loaded); "
-                           "`journey sources reset crm` reloads the source as its files are now")
+                           "row(s) are new events, as the source has no event_id column (a row edited in place is one, "
+                           "and its earlier version stays loaded); `journey sources reset crm` reloads the source as its "
+                           "files are now")
 
 
 @pytest.mark.parametrize(("bad_row", "problem"), [

@@ -81,10 +81,11 @@ def check_source(config: Config, source: Source, *, preview_rows: int = 5) -> Ch
             con.close()
     refused = [f for f in result.files if result.refused(f)]
     if refused:  # beside the files that fail whatever on_bad_row says
-        result.error = " ".join(filter(None, (result.error, "; ".join(
-            f"{f.path}: {f.rows_quarantined} bad row(s)"
-            + (f", the first at {result.first_bad[f.path]}" if result.first_bad.get(f.path) else "") for f in refused) + (
-            f", and source {source.name!r} has on_bad_row: fail, so a run would load nothing from "
+        bad = "; ".join(f"{f.path}: {f.rows_quarantined} bad row(s)"
+                        + (f", the first at {result.first_bad[f.path]}" if result.first_bad.get(f.path) else "")
+                        for f in refused)
+        result.error = " ".join(filter(None, (result.error, (
+            f"{bad}, and source {source.name!r} has on_bad_row: fail, so a run would load nothing from "
             f"{'these files' if len(refused) > 1 else 'this file'}. Fix the data or set on_bad_row: quarantine."))))
     return result
 

@@ -51,7 +51,8 @@ def rows_at_risk(con: duckdb.DuckDBPyConnection, config: Config, source: Source)
     gone = [path for path, read in versions
             if path not in current and not {sha for sha, _ in read} <= set(current.values())]
     changed = [path for path, read in versions if path in current and [sha for sha, _ in read] != [current[path]]
-               and not grew_from(source, config.resolve(path), [(sha, size) for sha, size in read if sha != current[path]])]
+               and not grew_from(source, config.resolve(path),
+                                 [(sha, size) for sha, size in read if sha != current[path]])]
     reasons = []
     if gone:
         reasons.append(f"{len(gone)} file(s) it loaded are gone or no longer match `path` ({_listed(gone)})")

@@ -96,8 +96,9 @@ INTROS = {
     "pain": (
         "The places to fix first. <b>Exit rate</b>: of the customers who had this touchpoint, the share for "
         "whom it was the last one — they have been silent for a whole funnel window ({window}) and never "
-        "finished the journey. <b>CSAT</b> (1–5) and <b>NPS</b> (−100 to 100) come from the service surveys that followed "
-        "the touchpoint. Touchpoints with few customers are not ranked and come after the ranked ones."
+        "finished the journey. <b>CSAT</b> (1–5) and <b>NPS</b> (−100 to 100) come from the service surveys "
+        "that followed the touchpoint. Touchpoints with few customers are not ranked and come after the ranked "
+        "ones."
     ),
     "inference": (
         "Events that no stage rule maps. Each is given the stage customers were in when it happened, if "
@@ -110,9 +111,9 @@ INTROS = {
     ),
     "trends": ("The headline numbers of every recorded run, so a change stands out against the usual range. "
                "Each run sits at its as-of time, the time its data run up to (a backfilled night at its "
-               "midnight; of two runs over the same time, the later one). Times in {tz}. A conversion is drawn only for the runs whose "
-               "funnel was this run's: the same steps in the same order, window and stage rules; with another "
-               "it measured something else."),
+               "midnight; of two runs over the same time, the later one). Times in {tz}. A conversion is drawn "
+               "only for the runs whose funnel was this run's: the same steps in the same order, window and "
+               "stage rules; with another it measured something else."),
 }
 
 
