@@ -12,7 +12,6 @@ calling `journey run` needs no server: see docs/operations.md.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 NO_SERVER = (
@@ -38,11 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         iana_zone(args.timezone)
     except ValueError:
         parser.error(f"--timezone {args.timezone!r} is not an IANA time zone name like Europe/Berlin or UTC")
-    # the served runs' logs (each file's counts, each model's seconds) are kept by the server for its UI; a
-    # journey run shows its own lines and keeps Prefect's to warnings (prefect_defaults)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     try:
-        prefect_defaults(load_config(args.config).base_dir)
+        prefect_defaults(load_config(args.config).base_dir, logging_level="INFO")
     except ConfigError as exc:
         print(f"pipelines.deploy: {exc}", file=sys.stderr)
         return 2

@@ -97,7 +97,9 @@ def _start() -> str:
 def _stop_at_exit(process: subprocess.Popen) -> None:
     """`_stop` when the command exits, its outcome told: Ctrl-C meanwhile would only print a traceback and
     leave the server running, so it is ignored."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from journey_analytics.interrupts import finished
+
+    finished()
     _stop(process)
 
 

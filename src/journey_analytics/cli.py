@@ -26,12 +26,14 @@ from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import WarehouseError, connect
 
 
-def prefect_defaults(base_dir: Path) -> None:
-    """A project-local Prefect home and a quiet, offline ephemeral server unless the operator set them."""
+def prefect_defaults(base_dir: Path, logging_level: str = "WARNING") -> None:
+    """A project-local Prefect home and a quiet, offline ephemeral server unless the operator set them. A run
+    shows its own lines, so Prefect's logs are kept to warnings; a served deployment passes INFO, for its
+    server to keep each file's counts and each model's seconds for the UI."""
     os.environ.setdefault("PREFECT_HOME", str(base_dir / ".prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", logging_level)
 
 
 @contextmanager

@@ -428,7 +428,7 @@ def ingest_source(
             try:
                 done(ingest_fitting(con, config, source, unit, run_id=run_id, now=now))
             except SourceError as exc:
-                failed.append((unit.shown, exc))
+                failed.append(exc)
     for gone in files_gone(con, source, current):
         done(gone)
     if failed:
@@ -437,7 +437,7 @@ def ingest_source(
 
 
 @contextlib.contextmanager
-def _told(failed: list[tuple[str, SourceError]]) -> Iterator[None]:
+def _told(failed: list[SourceError]) -> Iterator[None]:
     """An error that stops the source's files (a full disk, an interrupt) carries the file errors before it."""
     try:
         yield
@@ -447,14 +447,14 @@ def _told(failed: list[tuple[str, SourceError]]) -> Iterator[None]:
         raise
 
 
-def files_failed(failed: list[tuple[str, SourceError]], shown: int = 5) -> SourceError:
-    """One error for the files of a source that could not be read, (path, error) each, the others having been
-    read: the error itself for one file, else the first `shown` reasons, then how many more."""
+def files_failed(failed: list[SourceError], shown: int = 5) -> SourceError:
+    """One error for the files of a source that could not be read (each error names its file), the others having
+    been read: the error itself for one file, else the first `shown` errors, then how many more."""
     if len(failed) == 1:
-        return failed[0][1]
+        return failed[0]
     more = f" And {len(failed) - shown} more file(s)." if len(failed) > shown else ""
     return SourceError(f"{len(failed)} files failed (the source's other files were read). "
-                       + " ".join(str(exc) for _, exc in failed[:shown]) + more)
+                       + " ".join(map(str, failed[:shown])) + more)
 
 
 def files_gone(con: duckdb.DuckDBPyConnection, source: Source, current: dict[str, str | None]) -> list[FileResult]:

@@ -116,7 +116,7 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
                     checked = ingest_fitting(con, config, counted, replace(unit, fingerprint=None), run_id="check",
                                              now=now, count_keys=True)
                 except SourceError as exc:
-                    failed.append((unit.shown, exc))
+                    failed.append(exc)
                     continue
                 checked = replace(checked, skipped=skipped)
                 if copied:

@@ -43,10 +43,10 @@ def rows_at_risk(con: duckdb.DuckDBPyConnection, config: Config, source: Source)
         return ("it is a database source: rows deleted from its table or query since they were read would not "
                 "come back",)
     # no file matching `path` leaves nothing current
-    current = {unit.shown: unit for unit in units(config, source)} if expand(config.resolve(source.path)) else {}
-    if unreadable := [unit.error for unit in current.values() if unit.error]:
+    found = list(units(config, source)) if expand(config.resolve(source.path)) else []
+    if unreadable := [unit.error for unit in found if unit.error]:
         raise SourceError(unreadable[0])
-    current = {path: unit.fingerprint for path, unit in current.items()}
+    current = {unit.shown: unit.fingerprint for unit in found}
     # a file renamed (or copied) holds every version of one that is gone: its rows come back from the new name
     gone = [path for path, read in versions
             if path not in current and not {sha for sha, _ in read} <= set(current.values())]
