@@ -343,7 +343,7 @@ def _main(argv: list[str] | None) -> int:
                        help="reset even if reading again might not bring every row back (files gone or changed, a database)")
     reset.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
     reset.set_defaults(handler=_sources_reset,
-                       interrupted="interrupted. A reset is one transaction: done whole, or not at all.")
+                       interrupted="A reset is one transaction: done whole, or not at all.")
     explain = sub.add_parser("explain", help="why a customer is who they are, and their journey")
     explain.add_argument("what", choices=["customer"])
     explain.add_argument("customer_id", nargs="?", help="a customer_id (cu_...)")
@@ -359,7 +359,7 @@ def _main(argv: list[str] | None) -> int:
     suggest = stages.add_parser("suggest", help="print inferred stages as journey.yaml rules")
     suggest.add_argument("--config", type=Path, default=Path("journey.yaml"), help="path to journey.yaml")
     suggest.set_defaults(handler=_suggest)
-    parser.set_defaults(interrupted="interrupted.")
+    parser.set_defaults(interrupted="")
     args = parser.parse_args(argv)
     try:
         code = interruptible(lambda: args.handler(args), "journey", args.interrupted)
