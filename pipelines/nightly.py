@@ -173,6 +173,7 @@ def render_report(wh: Warehouse, config: Config, run: Run) -> Path:
             wh.con, config.reports_path, run_id=run.run_id, run_at=run.run_at, as_of=run.as_of,
             title=config.report.title, stages=list(config.stage_names), timezone=config.report.timezone,
             path_node=config.paths.node, window_days=config.funnel.window_days, goal_stage=config.paths.goal_stage,
+            max_steps=config.paths.max_steps,
             keep_runs=config.report.keep_runs,
         )
     except OSError as exc:

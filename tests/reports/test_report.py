@@ -45,7 +45,7 @@ from journey_analytics.reports.html import breakdown_table
 from journey_analytics.reports.index_page import RunEntry, runs_index_html
 from journey_analytics.reports.palette import OKABE_ITO, OTHER, UNKNOWN, colour_for, contrast, heat, stage_colours
 from journey_analytics.reports.summary import change_sentence, history_up_to, previous_run, same_funnel
-from journey_analytics.reports.text import fmt_days, fmt_duration, fmt_pct, fmt_pts
+from journey_analytics.reports.text import fmt_days, fmt_duration, fmt_nps, fmt_pct, fmt_pts
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -68,6 +68,8 @@ def test_plain_words_formatting():
     assert fmt_pts(-0.032) == "\u22123.2 pts"
     assert fmt_pts(0.005) == "+0.5 pts"
     assert fmt_pts(0.0001) == "unchanged"
+    # an NPS of 0 read "+0", a negative one had a hyphen where the text says "−100 to 100"
+    assert [fmt_nps(v) for v in (100, 0, -0.4, 33.3, -25)] == ["+100", "0", "0", "+33", "\u221225"]
     assert [fmt_duration(s) for s in (45, 720, 5 * 3600, 3 * 86400, None)] == ["45 s", "12 min", "5.0 h",
                                                                             "3.0 d", "\u2014"]
     # a share that is not 0 or 1 never reads as one: 1 customer of 2,500 is not "0.0%"
@@ -267,6 +269,16 @@ def test_the_page_states_the_window_the_goal_the_as_of_time_and_the_latest_event
     assert "Reached this step" in text and "Dropped off before this step" in text and "this stage" not in text
 
 
+def test_the_paths_and_the_sankey_say_they_show_the_first_max_steps_nodes(warehouse, tmp_path):
+    """Paths are cut after `paths.max_steps` nodes, but the table said "from start to finish" and the Sankey's
+    (end) "it stopped there": a cut journey that went on, without reaching the goal, ends in (end)."""
+    text = render(warehouse, tmp_path / "reports", max_steps=3).read_text("utf-8")
+    assert "the first 3 stages of each journey, then its outcome" in _section(text, "sankey")
+    assert "<b>(end)</b>: it has not reached it (yet)" in _section(text, "sankey")
+    assert "The most common journeys: the first 3 stages of each" in _section(text, "paths")
+    assert "start to finish" not in text and "stopped there" not in text
+
+
 def test_a_one_step_funnel_says_there_is_no_time_between_steps(warehouse, tmp_path):
     db = tmp_path / "one.duckdb"
     db.write_bytes(warehouse.read_bytes())
@@ -312,7 +324,7 @@ def test_pain_points_table_ranks_touchpoints_with_their_survey_scores(report):
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]
     assert [c[0] for c in cells] == ["1", "2", "–"]  # unranked (too few customers) last, with a dash
     assert cells[1][1] == f"service: <b>{esc_html(XSS)}</b>"
-    assert cells[1][5:] == ["15.0%", "2.75 (80)", "-35 (80)"]
+    assert cells[1][5:] == ["15.0%", "2.75 (80)", "\u221235 (80)"]
     assert cells[0][6:] == ["", ""]  # no survey follows a pricing view
     assert "The first" not in _section(report.read_text(encoding="utf-8"), "pain")  # all three shown
 

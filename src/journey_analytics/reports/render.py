@@ -122,6 +122,7 @@ def render_run_report(
     path_node: str = "stage",
     window_days: float = 30,
     goal_stage: str = "purchase",
+    max_steps: int = 6,
     keep_runs: int | None = None,
 ) -> Path:
     """Render the report of run `run_id` from the marts in `con`; return `out_dir/<run_id>/index.html`.
@@ -129,8 +130,8 @@ def render_run_report(
     Also copies the newest run's report (normally this one; not when re-rendering an older run)
     to `out_dir/latest/index.html` and rewrites `out_dir/index.html`. `stages` are the configured
     stages in order (they fix the colours); `timezone` is `report.timezone`; `path_node` is `paths.node`
-    (it names the paths' nodes in the text); `window_days` and `goal_stage` are `funnel.window_days` and
-    `paths.goal_stage` (the text states them); `keep_runs` is `report.keep_runs` (the reports of older runs than
+    (it names the paths' nodes in the text); `window_days`, `goal_stage` and `max_steps` are
+    `funnel.window_days`, `paths.goal_stage` and `paths.max_steps` (the text states them); `keep_runs` is `report.keep_runs` (the reports of older runs than
     that many newest are deleted; None keeps all). Runs are compared on the funnel steps the metrics wrote.
     """
     check_run_id(run_id)
@@ -138,7 +139,7 @@ def render_run_report(
     out_dir = Path(out_dir)
     info = RunInfo(run_id=run_id, run_at=run_at, as_of=as_of, title=title, stages=list(stages),
                    timezone=timezone, steps=funnel_step_names(con, stages), path_node=path_node,
-                   window_days=window_days, goal_stage=goal_stage)
+                   window_days=window_days, goal_stage=goal_stage, max_steps=max_steps)
     report = out_dir / run_id / "index.html"
     write_atomic(report, run_report_html(load_report_data(con, run_id), info))
     _write_index(read_run_history(con), out_dir, title=title, steps=info.steps, timezone=timezone,

@@ -24,7 +24,7 @@ from .data import ReportData
 from .palette import stage_colours
 from .sankey import sankey_figure
 from .summary import change_sentence, history_up_to, no_change_reason, run_metrics
-from .text import esc_html, fmt_days, fmt_duration, fmt_int, fmt_pct, fmt_time
+from .text import esc_html, fmt_days, fmt_duration, fmt_int, fmt_nps, fmt_pct, fmt_time
 
 
 PLOTLY_BUNDLE = Path(__file__).parent / "assets" / "plotly-journey.min.js"
@@ -50,25 +50,28 @@ class RunInfo:
     path_node: str = "stage"  # paths.node: what a path and Sankey node is (a stage or a touchpoint label)
     window_days: float = 30  # funnel.window_days, the funnel window W
     goal_stage: str = "purchase"  # paths.goal_stage: a path ending in `converted` reached it
+    max_steps: int = 6  # paths.max_steps: the nodes of a path kept before its last node
 
 
 INTROS = {
     "funnel": (
         "How many customers reached each step of the funnel, in order, within the funnel window: {window} from "
         "the touchpoint that started the attempt. The coloured part of a bar counts customers who reached the "
-        "step; the hatched part, customers who reached the previous step and whose window is still open (not "
-        "lost yet); the grey part, customers who dropped off. Under each step: how many reached it and their "
-        "share of those who started, how many are in progress and dropped off, and the time from the previous "
-        "step, median and p90 (9 in 10 customers took at most that long)."
+        "step; the hatched part, customers who reached the previous step and whose latest attempt's window is "
+        "still open (not lost yet); the grey part, customers who dropped off. Under each step: how many reached "
+        "it and their share of those who started, how many are in progress and dropped off, and the time from "
+        "the previous step, median and p90 (9 in 10 customers took at most that long)."
     ),
     "sankey": (
-        "How customers move from {node} to {node}. Each column is one step of the journey and the width of a "
-        "band is the number of customers. <b>converted</b>: the journey reached the goal stage, {goal}; "
-        "<b>(end)</b>: it stopped there; <b>Other</b>: less common {node}s at that step (and a converted or "
-        "(end) that is rare there: hover tells how many ended in it). Hover for numbers."
+        "How customers move from {node} to {node}: the first {max_steps} {node}s of each journey, then its "
+        "outcome. Each column is one step of the journey and the width of a band is the number of customers. "
+        "<b>converted</b>: the journey reached the goal stage, {goal}; <b>(end)</b>: it has not reached it (yet); "
+        "<b>Other</b>: less common {node}s at that step (and a converted or (end) that is rare there: hover tells "
+        "how many ended in it). Hover for numbers."
     ),
     "paths": (
-        "The most common journeys from start to finish (a {node} repeated in a row counts once). When there "
+        "The most common journeys: the first {max_steps} {node}s of each (a {node} repeated in a row counts "
+        "once), then converted (it reached {goal}) or (end) (it has not). When there "
         "are more paths than the table shows, a last row, <b>other paths</b>, groups the rest, so the rows "
         "add up to every customer with a staged touchpoint (a customer whose events no stage rule or "
         "inference maps has no path)."
@@ -203,7 +206,7 @@ def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str], top: int = 
              html.chip(r["stage"], colours), fmt_int(r["customers"]), fmt_int(r["exits"]),
              fmt_pct(r["exit_rate"]),
              "" if r["avg_csat"] is None else f"{r['avg_csat']:.2f} ({fmt_int(r['csat_responses'])})",
-             "" if r["nps"] is None else f"{r['nps']:+.0f} ({fmt_int(r['nps_responses'])})"]
+             "" if r["nps"] is None else f"{fmt_nps(r['nps'])} ({fmt_int(r['nps_responses'])})"]
             for r in pain.head(top).to_dicts()]
     shown = "" if pain.height <= top else (
         f"<p class=\"meta\">The first {top} of {fmt_int(pain.height)} touchpoints; all are in "
@@ -273,10 +276,11 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
             lambda f: figures.funnel_figure(f, colours),
             "fig-funnel", "No customer started the funnel in this period.") + _time_to_convert(data, colours, steps)),
         html.section("sankey", f"Journeys between {node}s", INTROS["sankey"].format(
-            node=node, goal=html.chip(info.goal_stage, colours)) + node_note, _figure(
+            node=node, goal=html.chip(info.goal_stage, colours), max_steps=info.max_steps) + node_note, _figure(
             data.sankey_links, "marts.sankey_links", lambda f: sankey_figure(f, info.stages, colours),
             "fig-sankey", "No journeys in this period.")),
-        html.section("paths", "Most common journeys", INTROS["paths"].format(node=node),
+        html.section("paths", "Most common journeys", INTROS["paths"].format(
+            node=node, goal=html.chip(info.goal_stage, colours), max_steps=info.max_steps),
                      _paths(data.path_frequencies, colours)),
         html.section("time", "Time in stage", INTROS["time"], _figure(
             _drawn(data.time_in_stage, lambda f: f["visits"].sum() > 0), "marts.time_in_stage",

@@ -61,6 +61,12 @@ def signed(value: float, text: str) -> str:
     return f"{MINUS if value < 0 else '+'}{text}"
 
 
+def fmt_nps(nps: float) -> str:
+    """A net promoter score, whole: 100 -> '+100', -25 -> '−25', 0 (or -0.4) -> '0'."""
+    whole = round(nps)
+    return "0" if whole == 0 else signed(whole, f"{abs(whole)}")
+
+
 def fmt_pts(delta_fraction: float) -> str:
     """Change of a fraction in percentage points: -0.032 -> '−3.2 pts'."""
     pts = delta_fraction * 100
