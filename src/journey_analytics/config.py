@@ -142,6 +142,8 @@ class Condition(_Model):
         given = [k for k in ("equals", "in_", "like", "regex", "glob") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of equals, in, like, regex, glob")
+        if self.in_ == ():
+            raise ValueError("an empty list matches nothing; list at least one value")
         return self
 
     @property
@@ -264,6 +266,18 @@ class StageRule(_Model):
     event_name: Condition | None = None
     properties: dict[str, Condition] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _tests_something(self) -> StageRule:
+        """A rule without a test (`- {}`, or `event_name:` left empty) matched every event: each one put in
+        the first such stage, and the run went on."""
+        empty = [k for k in ("source", "source_kind", "event_name") if k in self.model_fields_set and getattr(self, k) is None]
+        if empty:
+            raise ValueError(f"{empty[0]} is empty; give it a value (e.g. {empty[0]}: ...) or remove the key")
+        if self.source is self.source_kind is self.event_name is None and not self.properties:
+            raise ValueError("a rule needs at least one of source, source_kind, event_name, properties; "
+                             "this one would match every event")
+        return self
+
 
 # Labels the marts give that a stage name would be mistaken for.
 RESERVED_STAGES = {
@@ -325,7 +339,7 @@ def funnel_step_problems(steps: tuple[str, ...], stage_names: tuple[str, ...],
 
 class Funnel(_Model):
     steps: tuple[str, ...] | None = None
-    window_days: float = Field(default=30, gt=0)
+    window_days: float = Field(default=30, gt=0, le=36_500, allow_inf_nan=False)  # at most 100 years
     breakdown: Breakdown = "channel"
     segment: PropertyKey | None = None  # event property holding a customer's segment / persona, e.g. `segment`
     top_n: int = Field(default=8, ge=1)
@@ -404,8 +418,17 @@ class Config(_Model):
         for dup in sorted({n for n in type_names if type_names.count(n) > 1}):
             problems.append(f"identity.types: the type {dup!r} is declared twice; declare each type once "
                             "(their order is their priority)")
-        if len(set(stage_names)) != len(stage_names):
-            problems.append("stages: stage names must be unique")
+        for i, name in enumerate(stage_names):
+            if name in stage_names[:i]:
+                problems.append(f"stages[{i}].name: {name!r} is already stages[{stage_names.index(name)}].name; "
+                                "stage names must be unique")
+        for i, stage in enumerate(self.stages):  # a misspelt kind matched nothing, silently
+            for j, rule in enumerate(stage.rules):
+                op, value = rule.source_kind.op if rule.source_kind else (None, ())
+                for unknown in [v for v in ((value,) if op == "equals" else value if op == "in" else ())
+                                if v not in SOURCE_KINDS]:
+                    problems.append(f"stages[{i}].rules[{j}].source_kind: {unknown!r} is no source kind "
+                                    f"({', '.join(SOURCE_KINDS)}); the rule could never match it")
         for reserved, meaning in RESERVED_STAGES.items():
             if reserved in stage_names:
                 problems.append(f"stages: {reserved!r} cannot name a stage: it {meaning}; rename the stage")
