@@ -245,6 +245,10 @@ def _publish(wh: Warehouse, config: Config, run: Run, summary: RunSummary, progr
         progress(f"[journeys] {summary.journeys.touchpoints:,} touchpoints of {summary.journeys.customers:,} "
                  f"customers, {summary.journeys.inferred:,} staged by inference, {summary.journeys.unmapped:,} "
                  f"unmapped, {summary.journeys.sessions:,} sessions")
+        if idle := summary.journeys.idle_rules:
+            progress(f"  note: {len(idle)} stage rule(s) map no event: {', '.join(idle[:5])}"
+                     f"{f' and {len(idle) - 5} more' if len(idle) > 5 else ''}; their values match no event (a "
+                     "misspelt name?), or an earlier rule takes every event they match")
         summary.marts = compute_metrics(wh, config, run, progress)
         progress(f"[metrics] {len(summary.marts)} tables built, audits passed")
     summary.report = render_report(wh, config, run)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+import yaml
 
 from journey_analytics.cli import main
 from journey_analytics.sources.readers import SourceError
@@ -546,8 +547,14 @@ def test_a_run_shows_the_metric_models_that_take_long_as_it_builds_them(sample_c
     from pipelines import nightly as flow
 
     monkeypatch.setattr(flow, "SHOWN_FROM_S", 0)
+    # and a rule with a misspelt value, which mapped nothing without a word
+    raw = yaml.safe_load((sample_copy / "journey.yaml").read_text())
+    raw["stages"][1]["rules"].append({"event_name": "pricing_veiw"})
+    (sample_copy / "journey.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     lines: list[str] = []
     summary = flow.nightly(config_path=str(sample_copy / "journey.yaml"), as_of=SAMPLE_AS_OF, progress=lines.append)
+    idle = f"stages[1].rules[{len(raw['stages'][1]['rules']) - 1}]"
+    assert f"  note: 1 stage rule(s) map no event: {idle}; their values match no event (a misspelt name?)" in "\n".join(lines)
     shown = [line for line in lines if re.fullmatch(r"    \S+: .* s", line)]
     assert [line.split(":")[0].strip() for line in shown] == [*MARTS, "audits"]
     for name, line in zip(MARTS, shown):

@@ -74,8 +74,18 @@ def test_the_first_matching_rule_wins(tmp_path):
     con = connect(":memory:")
     insert_events(con, [("service", "e1", T0, "ticket", {"anonymous_id": "a"})])
     stitch(con, config, as_of=AS_OF)
-    build_touchpoints(con, config, as_of=AS_OF)
+    result = build_touchpoints(con, config, as_of=AS_OF)
     assert con.execute("select stage from core.touchpoints").fetchall() == [("awareness",)]
+    assert result.idle_rules == ("stages[1].rules[0]",)  # the first rule takes every event it would match
+
+
+def test_the_rules_that_map_no_event_are_named(staged, tmp_path):
+    """A misspelt value in a rule (`page_veiw`) left its events unmapped, or inferred into another stage,
+    with nothing said: a run names the rules that map no event."""
+    con, _ = staged([("web", "blog_view", {}), ("crm", "order_placed", {}), ("service", "ticket", {})])
+    config = write_config(tmp_path, stages=STAGES)
+    assert build_touchpoints(con, config, as_of=AS_OF).idle_rules == (
+        "stages[1].rules[0]", "stages[1].rules[1]", "stages[4].rules[0]")
 
 
 def test_a_rule_value_with_quotes_and_sql_matches_literally_and_changes_nothing(staged):

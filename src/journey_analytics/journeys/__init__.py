@@ -20,6 +20,7 @@ class JourneyResult:
     unmapped: int  # left unmapped after inference
     inferred: int  # touchpoints whose stage was inferred
     sessions: int
+    idle_rules: tuple[str, ...] = ()  # the stage rules that map no touchpoint, as `stages[i].rules[j]`
 
 
 def write_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
@@ -50,4 +51,6 @@ def build_touchpoints(con: duckdb.DuckDBPyConnection, config: Config, *, as_of: 
         "select count(distinct customer_id), count(*) filter (where stage = 'unmapped'), "
         "count(*) filter (where stage_source = 'inferred') from core.touchpoints"
     ).fetchall()[0]
-    return JourneyResult(n, customers, unmapped, inferred, sessions)
+    rules = [f"stages[{i}].rules[{j}]" for i, stage in enumerate(config.stages) for j in range(len(stage.rules))]
+    idle = tuple(rules[rule_id - 1] for (rule_id,) in sqlfiles.query(con, "queries/idle_rules").fetchall())
+    return JourneyResult(n, customers, unmapped, inferred, sessions, idle)
