@@ -339,6 +339,17 @@ def funnel_step_problems(steps: tuple[str, ...], stage_names: tuple[str, ...],
 
 class Funnel(_Model):
     steps: tuple[str, ...] | None = None
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _label_with_a_space(cls, value: Any) -> Any:
+        """`crm: lead_created` is a YAML mapping, which the type error alone did not explain."""
+        for item in value if isinstance(value, list) else ():
+            if isinstance(item, dict) and len(item) == 1:
+                (source, event_name), = item.items()
+                raise ValueError(f"{source}: {event_name} is read as a mapping; write {source}:{event_name} with no "
+                                 "space after ':' (or quote it)")
+        return value
     window_days: float = Field(default=30, gt=0, le=36_500, allow_inf_nan=False)  # at most 100 years
     breakdown: Breakdown = "channel"
     segment: PropertyKey | None = None  # event property holding a customer's segment / persona, e.g. `segment`

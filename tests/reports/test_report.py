@@ -263,6 +263,9 @@ def test_the_page_states_the_window_the_goal_the_as_of_time_and_the_latest_event
     assert "data up to" not in text
     assert "within the funnel window: 14 days from the touchpoint that started the attempt" in _section(text, "funnel")
     assert "silent for a whole funnel window (14 days)" in _section(text, "pain")
+    # "finished" is reaching the last stage, whatever the goal stage: the reader is told which
+    assert f"reached its last stage, <span class=\"chip\"" in _section(text, "pain")
+    assert f">{STAGES[-1]}</span>" in _section(text, "pain").split("reached its last stage")[1][:160]
     assert "reached the goal stage, <span class=\"chip\"" in _section(text, "sankey")
     assert ">consideration</span>" in _section(text, "sankey").split("reached the goal stage")[1][:120]
     # the legend speaks of steps: a step may be a touchpoint type

@@ -99,7 +99,7 @@ INTROS = {
     "pain": (
         "The places to fix first. <b>Exit rate</b>: of the customers who had this touchpoint, the share for "
         "whom it was the last one — they have been silent for a whole funnel window ({window}) and never "
-        "finished the journey. <b>CSAT</b> (1–5) and <b>NPS</b> (−100 to 100) come from the service surveys "
+        "finished the journey (reached its last stage, {last}). <b>CSAT</b> (1–5) and <b>NPS</b> (−100 to 100) come from the service surveys "
         "that followed the touchpoint. Touchpoints with few customers are not ranked and come after the ranked "
         "ones."
     ),
@@ -286,7 +286,8 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
             _drawn(data.time_in_stage, lambda f: f["visits"].sum() > 0), "marts.time_in_stage",
             lambda f: figures.time_in_stage_figure(f, info.stages, colours),
             "fig-time-in-stage", "No stage visits in this period.") + _stage_to_stage(data.stage_to_stage, colours)),
-        html.section("pain", "Pain points", INTROS["pain"].format(window=window),
+        html.section("pain", "Pain points", INTROS["pain"].format(
+            window=window, last=html.chip(info.stages[-1], colours)),
                      _pain_points(data.pain_points, colours)),
         html.section("channel", f"Funnel by {esc_html(dimension)}", INTROS["channel"].format(
             dimension=esc_html(dimension)), _shown(
