@@ -14,6 +14,7 @@ Conventions shared with docs/metrics.md (the contract both sides implement):
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -390,6 +391,76 @@ def sankey(paths_: dict[str, list[str]], nodes_per_step: int) -> tuple[list[dict
     link_rows = [{"step": i, "source_label": a, "target_label": b, "customers": n}
                  for (i, a, b), n in links.items()]
     return node_rows, link_rows
+
+
+# --------------------------------------------------------------------------------------------
+# Segment and pain points: they read event properties, given as {(customer_id, event_seq): JSON text
+# or dict}; a touchpoint not in it has none
+# --------------------------------------------------------------------------------------------
+def _props(properties: dict, t: Touchpoint) -> dict:
+    value = properties.get((t.customer_id, t.event_seq), {})
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _number(value: object) -> float | None:
+    """A property value as a number, or None when it is none."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def segments(journeys_: dict[str, list[Touchpoint]], properties: dict, key: str) -> dict[str, str]:
+    """Each customer's segment: the latest non-empty value of property `key`, '(none)' without one."""
+    out = {}
+    for customer, events in journeys_.items():
+        values = [v for t in events if (v := _props(properties, t).get(key)) not in (None, "")]
+        out[customer] = str(values[-1]) if values else "(none)"
+    return out
+
+
+def pain_points(journeys_: dict[str, list[Touchpoint]], properties: dict, stages: tuple[str, ...],
+                as_of: dt.datetime, window_us: float, csat_key: str, nps_key: str, min_customers: int) -> list[dict]:
+    """docs/metrics.md, "Pain points": per touchpoint type (source, event_name), its customers, its exits (the
+    last non-survey touchpoint of a customer who never reached the last stage, a whole window before as_of)
+    and the survey scores of the surveys that rate it (a survey rates the latest earlier non-survey touchpoint)."""
+    customers: dict[tuple, set] = defaultdict(set)
+    first_stage: dict[tuple, tuple] = {}
+    exits: Counter = Counter()
+    ratings: dict[tuple, list[tuple]] = defaultdict(list)
+    for customer, events in journeys_.items():
+        finished = max((t.stage_index or 0 for t in events), default=0) == len(stages)
+        last = None  # the latest non-survey touchpoint so far
+        for t in events:
+            scores = _props(properties, t)
+            csat, nps = _number(scores.get(csat_key)), _number(scores.get(nps_key))
+            if csat is not None or nps is not None:
+                if last is not None:
+                    ratings[(last.source, last.event_name)].append((csat, nps))
+                continue
+            kind = (t.source, t.event_name)
+            customers[kind].add(customer)
+            rank = (t.stage_index if t.stage_index is not None else math.inf, t.stage)
+            first_stage[kind] = min(first_stage.get(kind, rank), rank)
+            last = t
+        if last is not None and not finished and micros(last.occurred_at, as_of) >= window_us:
+            exits[(last.source, last.event_name)] += 1
+    rows = []
+    for kind, who in customers.items():
+        csats = [c for c, _ in ratings[kind] if c is not None]
+        npss = [n for _, n in ratings[kind] if n is not None]
+        net = sum(n >= 9 for n in npss) - sum(n <= 6 for n in npss)
+        rows.append({"source": kind[0], "event_name": kind[1], "stage": first_stage[kind][1],
+                     "customers": len(who), "exits": exits[kind], "exit_rate": exits[kind] / len(who),
+                     "csat_responses": len(csats), "avg_csat": sum(csats) / len(csats) if csats else None,
+                     "nps_responses": len(npss), "nps": 100 * net / len(npss) if npss else None})
+    ranked = sorted((r for r in rows if r["customers"] >= min_customers),
+                    key=lambda r: (-Fraction(r["exits"], r["customers"]), r["source"], r["event_name"]))
+    for rank, row in enumerate(ranked, start=1):
+        row["rank"] = rank
+    for row in rows:
+        row.setdefault("rank", None)
+    return rows
 
 
 # --------------------------------------------------------------------------------------------

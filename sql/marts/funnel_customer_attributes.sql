@@ -2,14 +2,14 @@
 -- The values the funnel is broken down by: the configured touchpoint attribute of the chosen
 -- attempt's step-1 touchpoint (dimension = $breakdown, e.g. its channel), and, when
 -- $segment_property is set, the customer's segment (persona): the latest non-empty value of that
--- event property among the customer's touchpoints ('(none)' when no event carries one).
+-- event property among the customer's touchpoints at or before as_of ('(none)' when no event carries one).
 with segment_values as (
     select
         customer_id,
         event_seq,
         json_extract_string(properties, '$.' || $segment_property) as value
     from core.touchpoints
-    where $segment_property is not null
+    where $segment_property is not null and occurred_at <= $as_of
 ),
 
 segments as (

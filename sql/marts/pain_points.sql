@@ -1,5 +1,6 @@
 -- grain: one touchpoint type (source, event_name); key: (source, event_name)
--- Where customers leave, and how they rate it. An exit is the last (non-survey) touchpoint of a customer who never
+-- Where customers leave, and how they rate it (touchpoints at or before as_of). An exit is the last
+-- (non-survey) touchpoint of a customer who never
 -- reached the last stage and has shown no activity for a whole funnel window by as_of (so it is
 -- final, not just recent; finishing the journey is not leaving it). A survey
 -- (an event carrying $csat_key or $nps_key) rates the customer's latest earlier non-survey touchpoint.
@@ -11,6 +12,7 @@ with scored as (
         try_cast(json_extract_string(t.properties, '$.' || $csat_key) as double) as csat,
         try_cast(json_extract_string(t.properties, '$.' || $nps_key) as double) as nps
     from core.touchpoints as t
+    where t.occurred_at <= $as_of
 ),
 
 touchpoints as (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import Any
 
@@ -31,6 +32,13 @@ def write_touchpoints(con: duckdb.DuckDBPyConnection, touchpoints: list[Touchpoi
     ]
     if rows:
         con.executemany("insert into core.touchpoints values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def write_properties(con: duckdb.DuckDBPyConnection, properties: dict[tuple[str, int], Any]) -> None:
+    """Give touchpoints their properties: {(customer_id, event_seq): dict, or JSON text as written}."""
+    if properties:
+        con.executemany("update core.touchpoints set properties = ? where customer_id = ? and event_seq = ?",
+                        [(p if isinstance(p, str) else json.dumps(p), c, q) for (c, q), p in properties.items()])
 
 
 def build(con: duckdb.DuckDBPyConnection, touchpoints: list[Touchpoint], settings: MetricSettings,

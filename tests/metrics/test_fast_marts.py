@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from journey_analytics import sqlfiles
 from journey_analytics.metrics import FAST, MARTS, MetricSettings, build_marts, temp_forms
 from tests import reference_metrics as ref
-from tests.metrics.support import write_touchpoints
-from tests.metrics.test_marts import BASE, GOLDEN, _golden_case, journeys_case
+from tests.metrics.support import write_properties, write_touchpoints
+from tests.metrics.test_marts import BASE, GOLDEN, PROPERTIES, _golden_case, journeys_case
 
 TABLES = ["marts.stages", "marts.funnel_stages", *(name.replace("/", ".") for name in MARTS)]
 
@@ -37,10 +37,7 @@ def _both(touchpoints, s: MetricSettings, as_of: dt.datetime, properties=None):
     for fast in (False, True):
         con = duckdb.connect()
         write_touchpoints(con, touchpoints)
-        if properties:
-            con.executemany("update core.touchpoints set properties = ? where customer_id = ? and event_seq = ?",
-                            [(p if isinstance(p, str) else json.dumps(p), c, q)
-                             for (c, q), p in properties.items()])
+        write_properties(con, properties or {})
         counts = build_marts(con, s, as_of, fast=fast)
         results.append((counts, _snapshot(con)))
         con.close()
@@ -88,11 +85,7 @@ def test_fast_equals_portable_on_random_logs(case) -> None:
 def test_fast_equals_portable_with_segments_and_surveys(case, data) -> None:
     touchpoints, s, as_of = case
     s = MetricSettings(**{**s.__dict__, "segment_property": "segment", "pain_min_customers": 1})
-    choices = st.sampled_from([{}, {"segment": "smb"}, {"segment": "enterprise"}, {"segment": ""},
-                               {"csat": "4"}, {"nps": "9"}, {"csat": "1", "nps": "2"}, {"url": "x"},
-                               # keys written with JSON escapes (the fast forms look for the key's text)
-                               '{"segm\\u0065nt": "escaped"}', '{"c\\u0073at": "3"}'])
-    properties = {(t.customer_id, t.event_seq): data.draw(choices) for t in touchpoints}
+    properties = {(t.customer_id, t.event_seq): data.draw(PROPERTIES) for t in touchpoints}
     _assert_same(touchpoints, s, as_of, properties)
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from journey_analytics import sqlfiles
 from journey_analytics.metrics import AUDITS, MARTS, AuditError, MetricSettings, build_marts, run_audits
 from tests import reference_metrics as ref
-from tests.metrics.support import assert_rows_equal, build, fetch, write_touchpoints
+from tests.metrics.support import assert_rows_equal, build, fetch, write_properties, write_touchpoints
 
 GOLDEN = Path(__file__).parent / "golden"
 UTC = dt.timezone.utc
@@ -170,6 +170,13 @@ KEYS = {
 }
 
 
+# Event properties: segments, survey scores (often several surveys in a row), other keys, and keys written
+# with JSON escapes (the fast forms look for the key's text)
+PROPERTIES = st.sampled_from([{}, {"segment": "smb"}, {"segment": "enterprise"}, {"segment": ""},
+                              {"csat": "4"}, {"nps": "9"}, {"csat": "1", "nps": "2"}, {"nps": "6"}, {"url": "x"},
+                              '{"segm\\u0065nt": "escaped"}', '{"c\\u0073at": "3"}'])
+
+
 @pytest.fixture(scope="module")
 def con():
     connection = duckdb.connect()
@@ -199,6 +206,30 @@ def test_sql_marts_equal_the_reference(con, case) -> None:
             w["attempt_start_seq"], w["deepest_step"], w["breakdown_value"], w["is_in_progress"]), customer
         assert g["reached_at"] == w["reached_at"], customer
         assert steps[customer] == w["reached_seq"], customer
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(journeys_case(), st.data())
+def test_segments_and_pain_points_equal_the_reference(con, case, data) -> None:
+    """The segment breakdown and marts.pain_points read event properties, which the logs above do not
+    carry; here every touchpoint gets some, events after as_of included (they must not count)."""
+    touchpoints, s, as_of = case
+    s = MetricSettings(**{**s.__dict__, "segment_property": "segment", "pain_min_customers": data.draw(st.integers(1, 3))})
+    properties = {(t.customer_id, t.event_seq): data.draw(PROPERTIES) for t in touchpoints}
+    write_touchpoints(con, touchpoints)
+    write_properties(con, properties)
+    build_marts(con, s, as_of)
+    journeys = ref.journeys(touchpoints, as_of)
+    window_us = float(s.window_days) * 86_400 * 1e6
+    expected = ref.pain_points(journeys, properties, s.stages, as_of, window_us, s.csat_property, s.nps_property,
+                               s.pain_min_customers)
+    assert_rows_equal("marts.pain_points", fetch(con, "marts.pain_points"), expected, keys=["source", "event_name"])
+    customers = ref.funnel_customers(journeys, s.steps, window_us, as_of, s.breakdown)
+    segment = ref.segments(journeys, properties, "segment")
+    by_segment = {c: {**row, "breakdown_value": segment[c]} for c, row in customers.items()}
+    got = [r for r in fetch(con, "marts.funnel_breakdown") if r["dimension"] == "segment"]
+    assert_rows_equal("marts.funnel_breakdown (segment)", got, ref.funnel_breakdown(by_segment, s.steps, s.top_n),
+                      keys=["breakdown_value", "step"])
 
 
 # ------------------------------------------------------------------------------------------------

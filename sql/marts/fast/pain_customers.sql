@@ -17,4 +17,5 @@ from core.touchpoints as t
 left join pain_surveys as s using (customer_id, event_seq)
 left join pain_type_codes as y
     on y.source is not distinct from t.source and y.event_name is not distinct from t.event_name
+where t.occurred_at <= $as_of
 group by t.customer_id

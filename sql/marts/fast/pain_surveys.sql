@@ -13,6 +13,10 @@ from (
         case when contains(props, $nps_key) or contains(props, '\')
             then try_cast(json_extract_string(props, '$.' || $nps_key) as double)
         end as nps
-    from (select customer_id, event_seq, cast(properties as varchar) as props from core.touchpoints) as t
+    from (
+        select customer_id, event_seq, cast(properties as varchar) as props
+        from core.touchpoints
+        where occurred_at <= $as_of
+    ) as t
 ) as scored
 where csat is not null or nps is not null

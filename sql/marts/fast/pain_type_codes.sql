@@ -9,4 +9,5 @@ select
     cast(row_number() over (order by count(*) desc, t.source, t.event_name) - 1 as integer) as code
 from core.touchpoints as t
 anti join pain_surveys as s using (customer_id, event_seq)
+where t.occurred_at <= $as_of
 group by t.source, t.event_name
