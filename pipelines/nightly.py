@@ -29,6 +29,7 @@ from journey_analytics.console import say
 from journey_analytics.identity import IdentityResult
 from journey_analytics.interrupts import interrupted
 from journey_analytics.journeys import JourneyResult
+from journey_analytics.ingest.salt import remember_salt
 from journey_analytics.runs import Run, record_history, unfinished_runs
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import connect, transaction
@@ -213,6 +214,7 @@ def nightly(
 
 def _publish(wh: Warehouse, config: Config, run: Run, summary: RunSummary, progress: Callable[[str], None]) -> None:
     """The run's work, filling `summary`: ingest every source, then rebuild and publish, then the report."""
+    remember_salt(wh.con, config)
     for earlier, files, loaded in unfinished_runs(wh.con, run.run_id):
         progress(f"note: run {earlier} ended before publishing marts (stopped, or a source or an audit failed): "
                  f"the {files:,} file(s) it loaded ({loaded:,} rows) count with this run's")

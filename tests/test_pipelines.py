@@ -26,7 +26,7 @@ import yaml
 
 from journey_analytics.cli import main
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.config import load_config
+from journey_analytics.config import ConfigError, load_config
 from journey_analytics.interrupts import STOPPED, finished, interruptible, interrupted
 from tests.conftest import SAMPLE_AS_OF
 from tests.helpers import ROOT
@@ -374,6 +374,29 @@ def test_ctrl_c_or_sigterm_stops_the_run_at_once_with_one_line_and_the_next_run_
     assert loaded == events  # only whole files were committed
 
     assert main(["run", "--config", str(sample_copy / "journey.yaml"), "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
+
+
+def test_a_run_with_another_hashing_salt_is_refused(sample_copy, monkeypatch, capsys):
+    """JOURNEY_HASH_SALT set for cron and not in a shell: the run hashed each email to a second identifier,
+    splitting customers, and said only that the sources' specs had changed. Refused before Prefect starts
+    (exit 2), and by the flow itself, as a served deployment runs it."""
+    from pipelines.nightly import nightly
+
+    config_path = str(sample_copy / "journey.yaml")
+    assert main(["run", "--config", config_path, "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
+    warehouse = load_config(config_path).warehouse_path
+    before = warehouse.read_bytes()
+    capsys.readouterr()
+    monkeypatch.setenv("JOURNEY_HASH_SALT", "another-salt-123")
+    assert main(["run", "--config", config_path, "--as-of", SAMPLE_AS_OF.isoformat()]) == 2
+    err = capsys.readouterr().err
+    assert "its personal data were hashed with another salt than this run's (JOURNEY_HASH_SALT, from the " \
+           "environment)" in err and "another-salt-123" not in err
+    assert warehouse.read_bytes() == before
+    with pytest.raises(ConfigError, match="hashed with another salt"):
+        nightly(config_path=config_path, as_of=SAMPLE_AS_OF, progress=lambda _: None)
+    monkeypatch.delenv("JOURNEY_HASH_SALT")  # the salt it was loaded with: runs again
+    assert main(["run", "--config", config_path, "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
 
 
 def test_a_killed_run_leaves_no_prefect_server_behind(sample_copy):

@@ -31,6 +31,11 @@ create table if not exists marts.run_history (
     value double
 );
 
+-- grain: the warehouse (one row): a keyed fingerprint of the salt its personal data were hashed with
+create table if not exists ingest.salt (
+    fingerprint varchar not null
+);
+
 -- grain: one rejected row; key: (source, path, line, run_id)
 create table if not exists ingest.quarantine (
     run_id varchar not null,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from journey_analytics.config import Config, ConfigError, load_config
 from journey_analytics.console import quiet_stdout
+from journey_analytics.ingest.salt import remember_salt
 from journey_analytics.interrupts import STOPPED, finished, interruptible
 from journey_analytics.runs import check_as_of, parse_time
 from journey_analytics.sources.readers import SourceError
@@ -55,6 +56,7 @@ def ready_to_run(config: Config) -> Iterator[None]:
             if not os.access(folder, os.W_OK):
                 raise ConfigError(f"{folder}: {what} is not writable by the user running journey; make it writable "
                                   "or point journey.yaml elsewhere")
+        remember_salt(held, config)
         yield
     finally:
         held.close()
