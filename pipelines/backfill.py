@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     from journey_analytics.interrupts import interruptible
     from journey_analytics.warehouse import WarehouseError
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m pipelines.backfill", description=__doc__,  # not backfill.py
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--from", dest="start", type=_day, required=True)
     parser.add_argument("--to", dest="end", type=_day, required=True)
     parser.add_argument("--config", default="journey.yaml")

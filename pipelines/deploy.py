@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     from journey_analytics.config import ConfigError, iana_zone, load_config
     from pipelines.local_api import unreachable
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m pipelines.deploy", description=__doc__,  # not deploy.py
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cron", default="30 2 * * *", help="when to run (cron syntax, in --timezone)")
     parser.add_argument("--timezone", default="UTC", help="IANA time zone of --cron, e.g. Europe/Berlin")
     parser.add_argument("--config", default="journey.yaml")

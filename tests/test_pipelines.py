@@ -200,7 +200,9 @@ def test_backfill_refuses_bad_dates_before_prefect_starts(argv, expected, capsys
 
     with pytest.raises(SystemExit) as done:
         backfill_main(argv)
-    assert done.value.code == 2 and expected in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and expected in err
+    assert "python -m pipelines.backfill: error:" in err  # the command as typed, not its file's name
 
 
 def test_backfill_with_a_broken_config_exits_2_with_its_message(tmp_path, capsys):
