@@ -877,3 +877,22 @@ def test_a_breakdown_cell_without_a_share_is_a_dash_not_the_darkest_shade():
     rows = re.findall(r"<tr>(.*?)</tr>", breakdown_table(bd, "channel"))
     assert rows[1].startswith("<td>ads</td>") and "40%" in rows[1]
     assert rows[2] == '<td>email</td><td class="num">0</td><td class="num cell">–</td>'
+
+
+def test_a_report_that_cannot_be_written_leaves_no_empty_run_folder(warehouse, tmp_path, monkeypatch):
+    """A full disk left `reports/<run_id>/` empty for good: no index lists it, so no pruning removes it. A
+    folder that was there before (the run rendered again) stays."""
+    from journey_analytics.reports import render as rendering
+
+    def disk_full(path, text):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rendering, "write_atomic", disk_full)
+    out = tmp_path / "reports"
+    with pytest.raises(OSError, match="No space left"):
+        render(warehouse, out)
+    assert not (out / RUN_ID).exists()
+    (out / RUN_ID).mkdir(parents=True)
+    with pytest.raises(OSError, match="No space left"):
+        render(warehouse, out)
+    assert (out / RUN_ID).is_dir()

@@ -141,7 +141,14 @@ def render_run_report(
                    timezone=timezone, steps=funnel_step_names(con, stages), path_node=path_node,
                    window_days=window_days, goal_stage=goal_stage, max_steps=max_steps)
     report = out_dir / run_id / "index.html"
-    write_atomic(report, run_report_html(load_report_data(con, run_id), info))
+    fresh = not report.parent.exists()
+    try:
+        write_atomic(report, run_report_html(load_report_data(con, run_id), info))
+    except OSError:
+        if fresh:  # a full disk left an empty folder that no index lists and no pruning removes
+            with contextlib.suppress(OSError):
+                report.parent.rmdir()
+        raise
     _write_index(read_run_history(con), out_dir, title=title, steps=info.steps, timezone=timezone,
                  known={run_id: (run_at, as_of)}, keep_runs=keep_runs)
     return report
