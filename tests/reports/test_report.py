@@ -884,7 +884,8 @@ def test_a_report_that_cannot_be_written_leaves_no_empty_run_folder(warehouse, t
     folder that was there before (the run rendered again) stays."""
     from journey_analytics.reports import render as rendering
 
-    def disk_full(path, text):
+    def disk_full(path, text):  # as write_atomic fails on a full disk: its folder made, the file not written
+        path.parent.mkdir(parents=True, exist_ok=True)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(rendering, "write_atomic", disk_full)
