@@ -252,7 +252,8 @@ def _publish(wh: Warehouse, config: Config, run: Run, summary: RunSummary, progr
                      f"{f' and {len(idle) - 5} more' if len(idle) > 5 else ''}; their values match no event (a "
                      "misspelt name?), or an earlier rule takes every event they match")
         summary.marts = compute_metrics(wh, config, run, progress)
-        progress(f"[metrics] {len(summary.marts)} tables built, audits passed")
+    # said once committed: an interrupt before this line leaves the previous run's marts (its message says so)
+    progress(f"[metrics] {len(summary.marts)} tables built, audits passed, published")
     summary.report = render_report(wh, config, run)
     progress(f"[report] {summary.report}")
 

@@ -24,8 +24,8 @@ from collections.abc import Callable
 
 GRACE_S = 15.0
 
-STOPPED = ("What the run had committed stays: each file it had loaded in full, and the marts if it had built "
-           "them; the rest is rolled back. Run it again to finish.")
+STOPPED = ("What the run had committed stays: each file it had loaded in full, and its marts if it had said "
+           "\"[metrics] … published\"; the rest is rolled back. Run it again to finish.")
 
 EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal's number, as a shell reports it
 SAID = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated (SIGTERM)"}
