@@ -112,9 +112,11 @@ class Condition(_Model):
         if isinstance(value, (str, int, float, bool)):
             return {"equals": _text(value)}
         if isinstance(value, list):
-            return {"in": [_text(v) for v in value]}
+            value = {"in": value}
         if isinstance(value, dict):
-            return {k: ([_text(x) for x in v] if isinstance(v, list) else _text(v)) for k, v in value.items()}
+            value = {k: ([_text(x) for x in v] if isinstance(v, list) else _text(v)) for k, v in value.items()}
+            if list(value) == ["in"] and len(value["in"]) == 1:  # the same test: one form, one funnel definition
+                return {"equals": value["in"][0]}
         return value
 
     # `regex` and `like` are checked on their own keys (field validators), so an error names

@@ -172,6 +172,8 @@ def test_the_funnel_definition_follows_what_a_conversion_means(tmp_path):
     definitions = {}
     for name, edit in (("sample", lambda r: None),
                        ("breakdown", lambda r: r["funnel"].update(breakdown="source")),  # not what conversion means
+                       # the same test written as a one-value list, which read as another funnel (trends cut)
+                       ("list", lambda r: r["stages"][3]["rules"][0].update(source_kind=["service"])),
                        ("window", lambda r: r["funnel"].update(window_days=1)),
                        ("rules", lambda r: r["stages"][0]["rules"].pop()),
                        ("inference", lambda r: r.setdefault("inference", {}).update(min_share=0.9)),
@@ -180,7 +182,7 @@ def test_the_funnel_definition_follows_what_a_conversion_means(tmp_path):
         edit(edited)
         (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(edited))
         definitions[name] = load_config(tmp_path / f"{name}.yaml").funnel_definition
-    assert definitions["breakdown"] == definitions["sample"] < 2**48
+    assert definitions["breakdown"] == definitions["list"] == definitions["sample"] < 2**48
     assert len({definitions[n] for n in ("sample", "window", "rules", "inference", "steps")}) == 5
 
 
