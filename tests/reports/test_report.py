@@ -332,6 +332,7 @@ def test_pain_points_table_ranks_touchpoints_with_their_survey_scores(report):
     assert cells[1][5:] == ["15.0%", "2.75 (80)", "\u221235 (80)"]
     assert cells[0][6:] == ["", ""]  # no survey follows a pricing view
     assert "The first" not in _section(report.read_text(encoding="utf-8"), "pain")  # all three shown
+    assert "No survey response" not in _section(report.read_text(encoding="utf-8"), "pain")
 
 
 def test_a_pain_points_table_cut_short_says_so():
@@ -345,6 +346,20 @@ def test_a_pain_points_table_cut_short_says_so():
     table = _pain_points(pain, {})
     assert len(re.findall(r"<tr>", table)) == 1 + 12
     assert "The first 12 of 15 touchpoints; all are in <code>marts.pain_points</code>." in table
+
+
+def test_pain_points_without_any_survey_response_say_which_settings_to_check():
+    """A misspelt pain_points.csat_property blanked the CSAT column without a word (a misspelt segment is told)."""
+    from report_warehouse import PAIN_POINTS
+
+    from journey_analytics.reports.run_page import _pain_points
+
+    schema = ["rank", "source", "event_name", "stage", "customers", "exits", "exit_rate", "csat_responses",
+              "avg_csat", "nps_responses", "nps"]
+    pain = pl.DataFrame(PAIN_POINTS, schema=schema, orient="row").with_columns(
+        csat_responses=0, avg_csat=None, nps_responses=0, nps=None)
+    assert "No survey response in this period" in _pain_points(pain, {})
+    assert "pain_points.csat_property" in _pain_points(pain, {})
 
 
 def test_stage_inference_table_shows_proposals_and_which_are_used(report):
