@@ -76,7 +76,9 @@ def test_plain_words_formatting():
     assert [fmt_pct(v) for v in (0, 0.0004, 0.0005, 0.4213, 0.9994, 0.9996, 1, None)] == [
         "0.0%", "under 0.1%", "0.1%", "42.1%", "99.9%", "over 99.9%", "100.0%", "\u2014"]
     assert [fmt_pct(v, 0) for v in (0.004, 0.996)] == ["under 1%", "over 99%"]
-    assert [fmt_days(d) for d in (30, 1, 1.5, 0.5, 0.0001)] == ["30 days", "1 day", "1.5 days", "12.0 h", "9 s"]
+    # a window as configured, not rounded: 0.01 days read "14 min"
+    assert [fmt_days(d) for d in (30, 1, 1.5, 0.5, 0.01, 0.0001, 1e-7)] == [
+        "30 days", "1 day", "1.5 days", "12 h", "14.4 min", "8.64 s", "0.00864 s"]
 
 
 def test_change_sentence_names_the_change_since_previous_run(warehouse):

@@ -90,10 +90,12 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 def fmt_days(days: float) -> str:
-    """A configured number of days as written: 30 -> '30 days', 1 -> '1 day', 0.5 -> '12.0 h'."""
+    """A configured number of days as written, not rounded: 30 -> '30 days', 0.5 -> '12 h', 0.01 -> '14.4 min'."""
     if days >= 1:
         return f"{days:g} day{'' if days == 1 else 's'}"
-    return fmt_duration(days * 86400)
+    seconds = days * 86400
+    unit, size = ("h", 3600) if seconds >= 3600 else ("min", 60) if seconds >= 60 else ("s", 1)
+    return f"{round(seconds / size, 6):g} {unit}"
 
 
 def duration_unit(max_seconds: float | None) -> tuple[str, float]:
