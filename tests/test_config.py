@@ -52,6 +52,9 @@ def _broken(tmp_path: Path, mutate) -> str:
         (lambda r: r.update(memory_limit="10MB"), "memory_limit: expected at least 64MB: DuckDB needs that much to load and build anything; found '10MB'"),
         (lambda r: r["funnel"].update(window_days=0), "funnel.window_days: expected greater than 0; found 0"),
         (lambda r: r["funnel"].update(window_days=float("inf")), "funnel.window_days: expected a finite number"),
+        # numbers are numbers: `true` read as a 1-day window, "8" as 8 (report.keep_runs refused it)
+        (lambda r: r["funnel"].update(window_days=True), "funnel.window_days: expected a valid number; found True"),
+        (lambda r: r["funnel"].update(top_n="8"), "funnel.top_n: expected a valid integer; found '8'"),
         (lambda r: r["funnel"].update(steps=["awareness", {"crm": "lead_created"}]),
          "funnel.steps: crm: lead_created is read as a mapping; write crm:lead_created with no space after ':'"),
         # a rule with no test matched every event, and a name no source has matched none, both silently

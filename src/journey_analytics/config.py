@@ -258,7 +258,7 @@ class IdentityType(_Model):
 
 
 class Identity(_Model):
-    max_links: int = Field(default=25, ge=1)
+    max_links: int = Field(default=25, ge=1, strict=True)
     types: tuple[IdentityType, ...]
 
 
@@ -272,7 +272,8 @@ class StageRule(_Model):
     def _tests_something(self) -> StageRule:
         """A rule without a test (`- {}`, or `event_name:` left empty) matched every event: each one put in
         the first such stage, and the run went on."""
-        empty = [k for k in ("source", "source_kind", "event_name") if k in self.model_fields_set and getattr(self, k) is None]
+        empty = [k for k in ("source", "source_kind", "event_name")
+                 if k in self.model_fields_set and getattr(self, k) is None]
         if empty:
             raise ValueError(f"{empty[0]} is empty; give it a value (e.g. {empty[0]}: ...) or remove the key")
         if self.source is self.source_kind is self.event_name is None and not self.properties:
@@ -294,13 +295,13 @@ class Stage(_Model):
 
 
 class Inference(_Model):
-    min_share: float = Field(default=0.6, gt=0, le=1)
-    min_customers: int = Field(default=20, ge=1)
+    min_share: float = Field(default=0.6, gt=0, le=1, strict=True, allow_inf_nan=False)
+    min_customers: int = Field(default=20, ge=1, strict=True)
 
 
 class Sessions(_Model):
-    timeout_minutes: float = Field(default=30, gt=0)
-    max_hours: float = Field(default=24, gt=0)
+    timeout_minutes: float = Field(default=30, gt=0, strict=True, allow_inf_nan=False)
+    max_hours: float = Field(default=24, gt=0, strict=True, allow_inf_nan=False)
 
 
 # Touchpoint attributes a funnel breakdown can use (taken from the attempt's step-1 touchpoint).
@@ -352,10 +353,10 @@ class Funnel(_Model):
                 raise ValueError(f"{source}: {event_name} is read as a mapping; write {source}:{event_name} with no "
                                  "space after ':' (or quote it)")
         return value
-    window_days: float = Field(default=30, gt=0, le=36_500, allow_inf_nan=False)  # at most 100 years
+    window_days: float = Field(default=30, gt=0, le=36_500, allow_inf_nan=False, strict=True)  # at most 100 years
     breakdown: Breakdown = "channel"
     segment: PropertyKey | None = None  # event property holding a customer's segment / persona, e.g. `segment`
-    top_n: int = Field(default=8, ge=1)
+    top_n: int = Field(default=8, ge=1, strict=True)
 
     @property
     def window(self) -> timedelta:
@@ -369,16 +370,16 @@ PATH_NODES: tuple[str, ...] = get_args(PathNode)
 
 class Paths(_Model):
     node: PathNode = "stage"
-    max_steps: int = Field(default=6, ge=1)
-    top_n: int = Field(default=20, ge=1)
-    nodes_per_step: int = Field(default=8, ge=1)
+    max_steps: int = Field(default=6, ge=1, strict=True)
+    top_n: int = Field(default=20, ge=1, strict=True)
+    nodes_per_step: int = Field(default=8, ge=1, strict=True)
     goal_stage: str = "purchase"
 
 
 class PainPoints(_Model):
     csat_property: PropertyKey = "csat"  # survey event properties
     nps_property: PropertyKey = "nps"
-    min_customers: int = Field(default=20, ge=1)  # fewer customers: listed, not ranked
+    min_customers: int = Field(default=20, ge=1, strict=True)  # fewer customers: listed, not ranked
 
 
 class Report(_Model):
