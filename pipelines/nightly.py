@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.logging.handlers import PrefectConsoleHandler
 from prefect.states import Failed
 
 from journey_analytics import identity, ingest, journeys, metrics, reports
@@ -86,24 +87,40 @@ class WarehouseNotWritten(Exception):
     rolled back; the message says so and what to do; the run ends Failed."""
 
 
+# Failures whose message says what failed and why, told by the run itself (a source's in its summary, the others
+# in the command's last line); a task's DuckDB I/O error is turned into WarehouseNotWritten by the flow.
+TOLD = (SourcesFailed, ReportNotWritten, WarehouseNotWritten, SourceError, duckdb.IOException)
+
+
 class _NoNeedlessTraceback(logging.Filter):
     """Tracebacks that say nothing the message does not: Prefect logs a task that returns a Failed
-    state with exc_info=True although nothing was raised (a stray "NoneType: None"); a flow ended
-    by SourcesFailed, ReportNotWritten or WarehouseNotWritten, whose message already says what failed
-    and why (and a task's DuckDB I/O error, which the flow turns into the last); and whatever fails
-    once Ctrl-C arrived (the command says it was interrupted)."""
+    state with exc_info=True although nothing was raised (a stray "NoneType: None"); a failure in `TOLD`;
+    and whatever fails once Ctrl-C arrived (the command says it was interrupted)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and (record.exc_info[0] is None
-                                or isinstance(record.exc_info[1], (SourcesFailed, ReportNotWritten,
-                                                                   WarehouseNotWritten, duckdb.IOException))
-                                or interrupted()):
+        if record.exc_info and (record.exc_info[0] is None or isinstance(record.exc_info[1], TOLD) or interrupted()):
             record.exc_info = None
         return True
 
 
+class _ToldByTheRun(logging.Filter):
+    """On the console only (the Prefect server keeps every record): a task's or flow's error record of a failure
+    in `TOLD`, which Prefect logged three times over before the command's own line, or of anything once a signal
+    stopped the run (its one line says so)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR or not record.name.startswith(("prefect.task_runs", "prefect.flow_runs")):
+            return True
+        told = record.exc_info is not None and isinstance(record.exc_info[1], TOLD)
+        return not (told or interrupted() or any(f"{kind.__name__}(" in record.getMessage()
+                                                 or f"{kind.__name__}:" in record.getMessage() for kind in TOLD))
+
+
 for _logger in ("prefect.task_runs", "prefect.flow_runs"):
     logging.getLogger(_logger).addFilter(_NoNeedlessTraceback())
+for _handler in logging.getLogger().handlers:
+    if isinstance(_handler, PrefectConsoleHandler):
+        _handler.addFilter(_ToldByTheRun())
 
 
 def _file_done(progress: Callable[[str], None]) -> Callable[[ingest.FileResult], None]:
