@@ -55,6 +55,11 @@ def _broken(tmp_path: Path, mutate) -> str:
         # numbers are numbers: `true` read as a 1-day window, "8" as 8 (report.keep_runs refused it)
         (lambda r: r["funnel"].update(window_days=True), "funnel.window_days: expected a valid number; found True"),
         (lambda r: r["funnel"].update(top_n="8"), "funnel.top_n: expected a valid integer; found '8'"),
+        # a key near one it could be says which
+        (lambda r: r.update(path=r.pop("paths")), "path: unknown key (did you mean 'paths'?)"),
+        (lambda r: r["funnel"].update(windw_days=3), "funnel.windw_days: unknown key (did you mean 'window_days'?)"),
+        (lambda r: r["stages"][0]["rules"][0].update(properties={"page": {"equal": "x"}}),
+         "stages[0].rules[0].properties.page.equal: unknown key (did you mean 'equals'?)"),
         (lambda r: r["funnel"].update(steps=["awareness", {"crm": "lead_created"}]),
          "funnel.steps: crm: lead_created is read as a mapping; write crm:lead_created with no space after ':'"),
         # a rule with no test matched every event, and a name no source has matched none, both silently
@@ -110,7 +115,7 @@ def _broken(tmp_path: Path, mutate) -> str:
         (lambda r: r.update(memory_limit=6), "memory_limit: expected text; YAML reads this value as a number: write it in quotes; found 6"),
         # a value that may be text or a mapping: the errors of the shape written, without pydantic's names
         (lambda r: r["sources"][0]["derive"]["channel"][0].update(then={"colum": "x"}),
-         "sources[0].derive.channel[0].then.colum: unknown key (check the spelling); found 'x'"),
+         "sources[0].derive.channel[0].then.colum: unknown key (did you mean 'column'?); found 'x'"),
         (lambda r: r["sources"][0]["derive"]["channel"][0].update(then=[1]),
          "sources[0].derive.channel[0].then: expected a valid string; found [1]"),
         (lambda r: r["stages"][0]["rules"][0].update(properties={"int": {"regex": "("}}),  # a key, not a shape
@@ -325,7 +330,7 @@ def test_a_mapping_written_where_text_or_a_mapping_may_go_counts_only_its_own_pr
     message = _broken(tmp_path, lambda r: r["sources"][0]["derive"]["channel"][0].update(then={"colum": "x"}))
     assert message.splitlines()[1:] == [
         "  - sources[0].derive.channel[0].then.column: required, but missing",
-        "  - sources[0].derive.channel[0].then.colum: unknown key (check the spelling); found 'x'",
+        "  - sources[0].derive.channel[0].then.colum: unknown key (did you mean 'column'?); found 'x'",
     ] and ": 2 problem(s) in the configuration" in message.splitlines()[0]
 
 

@@ -8,6 +8,7 @@ relative to the file's folder, so a run works from any working directory.
 from __future__ import annotations
 
 import codecs
+import difflib
 import hashlib
 import json
 import os
@@ -542,6 +543,29 @@ def _readable_errors(errors: list[Any]) -> list[Any]:
     return kept
 
 
+def _keys_at(loc: tuple) -> list[str]:
+    """The keys that the mapping holding the last key of `loc` accepts ([] when it is not a model's)."""
+    model: Any = Config
+    skip = False  # the next part is a key of a free mapping (e.g. a property name)
+    for part in loc[:-1]:
+        if skip or isinstance(part, int):
+            skip = False
+            continue
+        fields = {f.alias or name: f for name, f in getattr(model, "model_fields", {}).items()}
+        if part not in fields:
+            return []
+        annotation, model = fields[part].annotation, None
+        while model is None and annotation is not None:  # into tuple[...], X | None, dict[str, X]
+            args = [a for a in get_args(annotation) if a not in (type(None), Ellipsis)]
+            model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+            skip = skip or getattr(annotation, "__origin__", None) is dict
+            annotation = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)),
+                              args[-1] if args else None)
+        if model is None:
+            return []
+    return [f.alias or name for name, f in getattr(model, "model_fields", {}).items()]
+
+
 def _format_error(path: Path, exc: ValidationError) -> str:
     errors = _readable_errors(exc.errors())
     lines = [f"{path}: {len(errors)} problem(s) in the configuration"]
@@ -563,7 +587,8 @@ def _format_error(path: Path, exc: ValidationError) -> str:
             found_text = f"{len(str(found))} characters"
         msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
         if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling)"
+            close = difflib.get_close_matches(str(err["loc"][-1]), _keys_at(tuple(err["loc"])), n=1, cutoff=0.7)
+            msg = f"unknown key (did you mean {close[0]!r}?)" if close else "unknown key (check the spelling)"
         if err["type"] == "string_pattern_mismatch":
             msg = f"expected a name matching {err['ctx']['pattern']}"
         if err["type"] == "string_type" and isinstance(found, (int, float)):  # YAML read `1234567890`, `6`, `true`
