@@ -328,6 +328,7 @@ def test_sources_check_while_the_warehouse_is_held_says_so(held, folder, capsys)
     ("warehouse", "data", "data cannot be opened ("),  # a folder, not a file
     ("warehouse", "journey.yaml/warehouse.duckdb", "journey.yaml/warehouse.duckdb: its folder cannot be created ("),
     ("reports_dir", "journey.yaml/reports", "journey.yaml/reports: `reports_dir` cannot be created ("),
+    ("reports_dir", "journey.yaml", "journey.yaml: `reports_dir` is a file, not a folder;"),  # was "File exists"
 ])
 def test_a_warehouse_or_reports_folder_that_cannot_be_used_stops_the_run_at_once(folder, capsys, key, value, expected):
     (folder / "data").mkdir(exist_ok=True)

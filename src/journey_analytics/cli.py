@@ -49,6 +49,8 @@ def ready_to_run(config: Config) -> Iterator[None]:
         folders = [(config.warehouse_path.parent, "`warehouse`'s folder (DuckDB writes its .wal file next to it)"),
                    (config.reports_path, "`reports_dir`")]
         for folder, what in folders:
+            if folder.exists() and not folder.is_dir():
+                raise ConfigError(f"{folder}: {what} is a file, not a folder; point journey.yaml at a folder")
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
