@@ -106,6 +106,7 @@ def test_explain_says_where_the_last_runs_journeys_stop(folder, capsys):
     assert main(["explain", "customer", "--id", "contact_id=ct-1", "--config", path]) == 0
     out = capsys.readouterr().out
     assert "as of 2026-03-01 00:00:00 UTC: the journey stops there" in out
+    assert "changed since that run" not in out
     assert re.search(r"\n  contact_id  ct-1 +1 events \(\+1 after the as-of\)\n", out)
     (only,) = out.split("journey:\n")[1].strip().splitlines()[1:]
     assert re.fullmatch(r"  1  2026-01-15 \d\d:00:00  crm  +order_placed .*", only)
@@ -114,6 +115,11 @@ def test_explain_says_where_the_last_runs_journeys_stop(folder, capsys):
     assert re.search(r"no customer has that email in the journeys as of 2026-03-01 00:00:00 UTC \(the last run's "
                      r"as-of\): its 2 event\(s\) come after that, from 2026-08-03 10:15:02 UTC", err)
     assert "bob" not in err.lower()
+    # stages edited since that run: the journey shown is still the run's, and explain now says so
+    (folder / "journey.yaml").write_text((folder / "journey.yaml").read_text().replace("- name: advocacy",
+                                                                                   "- name: loyalty"))
+    assert main(["explain", "customer", "--id", "contact_id=ct-1", "--config", path]) == 0
+    assert "note: journey.yaml's stages, stage rules or funnel changed since that run" in capsys.readouterr().out
 
 
 def test_explain_of_an_identifier_loaded_after_the_customers_were_built_says_so(folder, capsys):

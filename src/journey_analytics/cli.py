@@ -22,7 +22,7 @@ from journey_analytics.config import Config, ConfigError, load_config
 from journey_analytics.console import quiet_stdout
 from journey_analytics.ingest.salt import remember_salt
 from journey_analytics.interrupts import STOPPED, finished, interruptible
-from journey_analytics.runs import check_as_of, parse_time
+from journey_analytics.runs import check_as_of, parse_time, run_metric
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import WarehouseError, connect
 
@@ -256,6 +256,9 @@ def _explain(args: argparse.Namespace) -> int:
     if found.as_of is not None:
         print(f"as built by run {found.run_id}, as of {found.as_of:%Y-%m-%d %H:%M:%S} UTC: the journey stops there, "
               "and later events are counted apart")
+        if run_metric(con, found.run_id, "funnel_definition") not in (None, config.funnel_definition):
+            print("note: journey.yaml's stages, stage rules or funnel changed since that run: the stages below are "
+                  "the run's; `journey run` to rebuild with the current ones")
     print("\nidentifiers:")
     _print_columns([(i["id_type"], i["id_value"], f"{i['n_events']} events"
                      + (f" (+{i['n_later']} after the as-of)" if i["n_later"] else "")

@@ -57,6 +57,12 @@ def record_history(con: duckdb.DuckDBPyConnection, run: Run, funnel_definition: 
     return con.execute("select count(*) from marts.run_history where run_id = ?", [run.run_id]).fetchall()[0][0]
 
 
+def run_metric(con: duckdb.DuckDBPyConnection, run_id: str, metric: str) -> float | None:
+    """A metric run `run_id` recorded in `marts.run_history` (None when it recorded none)."""
+    found = sqlfiles.query(con, "queries/run_metric", run_id=run_id, metric=metric).fetchall()
+    return found[0][0] if found else None
+
+
 def last_run(con: duckdb.DuckDBPyConnection) -> tuple[str | None, datetime | None]:
     """(run_id, as_of) of the run whose identities, journeys and marts the warehouse holds; (None, None) when
     no run is recorded."""
