@@ -492,6 +492,35 @@ def test_sigterm_ends_the_command_as_terminated_whoever_handles_it(capsys):
         assert not interrupted()
 
 
+
+def test_a_signal_while_a_command_ends_changes_nothing(capsys, monkeypatch):
+    """The listener could note a SIGTERM after the command had ended, and the next command (in CI, the next test)
+    said "terminated" at once; a signal landing while the command put its handlers back raised a traceback out
+    of it and left them installed."""
+    from journey_analytics import interrupts
+
+    def work_until_signalled():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)
+
+    for _ in range(30):
+        assert interruptible(work_until_signalled, "journey", "") == 143
+        assert interruptible(lambda: 0, "journey", "") == 0
+    capsys.readouterr()
+    close = os.close
+
+    def signalled_while_closing(fd):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)  # handled meanwhile, inside the command's `finally`
+        close(fd)
+
+    before = signal.getsignal(signal.SIGTERM), sys.unraisablehook
+    monkeypatch.setattr(interrupts.os, "close", signalled_while_closing)
+    assert interruptible(lambda: 0, "journey", "") == 0
+    monkeypatch.undo()
+    assert (signal.getsignal(signal.SIGTERM), sys.unraisablehook) == before and not interrupted()
+
+
 def test_ctrl_c_after_the_outcome_is_told_does_not_make_the_command_interrupted(capsys):
     """A run that had printed its summary and was only tearing down (its Prefect server) exited 130 with
     "interrupted ... Run it again to finish" on Ctrl-C: cron or CI recorded a finished run as failed."""

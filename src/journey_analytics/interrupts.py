@@ -64,14 +64,17 @@ def interruptible(run: Callable[[], int], prog: str, said: str = STOPPED) -> int
 
     def noted(signum: int) -> None:
         with _lock:
+            if stopped.is_set():  # the outcome is told and being returned: a signal now changes nothing
+                return
             first = not _received
             _received.append(signum)
         if first:
             threading.Thread(target=exit_unless_stopped, daemon=True).start()
 
     def note(signum, frame):
-        noted(signum)
-        raise KeyboardInterrupt
+        if not stopped.is_set():  # not in the middle of putting things back
+            noted(signum)
+            raise KeyboardInterrupt
 
     def hear(wakeup: int) -> None:
         """Signals written to the wakeup descriptor: a SIGTERM that Prefect's handler took is noted here."""
@@ -106,7 +109,8 @@ def interruptible(run: Callable[[], int], prog: str, said: str = STOPPED) -> int
     os.set_blocking(woken, False)
     heard = threading.Event()
     previous_fd = signal.set_wakeup_fd(woken, warn_on_full_buffer=False)
-    threading.Thread(target=hear, args=(wakeup,), daemon=True).start()
+    listener = threading.Thread(target=hear, args=(wakeup,), daemon=True)
+    listener.start()
     try:
         code = run()
         if not signalled():
@@ -124,9 +128,11 @@ def interruptible(run: Callable[[], int], prog: str, said: str = STOPPED) -> int
         print(line, file=sys.stderr)
         return code
     finally:
-        stopped.set()
+        with _lock:
+            stopped.set()  # from here on neither handler nor listener notes a signal
         signal.set_wakeup_fd(previous_fd)
         os.close(woken)  # the listener reads the end of the pipe and stops
+        listener.join(1.0)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         sys.unraisablehook = hook
