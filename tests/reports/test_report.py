@@ -334,7 +334,7 @@ def test_pain_points_table_ranks_touchpoints_with_their_survey_scores(report):
     assert cells[1][5:] == ["15.0%", "2.75 (80)", "\u221235 (80)"]
     assert cells[0][6:] == ["", ""]  # no survey follows a pricing view
     assert "The first" not in _section(report.read_text(encoding="utf-8"), "pain")  # all three shown
-    assert "No survey response" not in _section(report.read_text(encoding="utf-8"), "pain")
+    assert "response in this period" not in _section(report.read_text(encoding="utf-8"), "pain")
 
 
 def test_a_pain_points_table_cut_short_says_so():
@@ -358,10 +358,12 @@ def test_pain_points_without_any_survey_response_say_which_settings_to_check():
 
     schema = ["rank", "source", "event_name", "stage", "customers", "exits", "exit_rate", "csat_responses",
               "avg_csat", "nps_responses", "nps"]
-    pain = pl.DataFrame(PAIN_POINTS, schema=schema, orient="row").with_columns(
-        csat_responses=0, avg_csat=None, nps_responses=0, nps=None)
-    assert "No survey response in this period" in _pain_points(pain, {})
-    assert "pain_points.csat_property" in _pain_points(pain, {})
+    pain = pl.DataFrame(PAIN_POINTS, schema=schema, orient="row").with_columns(csat_responses=0, avg_csat=None)
+    table = _pain_points(pain, {})  # NPS responses came in: only the CSAT key is wrong
+    assert "No CSAT response in this period" in table and "<code>pain_points.csat_property</code>" in table
+    assert "No NPS response" not in table
+    table = _pain_points(pain.with_columns(nps_responses=0, nps=None), {})
+    assert "No CSAT response" in table and "No NPS response" in table
 
 
 def test_stage_inference_table_shows_proposals_and_which_are_used(report):

@@ -211,10 +211,11 @@ def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str], top: int = 
     shown = "" if pain.height <= top else (
         f"<p class=\"meta\">The first {top} of {fmt_int(pain.height)} touchpoints; all are in "
         "<code>marts.pain_points</code>.</p>")
-    if pain["csat_responses"].sum() == 0 and pain["nps_responses"].sum() == 0:  # a misspelt key blanks both columns
-        shown += ("<p class=\"meta\">No survey response in this period: no event carries the properties that "
-                  "<code>pain_points.csat_property</code> and <code>.nps_property</code> name (default "
-                  "<code>csat</code>, <code>nps</code>); check them against the properties a source keeps.</p>")
+    for score, key, default in (("CSAT", "csat", "csat"), ("NPS", "nps", "nps")):  # a misspelt key blanks a column
+        if pain[f"{key}_responses"].sum() == 0:
+            shown += (f"<p class=\"meta\">No {score} response in this period: no event carries the property that "
+                      f"<code>pain_points.{key}_property</code> names (default <code>{default}</code>); check it "
+                      "against the properties a source keeps.</p>")
     return html.table(["#", "Touchpoint", "Stage", "Customers", "Exits", "Exit rate", "CSAT (responses)",
                        "NPS (responses)"], rows, numeric={3, 4, 5, 6, 7}) + shown
 
