@@ -54,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 def _backfill(args: argparse.Namespace) -> int:
     from journey_analytics.metrics import AuditError
     from pipelines.local_api import local_api
-    from pipelines.nightly import ReportNotWritten, SourcesFailed, WarehouseNotWritten, backfill
+    from pipelines.nightly import ReportNotWritten, SourcesFailed, WarehouseNotWritten, backfill, quiet_console
 
+    quiet_console()
     try:
         with local_api():
             backfill(args.start, args.end, args.config)

@@ -25,7 +25,7 @@ from prefect.logging.handlers import PrefectConsoleHandler
 from prefect.states import Failed
 
 from journey_analytics import identity, ingest, journeys, metrics, reports
-from journey_analytics.config import Config, Source, load_config
+from journey_analytics.config import Config, ConfigError, Source, load_config
 from journey_analytics.console import say
 from journey_analytics.identity import IdentityResult
 from journey_analytics.interrupts import interrupted
@@ -87,40 +87,52 @@ class WarehouseNotWritten(Exception):
     rolled back; the message says so and what to do; the run ends Failed."""
 
 
-# Failures whose message says what failed and why, told by the run itself (a source's in its summary, the others
-# in the command's last line); a task's DuckDB I/O error is turned into WarehouseNotWritten by the flow.
-TOLD = (SourcesFailed, ReportNotWritten, WarehouseNotWritten, SourceError, duckdb.IOException)
+# Failures whose message says what failed and why (a task's DuckDB I/O error is turned into WarehouseNotWritten
+# by the flow; a ConfigError, such as another hashing salt, names the key and the fix).
+SAYS_WHY = (SourcesFailed, ReportNotWritten, WarehouseNotWritten, ConfigError, duckdb.IOException)
 
 
 class _NoNeedlessTraceback(logging.Filter):
     """Tracebacks that say nothing the message does not: Prefect logs a task that returns a Failed
-    state with exc_info=True although nothing was raised (a stray "NoneType: None"); a failure in `TOLD`;
+    state with exc_info=True although nothing was raised (a stray "NoneType: None"); a failure in `SAYS_WHY`;
     and whatever fails once Ctrl-C arrived (the command says it was interrupted)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and (record.exc_info[0] is None or isinstance(record.exc_info[1], TOLD) or interrupted()):
+        if record.exc_info and (record.exc_info[0] is None or isinstance(record.exc_info[1], SAYS_WHY)
+                                or interrupted()):
             record.exc_info = None
         return True
 
 
-class _ToldByTheRun(logging.Filter):
-    """On the console only (the Prefect server keeps every record): a task's or flow's error record of a failure
-    in `TOLD`, which Prefect logged three times over before the command's own line, or of anything once a signal
-    stopped the run (its one line says so)."""
+for _logger in ("prefect.task_runs", "prefect.flow_runs"):
+    logging.getLogger(_logger).addFilter(_NoNeedlessTraceback())
+
+
+class _ToldByTheCommand(logging.Filter):
+    """A task's or flow's error record of what the command tells itself: a source's failure (in its summary),
+    a failure in `SAYS_WHY` (its last line), anything once a signal stopped it (its one line). Prefect logged
+    each three times over before the command's own line. Records without the exception (a task's final state)
+    are known by its name in their message."""
+
+    TOLD = (*SAYS_WHY, SourceError)
+    NAMES = tuple(f"{kind.__name__}{end}" for kind in TOLD for end in ("(", ":"))
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.ERROR or not record.name.startswith(("prefect.task_runs", "prefect.flow_runs")):
             return True
-        told = record.exc_info is not None and isinstance(record.exc_info[1], TOLD)
-        return not (told or interrupted() or any(f"{kind.__name__}(" in record.getMessage()
-                                                 or f"{kind.__name__}:" in record.getMessage() for kind in TOLD))
+        if interrupted() or (record.exc_info is not None and isinstance(record.exc_info[1], self.TOLD)):
+            return False
+        message = record.getMessage()
+        return not any(name in message for name in self.NAMES)
 
 
-for _logger in ("prefect.task_runs", "prefect.flow_runs"):
-    logging.getLogger(_logger).addFilter(_NoNeedlessTraceback())
-for _handler in logging.getLogger().handlers:
-    if isinstance(_handler, PrefectConsoleHandler):
-        _handler.addFilter(_ToldByTheRun())
+def quiet_console() -> None:
+    """For a command that tells the run's outcome itself (`journey run`, the backfill): keep `_ToldByTheCommand`'s
+    records off the console. The Prefect server still receives them, and a served run's console keeps them."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler) and not any(isinstance(f, _ToldByTheCommand)
+                                                                  for f in handler.filters):
+            handler.addFilter(_ToldByTheCommand())
 
 
 def _file_done(progress: Callable[[str], None]) -> Callable[[ingest.FileResult], None]:

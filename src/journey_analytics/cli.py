@@ -74,8 +74,10 @@ def _run_held(args: argparse.Namespace, config: Config) -> int:
     prefect_defaults(config.base_dir)
     from journey_analytics.metrics import AuditError
     from pipelines.local_api import local_api
-    from pipelines.nightly import ReportNotWritten, SourcesFailed, WarehouseNotWritten, nightly  # Prefect: only here
+    from pipelines.nightly import (ReportNotWritten, SourcesFailed, WarehouseNotWritten,  # Prefect: only here
+                                   nightly, quiet_console)
 
+    quiet_console()
     try:
         with local_api():
             summary = nightly(config_path=str(args.config), as_of=args.as_of)
