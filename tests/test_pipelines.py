@@ -393,13 +393,35 @@ def test_a_run_with_another_hashing_salt_is_refused(sample_copy, monkeypatch, ca
     monkeypatch.setenv("JOURNEY_HASH_SALT", "another-salt-123")
     assert main(["run", "--config", config_path, "--as-of", SAMPLE_AS_OF.isoformat()]) == 2
     err = capsys.readouterr().err
-    assert "its personal data were hashed with another salt than this run's (JOURNEY_HASH_SALT, from the " \
+    assert "its personal data were hashed with another salt than this one (JOURNEY_HASH_SALT, from the " \
            "environment)" in err and "another-salt-123" not in err
     assert warehouse.read_bytes() == before
     with pytest.raises(ConfigError, match="hashed with another salt"):
         nightly(config_path=config_path, as_of=SAMPLE_AS_OF, progress=lambda _: None)
+    capsys.readouterr()  # and explain would hash an email as it never was: "no customer has that email"
+    assert main(["explain", "customer", "--email", "a@b.example", "--config", config_path]) == 2
+    assert "hashed with another salt" in capsys.readouterr().err
     monkeypatch.delenv("JOURNEY_HASH_SALT")  # the salt it was loaded with: runs again
     assert main(["run", "--config", config_path, "--as-of", SAMPLE_AS_OF.isoformat()]) == 0
+
+
+def test_a_salt_recorded_by_a_run_that_loaded_nothing_binds_no_one(tmp_path):
+    """A first run from a shell without the cron's salt that stopped before loading anything (a source failed,
+    Ctrl-C while Prefect started) recorded its salt, and every later run with the right one was refused."""
+    from journey_analytics.ingest.salt import other_salt, remember_salt
+    from journey_analytics.warehouse import connect
+    from tests.helpers import write_config
+
+    config = write_config(tmp_path)
+    with connect(config.warehouse_path) as con:
+        remember_salt(con, config)
+        con.execute("update ingest.salt set fingerprint = 'another salt'")
+        assert other_salt(con, config) is None  # nothing loaded under it
+        remember_salt(con, config)
+        con.execute("insert into ingest.manifest values ('r', 'web', 'x', 1, 'sha', 1, 1, 0, 0, now(), null, null)")
+        assert other_salt(con, config) is None  # the salt the data were loaded with
+        con.execute("update ingest.salt set fingerprint = 'another salt'")
+        assert "hashed with another salt" in other_salt(con, config)
 
 
 def test_a_killed_run_leaves_no_prefect_server_behind(sample_copy):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from journey_analytics.config import Config, ConfigError, load_config
 from journey_analytics.console import quiet_stdout
-from journey_analytics.ingest.salt import remember_salt
+from journey_analytics.ingest.salt import other_salt, remember_salt
 from journey_analytics.interrupts import STOPPED, finished, interruptible
 from journey_analytics.runs import check_as_of, parse_time, run_metric
 from journey_analytics.sources.readers import SourceError
@@ -246,6 +246,8 @@ def _explain(args: argparse.Namespace) -> int:
         raise ConfigError("give a customer id, or an identifier: --email, --anonymous-id or --id TYPE=VALUE")
     if len(lookups) + bool(args.customer_id) > 1:  # one customer is explained; which one would be a guess
         raise ConfigError("give one customer id or one identifier, not several: explain shows one customer")
+    if lookups and (problem := other_salt(con, config)):  # an email would be hashed as it never was
+        raise ConfigError(problem)
     try:
         customer = args.customer_id or find_customer(con, config, *lookups[0])
         found = explain(con, customer)
