@@ -190,7 +190,7 @@ class Source(_Model):
     table: str | None = Field(default=None, validate_default=True)  # postgres: `schema.table`
     timezone: Zone | None = None
     delimiter: str = ","  # csv: the character between values, e.g. `;` or a tab
-    priority: int | None = None
+    priority: int | None = Field(default=None, strict=True)
     columns: SourceColumns
     identifiers: dict[str, str]
     derive: dict[Literal["channel"], tuple[DeriveCase, ...]] = Field(default_factory=dict)
@@ -273,8 +273,8 @@ class StageRule(_Model):
     def _tests_something(self) -> StageRule:
         """A rule without a test (`- {}`, or `event_name:` left empty) matched every event: each one put in
         the first such stage, and the run went on."""
-        empty = [k for k in ("source", "source_kind", "event_name")
-                 if k in self.model_fields_set and getattr(self, k) is None]
+        empty = [k for k in ("source", "source_kind", "event_name") if k in self.model_fields_set and (
+            getattr(self, k) is None or getattr(self, k).op == ("equals", "") or "" in (getattr(self, k).in_ or ()))]
         if empty:
             raise ValueError(f"{empty[0]} is empty; give it a value (e.g. {empty[0]}: ...) or remove the key")
         if self.source is self.source_kind is self.event_name is None and not self.properties:
@@ -349,7 +349,7 @@ class Funnel(_Model):
     def _label_with_a_space(cls, value: Any) -> Any:
         """`crm: lead_created` is a YAML mapping, which the type error alone did not explain."""
         for item in value if isinstance(value, list) else ():
-            if isinstance(item, dict) and len(item) == 1:
+            if isinstance(item, dict) and len(item) == 1 and isinstance(next(iter(item.values())), str):
                 (source, event_name), = item.items()
                 raise ValueError(f"{source}: {event_name} is read as a mapping; write {source}:{event_name} with no "
                                  "space after ':' (or quote it)")

@@ -77,8 +77,9 @@ def test_plain_words_formatting():
         "0.0%", "under 0.1%", "0.1%", "42.1%", "99.9%", "over 99.9%", "100.0%", "\u2014"]
     assert [fmt_pct(v, 0) for v in (0.004, 0.996)] == ["under 1%", "over 99%"]
     # a window as configured, not rounded: 0.01 days read "14 min"
-    assert [fmt_days(d) for d in (30, 1, 1.5, 0.5, 0.01, 0.0001, 1e-7)] == [
-        "30 days", "1 day", "1.5 days", "12 h", "14.4 min", "8.64 s", "0.00864 s"]
+    assert [fmt_days(d) for d in (30, 1, 1.5, 0.5, 0.01, 0.0001, 1e-7, 1e-12, 1.0000001, 30.123456789)] == [
+        "30 days", "1 day", "1.5 days", "12 h", "14.4 min", "8.64 s", "0.00864 s", "8.64e-08 s", "1.0000001 days",
+        "30.123456789 days"]
 
 
 def test_change_sentence_names_the_change_since_previous_run(warehouse):

@@ -91,11 +91,11 @@ def fmt_duration(seconds: float | None) -> str:
 
 def fmt_days(days: float) -> str:
     """A configured number of days as written, not rounded: 30 -> '30 days', 0.5 -> '12 h', 0.01 -> '14.4 min'."""
-    if days >= 1:
-        return f"{days:g} day{'' if days == 1 else 's'}"
+    if days >= 1:  # repr: the shortest text that reads back as the same number, i.e. as written
+        return f"{repr(float(days)).removesuffix('.0')} day{'' if days == 1 else 's'}"
     seconds = days * 86400
     unit, size = ("h", 3600) if seconds >= 3600 else ("min", 60) if seconds >= 60 else ("s", 1)
-    return f"{round(seconds / size, 6):g} {unit}"
+    return f"{float(f'{seconds / size:.9g}')!r} {unit}".replace(".0 ", " ")  # 9 digits: no float noise
 
 
 def duration_unit(max_seconds: float | None) -> tuple[str, float]:
