@@ -116,7 +116,7 @@ class Condition(_Model):
             value = {"in": value}
         if isinstance(value, dict):
             value = {k: ([_text(x) for x in v] if isinstance(v, list) else _text(v)) for k, v in value.items()}
-            if list(value) == ["in"] and len(value["in"]) == 1:  # the same test: one form, one funnel definition
+            if list(value) == ["in"] and isinstance(value["in"], list) and len(value["in"]) == 1:  # the same test: one form, one funnel definition
                 return {"equals": value["in"][0]}
         return value
 
@@ -343,6 +343,10 @@ def funnel_step_problems(steps: tuple[str, ...], stage_names: tuple[str, ...],
 
 class Funnel(_Model):
     steps: tuple[str, ...] | None = None
+    window_days: float = Field(default=30, gt=0, le=36_500, allow_inf_nan=False, strict=True)  # at most 100 years
+    breakdown: Breakdown = "channel"
+    segment: PropertyKey | None = None  # event property holding a customer's segment / persona, e.g. `segment`
+    top_n: int = Field(default=8, ge=1, strict=True)
 
     @field_validator("steps", mode="before")
     @classmethod
@@ -354,10 +358,6 @@ class Funnel(_Model):
                 raise ValueError(f"{source}: {event_name} is read as a mapping; write {source}:{event_name} with no "
                                  "space after ':' (or quote it)")
         return value
-    window_days: float = Field(default=30, gt=0, le=36_500, allow_inf_nan=False, strict=True)  # at most 100 years
-    breakdown: Breakdown = "channel"
-    segment: PropertyKey | None = None  # event property holding a customer's segment / persona, e.g. `segment`
-    top_n: int = Field(default=8, ge=1, strict=True)
 
     @property
     def window(self) -> timedelta:
