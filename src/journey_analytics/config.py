@@ -116,7 +116,8 @@ class Condition(_Model):
             value = {"in": value}
         if isinstance(value, dict):
             value = {k: ([_text(x) for x in v] if isinstance(v, list) else _text(v)) for k, v in value.items()}
-            if list(value) == ["in"] and isinstance(value["in"], list) and len(value["in"]) == 1:  # the same test: one form, one funnel definition
+            # one value listed is that value: one form of the test, so one funnel definition
+            if list(value) == ["in"] and isinstance(value["in"], list) and len(value["in"]) == 1:
                 return {"equals": value["in"][0]}
         return value
 

@@ -214,7 +214,8 @@ def test_segments_and_pain_points_equal_the_reference(con, case, data) -> None:
     """The segment breakdown and marts.pain_points read event properties, which the logs above do not
     carry; here every touchpoint gets some, events after as_of included (they must not count)."""
     touchpoints, s, as_of = case
-    s = MetricSettings(**{**s.__dict__, "segment_property": "segment", "pain_min_customers": data.draw(st.integers(1, 3))})
+    s = MetricSettings(**{**s.__dict__, "segment_property": "segment",
+                          "pain_min_customers": data.draw(st.integers(1, 3))})
     properties = {(t.customer_id, t.event_seq): data.draw(PROPERTIES) for t in touchpoints}
     write_touchpoints(con, touchpoints)
     write_properties(con, properties)

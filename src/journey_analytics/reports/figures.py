@@ -105,7 +105,8 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
         marker={"color": "rgba(255,255,255,0)", "line": {"color": col, "width": 1.5},
                 "pattern": {"shape": "/", "fgcolor": col, "size": 7, "solidity": 0.45}},
         hovertext=[f"<b>{n}</b><br>still in progress: {fmt_int(r['in_progress'])}<br>"
-                   "reached the previous step; their latest attempt's window is still open" for n, r in zip(names, rows)],
+                   "reached the previous step; their latest attempt's window is still open"
+                   for n, r in zip(names, rows)],
         hoverinfo="text",
     )
     fig.add_bar(

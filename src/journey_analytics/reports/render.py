@@ -131,8 +131,9 @@ def render_run_report(
     to `out_dir/latest/index.html` and rewrites `out_dir/index.html`. `stages` are the configured
     stages in order (they fix the colours); `timezone` is `report.timezone`; `path_node` is `paths.node`
     (it names the paths' nodes in the text); `window_days`, `goal_stage` and `max_steps` are
-    `funnel.window_days`, `paths.goal_stage` and `paths.max_steps` (the text states them); `keep_runs` is `report.keep_runs` (the reports of older runs than
-    that many newest are deleted; None keeps all). Runs are compared on the funnel steps the metrics wrote.
+    `funnel.window_days`, `paths.goal_stage` and `paths.max_steps` (the text states them); `keep_runs` is
+    `report.keep_runs` (the reports of older runs than that many newest are deleted; None keeps all). Runs are
+    compared on the funnel steps the metrics wrote.
     """
     check_run_id(run_id)
     ZoneInfo(timezone)  # fail before writing anything if the zone is unknown

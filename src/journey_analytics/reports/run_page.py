@@ -99,7 +99,8 @@ INTROS = {
     "pain": (
         "The places to fix first. <b>Exit rate</b>: of the customers who had this touchpoint, the share for "
         "whom it was the last one — they have been silent for a whole funnel window ({window}) and never "
-        "finished the journey (reached its last stage, {last}). <b>CSAT</b> (1–5) and <b>NPS</b> (−100 to 100) come from the service surveys "
+        "finished the journey (reached its last stage, {last}). <b>CSAT</b> (1–5) and <b>NPS</b> (−100 to 100) "
+        "come from the service surveys "
         "that followed the touchpoint. Touchpoints with few customers are not ranked and come after the ranked "
         "ones."
     ),
