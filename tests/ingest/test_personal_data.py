@@ -61,16 +61,23 @@ def test_a_line_that_is_not_json_is_redacted_of_personal_keys_written_in_any_cas
         '{"push_id":"q-2","USER_EMAIL":"a2@b.com","MSISDN":"+15550001002","title":"x',
         '{"push_id":"q-3","\\u004DSISDN":"+15550001003","\\u004dsisdn":"+15550001004","title":"x',  # escaped M
         "{'push_id': 'q-4', 'Msisdn': '+15550001005', Msisdn: +15550001006",
+        # keys ended otherwise: Java's Map.toString, Ruby's inspect, a comment before the colon
+        "{push_id=q-5, msisdn=+15550001007, title=x}",
+        '{"push_id"=>"q-6", "msisdn"=>"+15550001008", "title"=>"x"}',
+        '{"push_id": "q-7", "msisdn" /* mobile */ : "+15550001009", "title": "x"',
     ]
     (tmp_path / "web.jsonl").write_text("\n".join(lines) + "\n")
     config = _with_phone(tmp_path, [web])
     with connect(config.warehouse_path) as con:
-        assert dict(_ingest(config, con).reasons) == {"malformed_record": 3}
+        assert dict(_ingest(config, con).reasons) == {"malformed_record": 6}
         records = [r[0] for r in con.execute("select raw_record from ingest.quarantine order by line").fetchall()]
     assert records == [
         '{"push_id":"q-2","USER_EMAIL":"<redacted>","MSISDN":"<redacted>","title":"x',
         '{"push_id":"q-3","\\u004DSISDN":"<redacted>","\\u004dsisdn":"<redacted>","title":"x',
         "{'push_id': 'q-4', 'Msisdn': \"<redacted>\"",  # a bare key is no boundary: redacted to the end
+        '{push_id=q-5, msisdn="<redacted>"',
+        '{"push_id"=>"q-6", "msisdn"=>"<redacted>"',
+        '{"push_id": "q-7", "msisdn" /* mobile */ : "<redacted>", "title": "x"',
     ]
     assert not any("555000" in r for r in records)
 

@@ -59,7 +59,11 @@ ADDRESS_KEEPS = r"\1<redacted email>"
 # pass finds a repeated key that the first pass's match ran into; it skips the values the first pass
 # redacted, which hold a marker until both passes are done.
 _NEXT_KEY_OR_END = r"""(,\s*\\?["'][^"']*["']\s*:|$)"""
-VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s].*?|"?)""" + _NEXT_KEY_OR_END
+VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s>].*?|"?)""" + _NEXT_KEY_OR_END  # no value begins
+# with `>`: a second pass could otherwise end a key `=>` at `=`, and take `>` and the marker for a value
+# What ends a key: `:` (JSON, Python, YAML-ish), `=` (Java's Map.toString, key=value logs) or `=>` (Ruby), with
+# blanks or /* comments */ before it.
+KEY_ENDS = r"(?:\s|/\*.*?\*/)*(?::|=>?)\s*"
 REDACTING = '"\x01"'  # a redacted value between the passes: no data value starts with \x01 (JSON forbids it)
 # A line that does not begin with `{`, `[` or `"` may continue a record that a raw line break cut inside a
 # value (`{"phone":"+49 170` / `1234567","event":…}`): its text up to its first key may be the tail of a
@@ -287,7 +291,7 @@ class _Compiler:
                     key = (f"({json_key_pattern(name)}|'{re.escape(name)}'|"  # JSON, Python,
                            f'\\\\"{re.escape(name)}\\\\"|\\b{re.escape(name)}\\b)')  # JSON in a string, bare
                     # in any case, as the column is hashed under any spelling (`"MSISDN"` for `msisdn`)
-                    pattern = self.bind("(?i)(" + key + r"\s*:\s*)" + VALUE_UP_TO_NEXT_KEY)
+                    pattern = self.bind("(?i)(" + key + KEY_ENDS + ")" + VALUE_UP_TO_NEXT_KEY)
                     marked = self.bind(r"\1" + REDACTING + r"\4")
                     for _ in range(2):  # a match ends where a repeated key begins: twice catches the repeat
                         redacted = f"regexp_replace({redacted}, {pattern}, {marked}, 'g')"
