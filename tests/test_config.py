@@ -222,11 +222,16 @@ def test_yaml_scalars_in_conditions_are_the_text_they_match(tmp_path):
     (lambda r: r["sources"][0].update(url="postgresql://journey:PgPassw0rd!@127.0.0.1:5432/db"), "PgPassw0rd"),
     (lambda r: r["privacy"].update(Salt=r["privacy"].pop("salt")), "sample-salt-not-secret"),  # was shown
     (lambda r: r.update(privacy=r["privacy"]["salt"]), "sample-salt-not-secret"),  # was shown
+    (lambda r: r.update(salt="TopLevelSecretSalt"), "TopLevelSecretSalt"),  # a salt under an unknown key: was shown
+    (lambda r: r["sources"][0].update(url="postgresql://crm:my secret pw@db/crm"), "secret pw"),  # a blank: was shown
+    (lambda r: r["sources"][0].update(url="postgresql://crm:s3cr@t-PW@db/crm"), "t-PW"),  # an @: its tail was shown
+    (lambda r: r["sources"][0].update(url="host=db user=crm password=KvSecret"), "KvSecret"),  # key=value: was shown
 ])
 def test_a_configuration_error_never_shows_a_salt_or_a_password(tmp_path, mutate, secret):
     message = _broken(tmp_path, mutate)
     assert "salt" in message.lower() or "url" in message or "privacy:" in message
     assert secret not in message
+    assert "***" in message or "characters" in message  # masked, not left out
 
 
 @pytest.mark.parametrize("line", ["  salt: SuperSecretSalt: oops", "  salt: SuperSecretSalt\n  salt: SuperSecretSalt"])

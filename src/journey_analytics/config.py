@@ -509,9 +509,15 @@ class Config(_Model):
         return self.resolve(self.reports_dir)
 
 
+# Keys whose value is a secret wherever they are written (a salt put at the top level by mistake)
+SECRET_KEY = re.compile(r"salt|passw|secret|token", re.IGNORECASE)
+
+
 def _without_secrets(text: str, *, quoted_yaml: bool = False) -> str:
-    """A configuration message never shows a URI's password, nor, where it quotes YAML lines, a salt."""
-    text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    """A configuration message never shows a URI's password (up to the line's last `@`: a password may hold
+    blanks or `@`), a `password=` value (a key=value connection string), nor, where it quotes YAML lines, a salt."""
+    text = re.sub(r"(://[^:/@\s]*:)[^\n]*@", r"\1***@", text)
+    text = re.sub(r"(\bpassword\s*=\s*)[^\s&'\"]+", r"\1***", text, flags=re.IGNORECASE)
     return re.sub(r"(\bsalt[\"']?\s*:\s*)\S.*", r"\1***", text) if quoted_yaml else text
 
 
@@ -584,7 +590,7 @@ def _format_error(path: Path, exc: ValidationError) -> str:
             continue
         found_text = repr(found) if not isinstance(found, dict) else \
             f"a mapping with keys {sorted(found, key=str)}" if found else "an empty mapping"
-        if err["loc"][:1] == ("privacy",):  # the salt, whatever key or shape it was written under
+        if err["loc"][:1] == ("privacy",) or SECRET_KEY.search(str(err["loc"][-1])):  # a salt under any key
             found_text = f"{len(str(found))} characters"
         msg = err["msg"].removeprefix("Value error, ").replace("Input should be", "expected", 1)
         if err["type"] == "extra_forbidden":
