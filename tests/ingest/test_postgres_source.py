@@ -104,6 +104,28 @@ def test_a_missing_table_or_unset_variable_is_a_clear_error(tmp_path, monkeypatc
             ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
 
 
+def test_a_failing_source_leaves_no_connection_open(tmp_path, monkeypatch, pg_uri):
+    """A source that failed (a table that is not there, a required column the table lacks, a server that does not
+    answer) left its connection and cursor open: when Python collected them, the driver printed "Exception
+    ignored ... Cannot close AdbcConnection with open AdbcStatement" and a traceback after the run's message."""
+    import gc
+    import sys
+
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", dropped.append)
+    for spec in ({"table": "nope"}, {"columns": {"event_id": "activity_id", "occurred_at": "occurred_at",
+                                                 "event_name": "no_such_column"}}):
+        config = _config(tmp_path, monkeypatch, pg_uri, **spec)
+        with connect(config.warehouse_path) as con, pytest.raises(SourceError):
+            ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        gc.collect()
+    config = _config(tmp_path, monkeypatch, "postgresql://ann@127.0.0.1:1/db")
+    with connect(config.warehouse_path) as con, pytest.raises(SourceError):
+        ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+    gc.collect()
+    assert [str(d.exc_value) for d in dropped] == []
+
+
 @pytest.mark.parametrize("uri", ["postgresql://ann:s3cret PW@127.0.0.1:1/db", "postgresql://ann:s3cret%20PW@127.0.0.1:1/db",
                                  "postgres://ann:s3cretQ@[::1:55439/postgres",  # no URL parser parses this one
                                  "postgresql://127.0.0.1:1/db?user=ann&password=s3cret%ss",  # shown by the driver

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 from collections.abc import Iterator
 from urllib.parse import quote as quote_url, unquote, urlsplit
 
@@ -85,12 +86,21 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
     table = ".".join(quote(part) for part in source.table.split(".")) if source.table else None  # schema.table
     sql = f"select * from {table}" if table else source.query
     uri = resolve_uri(source)
+    held: list = []  # the connection and its cursor, closed in reverse order whatever happens
+
+    def close() -> None:
+        while held:
+            held.pop().close()
+
     try:
         conn = pg.connect(uri)
+        held.append(conn)
         cursor = conn.cursor()
+        held.append(cursor)
         cursor.execute(sql)
         reader = cursor.fetch_record_batch()
     except Exception as exc:  # the driver's errors carry the server's message
+        close()  # left open, the driver printed "Exception ignored ... open AdbcStatement" when they were collected
         raise SourceError(f"{describe(source)} ({source.name}): {_without_secrets(str(exc).splitlines()[0], uri)}. "
                           "Check `uri`, `table`/`query` and that the server is reachable.") from None
     columns = [f.name for f in reader.schema]
@@ -113,7 +123,8 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
                 offset += frame.height
                 yield frame
         finally:
-            cursor.close()
-            conn.close()
+            close()
 
-    return Opened(columns, batches())
+    read = batches()
+    weakref.finalize(read, close)  # also when the batches are never read (the file's columns were refused)
+    return Opened(columns, read)
