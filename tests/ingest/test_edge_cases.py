@@ -531,6 +531,22 @@ def test_spec_columns_missing_from_the_file_are_noted(tmp_path):
         assert _ingest(config, con).note == "column(s) of the spec not in the file, read as empty: segment"
 
 
+def test_a_column_written_in_another_case_is_named_with_the_files_spelling(tmp_path):
+    """Column names match as written: `Segment` was read as empty (every row), and `Activity_ID` failed the file,
+    each without a word that only the case differed."""
+    (tmp_path / "crm.csv").write_text("activity_id,occurred_at,activity,contact_id,email,lead_source,Segment,amount\n"
+                                      "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).note.endswith(
+            "read as empty: segment (in the file: segment is Segment; write the name as the file does)")
+        (tmp_path / "crm.csv").write_text("Activity_ID,occurred_at,activity,contact_id,email,lead_source,segment,"
+                                          "amount\nk2,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
+        with pytest.raises(SourceError, match=r"required column\(s\) activity_id not found \(in the file: "
+                                              r"activity_id is Activity_ID; write the name as the file does\)"):
+            _ingest(config, con)
+
+
 def test_a_byte_order_mark_does_not_spoil_the_first_json_line(tmp_path):
     line = {"event_id": "w1", "timestamp": "2026-08-03T10:00:00Z", "anonymous_id": "a-1", "event": "signup"}
     (tmp_path / "web.jsonl").write_text("\ufeff" + json.dumps(line) + "\n", encoding="utf-8")

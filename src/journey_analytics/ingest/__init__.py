@@ -144,6 +144,13 @@ def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
     if twins := [c for c in opened.columns if c.lower() in read and lowered.count(c.lower()) > 1]:
         raise SourceError(f"{unit.shown}: columns {shown_columns(twins)} differ only in case, and column names are "
                           "matched ignoring case (as SQL does), so one would be read for the other. Rename one.")
+    by_lower = {c.lower(): c for c in opened.columns}
+
+    def in_case(names: list[str]) -> str:
+        """The file's own spelling of columns that differ from the spec only in case: their names must match."""
+        spelt = [f"{c} is {by_lower[c.lower()]}" for c in names if c.lower() in by_lower]
+        return f" (in the file: {', '.join(spelt)}; write the name as the file does)" if spelt else ""
+
     required = required_columns(source)
     missing = [c for c in required if c not in opened.columns]
     if missing:
@@ -153,14 +160,15 @@ def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
             headless = (f" The header reads as one column holding {other!r}: if that separates the values, set "
                         f"`delimiter: {json.dumps(other)}` in the source's spec.")
         raise SourceError(
-            f"{unit.shown}: required column(s) {', '.join(missing)} not found (found: {shown_columns(opened.columns)})."
-            f"{headless} Fix the source's `columns`/`identifiers` in the config, or the data."
+            f"{unit.shown}: required column(s) {', '.join(missing)} not found{in_case(missing)} "
+            f"(found: {shown_columns(opened.columns)}).{headless} Fix the source's `columns`/`identifiers` in the config, or the data."
         )
     referenced = referenced_columns(source)
     extra = [c for c in opened.columns if c not in referenced]
     absent = [c for c in referenced if c not in opened.columns]
     notes = ([f"ignored column(s) not in the spec: {shown_columns(extra)}"] if extra else []) + (
-        [f"column(s) of the spec not in the file, read as empty: {', '.join(absent)}"] if absent else [])
+        [f"column(s) of the spec not in the file, read as empty: {', '.join(absent)}{in_case(absent)}"]
+        if absent else [])
     return "; ".join(notes)
 
 
