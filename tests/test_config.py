@@ -109,6 +109,10 @@ def _broken(tmp_path: Path, mutate) -> str:
          "sources[0].uri: required for a postgres source, e.g. postgresql://user@host/db (${VAR} reads the environment)"),
         (lambda r: (r["sources"][0].pop("path"), r["sources"][0].update(format="postgres", uri="postgresql://db")),
          "sources[0].table: a postgres source needs `table` (schema.table) or `query` (a SELECT)"),
+        # an updated row of a table without ids loaded as a second event, silently
+        (lambda r: (r["sources"][0].pop("path"), r["sources"][0]["columns"].pop("event_id"),
+                    r["sources"][0].update(format="postgres", uri="postgresql://db", table="t")),
+         "sources[0].columns: a postgres source needs `event_id`: a table's rows change in place"),
         (lambda r: (r["sources"][0].pop("path"), r["sources"][0].update(format="postgres", uri="postgresql://db", table="t", query="select 1")),
          "sources[0].table: give `table` or `query`, not both; found 't'"),
         (lambda r: r["identity"]["types"].append({"name": "email", "pii": "email"}),

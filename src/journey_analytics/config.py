@@ -225,6 +225,17 @@ class Source(_Model):
                 raise _needed("a postgres source needs `table` (schema.table) or `query` (a SELECT)")
         return value
 
+    @field_validator("columns")
+    @classmethod
+    def _an_id_for_a_table(cls, value: SourceColumns, info: ValidationInfo) -> SourceColumns:
+        """A table changes in place: without an id, a row updated since the last read loaded as a second event
+        beside the first, without a word (files note rows edited in place; a table's rows have no line)."""
+        if info.data.get("format") == "postgres" and value.event_id is None:
+            raise _needed("a postgres source needs `event_id`: a table's rows change in place, and without an id an "
+                          "updated row would load as a second event beside the first. Map its key, or select one "
+                          "(`query: select order_no::text as order_id, ...`)")
+        return value
+
     @field_validator("delimiter")  # runs only when written: the default needs no check
     @classmethod
     def _one_character(cls, value: str, info: ValidationInfo) -> str:

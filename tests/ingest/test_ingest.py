@@ -329,7 +329,7 @@ def test_reset_refuses_when_reading_again_might_not_bring_rows_back_unless_force
 
 def test_a_database_source_is_reset_only_when_forced(tmp_path):
     db = {"name": "db", "kind": "crm", "format": "postgres", "uri": "postgresql://nobody@127.0.0.1:9/none",
-          "table": "public.activities", "columns": {"occurred_at": "at", "event_name": "what"},
+          "table": "public.activities", "columns": {"event_id": "id", "occurred_at": "at", "event_name": "what"},
           "identifiers": {"contact_id": "contact"}}
     config = write_config(tmp_path, sources=[db])
     con = connect(config.warehouse_path)
