@@ -109,10 +109,10 @@ for _logger in ("prefect.task_runs", "prefect.flow_runs"):
 
 
 class _ToldByTheCommand(logging.Filter):
-    """A task's or flow's error record of what the command tells itself: a source's failure (in its summary),
-    a failure in `SAYS_WHY` (its last line), anything once a signal stopped it (its one line). Prefect logged
-    each three times over before the command's own line. Records without the exception (a task's final state)
-    are known by its name in their message."""
+    """A task's or flow's error record of what the command tells itself: a source's failure (in its summary:
+    any error record of an `ingest_source` task), a failure in `SAYS_WHY` (its last line), anything once a
+    signal stopped it (its one line). Prefect logged each three times over before the command's own line.
+    Records without the exception (a task's final state) are known by its name in their message."""
 
     TOLD = (*SAYS_WHY, SourceError)
     NAMES = tuple(f"{kind.__name__}{end}" for kind in TOLD for end in ("(", ":"))
@@ -121,6 +121,8 @@ class _ToldByTheCommand(logging.Filter):
         if record.levelno < logging.ERROR or not record.name.startswith(("prefect.task_runs", "prefect.flow_runs")):
             return True
         if interrupted() or (record.exc_info is not None and isinstance(record.exc_info[1], self.TOLD)):
+            return False
+        if getattr(record, "task_name", None) == ingest_source.name:  # the run's summary says FAILED and why
             return False
         message = record.getMessage()
         return not any(name in message for name in self.NAMES)

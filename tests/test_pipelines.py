@@ -144,6 +144,24 @@ def test_a_warehouse_that_cannot_be_written_ends_the_run_with_its_reason_and_pub
     assert nightly(config_path=config_path, as_of=SAMPLE_AS_OF, progress=lambda _: None).ok  # space again: it runs
 
 
+def test_the_console_keeps_off_what_the_command_tells_itself():
+    """A failed source's summary line came after two ERROR records of its task repeating the message; a report
+    that could not be written, after three. An error the command does not tell (a defect) stays."""
+    from pipelines.nightly import _ToldByTheCommand
+
+    def record(logger: str, message: str, **extra) -> logging.LogRecord:
+        made = logging.LogRecord(logger, logging.ERROR, __file__, 1, message, None, None)
+        made.__dict__.update(extra)
+        return made
+
+    told = _ToldByTheCommand()
+    assert not told.filter(record("prefect.task_runs", "Finished in state Failed('crm.csv: required column')",
+                                  task_name="ingest_source"))
+    assert not told.filter(record("prefect.flow_runs", "Encountered exception during execution: ReportNotWritten('x')"))
+    assert told.filter(record("prefect.task_runs", "Task run failed with exception: ValueError('a defect')",
+                              task_name="build_marts"))
+
+
 def _assert_failed_task_logs_carry_no_empty_traceback() -> None:
     """Prefect logs a task that returned a Failed state with exc_info=True though nothing was raised
     ("NoneType: None" under the message); the flow's filter, still in place after Prefect set up its
