@@ -283,6 +283,28 @@ def test_a_row_with_too_many_fields_fails_the_file_naming_its_line(tmp_path):
             _ingest(config, con)
 
 
+def test_a_link_out_of_the_sources_folder_is_not_read(tmp_path):
+    """A symbolic link dropped among a source's files fed the run a file from anywhere the run could read (a
+    private key file): each of its lines was quarantined with its text, shown in the report's examples."""
+    good = "k{},2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n"
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "a.csv").write_text(HEADER + good.format("a"))
+    (tmp_path / "secret.csv").write_text(HEADER + "PRIVATE-KEY-LINE\n")
+    (tmp_path / "drop" / "b.csv").symlink_to(tmp_path / "secret.csv")
+    (tmp_path / "drop" / "c.csv").symlink_to("a.csv")  # within the folder: read (a copy of a.csv, skipped as such)
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="drop/*.csv"))
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError, match=r"drop/b.csv: is a link to a file outside \S*drop, the folder `path` "
+                                              r"names, so it is not read"):
+            ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        assert "PRIVATE-KEY" not in _dump(con, tmp_path / "dump")
+        assert con.execute("select count(*) from core.events").fetchall() == [(1,)]
+    named = write_config(tmp_path, sources=source_paths(tmp_path, crm="drop/b.csv"))  # named in `path`: read
+    with connect(named.warehouse_path) as con:
+        (result,) = [r for r in ingest_source(con, named, named.sources[0], run_id="r2", now=NOW) if not r.gone]
+        assert result.rows_quarantined == 1
+
+
 def test_a_file_that_cannot_be_read_does_not_stop_the_sources_other_files(tmp_path, monkeypatch):
     """b.csv failed the source and c.csv, after it, was never read, and neither the run nor the check said so."""
     good = "k{},2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n"

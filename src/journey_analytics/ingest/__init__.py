@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import glob
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -102,11 +104,19 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
             + (f"It is a folder: name its files, e.g. `{source.path.rstrip('/')}/*.{source.format}`."
                if pattern.is_dir() else "Fix `path` in the config or add the files.")
         )
+    folder = Path(*(part for part in itertools.takewhile(lambda p: not glob.has_magic(p), pattern.parts)))
     for f in files:
         try:
             shown = str(f.resolve().relative_to(config.base_dir))
         except ValueError:
             shown = str(f)
+        if glob.has_magic(str(pattern)) and not f.resolve().is_relative_to(folder.resolve()):
+            # someone who may drop files there could feed the run, and its report, any file the run may read
+            yield Unit(shown, None, None, lambda: None, error=(
+                f"{f}: is a link to a file outside {folder}, the folder `path` names, so it is not read (a link put "
+                "there could feed the run, and its report's examples, any file the run may read). Copy the file "
+                "into the folder, or name it in `path`."))
+            continue
         try:
             fingerprint, stat = _sha256(f), f.stat()
         except OSError as exc:
