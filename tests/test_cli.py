@@ -347,10 +347,11 @@ def test_a_warehouse_or_reports_folder_that_cannot_be_used_stops_the_run_at_once
 def test_control_characters_from_data_reach_the_terminal_as_escapes(folder, capsys):
     """An event name holding ESC sequences retitled and rewrote the terminal in `sources check`'s preview."""
     _write_web(folder, [{"event_id": "c-1", "timestamp": "2026-08-03T10:15:02Z", "anonymous_id": "a-1",
-                         "event": "view\x1b]0;OWNED\x07\x1b[2K"}])
+                         "event": "view\x1b]0;OWNED\x07\x1b[2K\u202egnp.exe"}])
     assert main(["sources", "check", "web", "--config", str(folder / "journey.yaml")]) == 0
     out = capsys.readouterr().out
     assert "event_name=view\\x1b]0;OWNED\\x07\\x1b[2K" in out and "\x1b" not in out
+    assert "\u202e" not in out  # a right-to-left override showed `exe.png` for `png.exe`
     (folder / "wh\x1b[2K").mkdir()  # a folder named as the warehouse: its error message shows the name
     write_config(folder, sources=source_paths(folder, web="web.jsonl"), warehouse="wh\x1b[2K")
     assert main(["run", "--config", str(folder / "journey.yaml")]) == 2

@@ -305,9 +305,11 @@ def _suggest(args: argparse.Namespace) -> int:
 
 
 # Control characters (but line feeds and tabs) shown as escapes: values from data reach the terminal in
-# previews, explanations and messages, and an ESC sequence there could retitle or rewrite the terminal.
+# previews, explanations and messages, and an ESC sequence there could retitle or rewrite the terminal; so are
+# the bidirectional overrides and isolates, which show text in another order than it is (`evil\u202egnp.exe`).
 # Only this module's output: Prefect's log lines on stderr keep their colours.
-_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)] if chr(c) not in "\n\t"}
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)] if chr(c) not in "\n\t"} | {
+    c: f"\\u{c:04x}" for c in [*range(0x202a, 0x202f), *range(0x2066, 0x206a)]}
 
 
 class _Escaped:

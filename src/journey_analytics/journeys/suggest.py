@@ -10,9 +10,10 @@ import duckdb
 from journey_analytics.runs import last_run
 
 
-# Characters YAML reads as line breaks (U+0085, U+2028, U+2029) or rejects: escaped, so no event name can
-# end a comment line or break the output.
-_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+# Characters YAML reads as line breaks (U+0085, U+2028, U+2029) or rejects, and bidirectional controls (which
+# show a rule's text in another order than it is): escaped, so no event name can end a comment line, break the
+# output or disguise itself.
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
 def _quoted(text: str) -> str:
