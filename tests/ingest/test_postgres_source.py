@@ -102,6 +102,11 @@ def test_a_missing_table_or_unset_variable_is_a_clear_error(tmp_path, monkeypatc
         monkeypatch.delenv("CRM_TEST_DATABASE_URL")
         with pytest.raises(SourceError, match=r"\$\{CRM_TEST_DATABASE_URL\} but the environment has no"):
             ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        # libpq splits at the first `@`: the rest of the password was shown as a host name it could not find
+        monkeypatch.setenv("CRM_TEST_DATABASE_URL", "postgresql://ann:s3cr@t-PW@127.0.0.1:1/db")
+        with pytest.raises(SourceError, match=r"two `@` before its host: write an `@` .* as %40") as err:
+            ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        assert "t-PW" not in str(err.value)
 
 
 def test_a_failing_source_leaves_no_connection_open(tmp_path, monkeypatch, pg_uri):

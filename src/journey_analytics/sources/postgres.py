@@ -38,7 +38,12 @@ def resolve_uri(source: Source) -> str:
                               "set it in a UTF-8 locale or percent-encode it")
         return os.environ[name]
 
-    return re.sub(r"\$\{(\w+)\}", env, source.uri or "")
+    uri = re.sub(r"\$\{(\w+)\}", env, source.uri or "")
+    # libpq splits at the first `@`: the rest of a password became a host name, shown in its error
+    if re.match(r"[a-z]+://[^/?#]*@[^/?#]*@", uri):
+        raise SourceError(f"source {source.name!r}: `uri` has two `@` before its host: write an `@` in the user "
+                          "name or password as %40 (postgresql://user:p%40ss@host/db)")
+    return uri
 
 
 def _passwords(uri: str) -> set[str]:
