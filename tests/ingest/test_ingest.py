@@ -135,13 +135,15 @@ def test_an_email_in_an_event_name_or_a_channel_taken_from_a_column_is_redacted(
         "activity_id,occurred_at,activity,contact_id,email,lead_source,segment,amount\n"
         "k1,2026-08-03 12:15:02,newsletter:Ann.Lee@example.org,ct-1,,referral from bob%40example.com,smb,\n"
         "k2,2026-08-03 12:16:02,lead_created,ct-1,,webinar,smb,\n"
-        "k3,2026-08-03 12:17:02,click@header,ct-1,,partner@eu,smb,\n")  # names, not addresses: kept
+        "k3,2026-08-03 12:17:02,click@header,ct-1,,partner@eu,smb,\n"  # names, not addresses: kept
+        "k4,2026-08-03 12:18:02,signup alice＠example.com,ct-1,,﹫ bob﹫example.com,smb,\n")  # full-width, small @
     config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
     with connect(config.warehouse_path) as con:
         ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
         rows = con.execute("select event_id, event_name, channel from core.events order by event_id").fetchall()
     assert rows == [("k1", "newsletter:<redacted email>", "referral from <redacted email>"),
-                    ("k2", "lead_created", "webinar"), ("k3", "click@header", "partner@eu")]
+                    ("k2", "lead_created", "webinar"), ("k3", "click@header", "partner@eu"),
+                    ("k4", "signup <redacted email>", "﹫ <redacted email>")]
 
 
 def test_reading_the_same_files_again_adds_nothing(setup):
