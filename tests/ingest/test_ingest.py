@@ -338,8 +338,10 @@ def test_a_database_source_is_reset_only_when_forced(tmp_path):
     assert reset_source(con, config, config.sources[0]).files == 0  # nothing read yet: nothing at risk
     con.execute("insert into ingest.manifest values ('r1', 'db', 'postgres:public.activities', null, 'x', "
                 "0, 0, 0, 0, now(), null, null)")
-    with pytest.raises(SourceError, match="database source: rows deleted from its table"):
+    with pytest.raises(SourceError, match="database source: rows deleted from its table") as err:
         reset_source(con, config, config.sources[0])
+    # a database has no files to restore or `path` to fix: the advice said so anyway
+    assert str(err.value).endswith("If its table still holds every row it had, pass --force.")
     assert reset_source(con, config, config.sources[0], force=True).files == 1
     con.close()
 

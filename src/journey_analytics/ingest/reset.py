@@ -69,10 +69,10 @@ def reset_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
     """
     at_risk = rows_at_risk(con, config, source)
     if at_risk and not force:
-        raise SourceError(
-            f"source {source.name!r}: resetting could lose or change rows for good: {'; '.join(at_risk)}. Restore "
-            "the files or fix `path` first, or pass --force to reset anyway."
-        )
+        fix = ("If its table still holds every row it had, pass --force" if source.format == "postgres" else
+               "Restore the files or fix `path` first, or pass --force to reset anyway")
+        raise SourceError(f"source {source.name!r}: resetting could lose or change rows for good: "
+                          f"{'; '.join(at_risk)}. {fix}.")
     events = con.execute("select count(*) from core.events where source = ?", [source.name]).fetchall()[0][0]
     files = con.execute("select count(distinct path) from ingest.manifest where source = ?", [source.name]
                         ).fetchall()[0][0]
