@@ -76,7 +76,8 @@ repeated as (
 ),
 
 loaded_before as (
-    select event_id, row_md5
+    -- with what the detail of a repeat with other content names: which fields differ, and the run that loaded it
+    select event_id, row_md5, run_id, occurred_at, event_name, channel, properties
     from core.events
     where source = $source and event_id in (select event_id from keyed where reason is null)
 ),
@@ -135,8 +136,16 @@ select
         else case
             when r.first_line < k.line and r.first_md5 <> k.row_md5
                 then 'event_id ' || k.event_id || ' repeats with other content at line ' || r.first_line
-            when (r.first_line is null or r.first_line = k.line) and coalesce(e.row_md5, l.row_md5) <> k.row_md5
-                then 'event_id ' || coalesce(e.event_id, l.event_id) || ' was loaded before with other content'
+            when (r.first_line is null or r.first_line = k.line) and e.row_md5 <> k.row_md5
+                then 'event_id ' || e.event_id || ' was loaded before (run ' || e.run_id || ') with other '
+                    || coalesce(nullif(concat_ws(', ',
+                        case when e.occurred_at <> k.occurred_at then 'occurred_at' end,
+                        case when e.event_name is distinct from k.event_name then 'event_name' end,
+                        case when e.channel is distinct from k.channel then 'channel' end,
+                        case when cast(e.properties as varchar) is distinct from cast(k.properties as varchar)
+                            then 'properties' end), ''), 'identifiers')
+            when (r.first_line is null or r.first_line = k.line) and l.row_md5 <> k.row_md5
+                then 'event_id ' || l.event_id || ' was loaded before with other content'
         end
     end as detail
 from keyed as k

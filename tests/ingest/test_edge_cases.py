@@ -1096,4 +1096,10 @@ def test_an_id_loaded_before_and_repeated_in_a_file_with_other_content_says_why(
         (_, second) = ingest_source(con, config, config.sources[0], run_id="r2", now=NOW)
         assert (second.rows_deduplicated, second.rows_quarantined) == (1, 1)
         assert con.execute("select line, reason, detail from ingest.quarantine").fetchall() == [
-            (2, "duplicate_event_id", "event_id k2 was loaded before with other content")]
+            (2, "duplicate_event_id", "event_id k2 was loaded before (run r1) with other channel")]  # what differs
+        (tmp_path / "crm-3.csv").write_text(HEADER + "k2,2026-07-01 11:00:00,lead_created,ct-1,,seminar,mid,\n")
+        (tmp_path / "crm-4.csv").write_text(HEADER + "k2,2026-07-01 10:00:00,lead_created,ct-2,,seminar,smb,\n")
+        ingest_source(con, config, config.sources[0], run_id="r3", now=NOW)
+        assert con.execute("select detail from ingest.quarantine where run_id = 'r3' order by path").fetchall() == [
+            ("event_id k2 was loaded before (run r1) with other occurred_at, properties",),
+            ("event_id k2 was loaded before (run r1) with other identifiers",)]
