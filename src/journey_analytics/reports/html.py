@@ -223,7 +223,7 @@ def data_quality_html(by_source: pl.DataFrame | None, reasons: pl.DataFrame | No
             for r in by_source.to_dicts()]
     head = ["Source", "Files", "Read", "Loaded", "Duplicates skipped", "Quarantined",
             "Read", "Loaded", "Duplicates skipped", "Quarantined"]
-    groups = [("", 1), ("This run", 5), ("All runs", 4)]
+    groups = [("", 1), ("This run", 5), ("All runs, summed", 4)]
     parts.append(table(head, rows, set(range(1, 10)), col_class={6: "num first"}, groups=groups)
                  if rows else "<p class=\"empty\">No files read yet.</p>")
     parts.append("<h3>Why rows were quarantined</h3>")

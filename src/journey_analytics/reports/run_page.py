@@ -111,7 +111,9 @@ INTROS = {
     ),
     "quality": (
         "What happened to every row read from the sources. Quarantined rows were rejected and kept aside "
-        "with the reason; duplicates were already loaded and were skipped."
+        "with the reason; duplicates were already loaded and were skipped. The all-runs columns sum every read: "
+        "a file read again after it changed, or a database table read every night, counts each time, its rows "
+        "loaded before as duplicates skipped."
     ),
     "trends": ("The headline numbers of every recorded run, so a change stands out against the usual range. "
                "Each run sits at its as-of time, the time its data run up to (a backfilled night at its "
