@@ -1,9 +1,8 @@
 -- grain: one touchpoint type (source, event_name); key: (source, event_name)
 -- Where customers leave, and how they rate it (touchpoints at or before as_of). An exit is the last
--- (non-survey) touchpoint of a customer who never
--- reached the last stage and has shown no activity for a whole funnel window by as_of (so it is
--- final, not just recent; finishing the journey is not leaving it). A survey
--- (an event carrying $csat_key or $nps_key) rates the customer's latest earlier non-survey touchpoint.
+-- (non-survey) touchpoint of a customer who never reached the last stage and has shown no activity for a
+-- whole funnel window by as_of (so it is final, not just recent; finishing the journey is not leaving it).
+-- A survey (an event carrying $csat_key or $nps_key) rates the customer's latest earlier non-survey touchpoint.
 -- NPS = 100 * (promoters 9-10 - detractors 0-6) / responses. Ranked by exit rate among touchpoint
 -- types with at least $min_customers customers; the rest get no rank.
 with scored as (
