@@ -114,13 +114,12 @@ class _ToldByTheCommand(logging.Filter):
     signal stopped it (its one line). Prefect logged each three times over before the command's own line.
     Records without the exception (a task's final state) are known by its name in their message."""
 
-    TOLD = (*SAYS_WHY, SourceError)
-    NAMES = tuple(f"{kind.__name__}{end}" for kind in TOLD for end in ("(", ":"))
+    NAMES = tuple(f"{kind.__name__}{end}" for kind in SAYS_WHY for end in ("(", ":"))
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.ERROR or not record.name.startswith(("prefect.task_runs", "prefect.flow_runs")):
             return True
-        if interrupted() or (record.exc_info is not None and isinstance(record.exc_info[1], self.TOLD)):
+        if interrupted() or (record.exc_info is not None and isinstance(record.exc_info[1], SAYS_WHY)):
             return False
         if getattr(record, "task_name", None) == ingest_source.name:  # the run's summary says FAILED and why
             return False

@@ -104,13 +104,17 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
             + (f"It is a folder: name its files, e.g. `{source.path.rstrip('/')}/*.{source.format}`."
                if pattern.is_dir() else "Fix `path` in the config or add the files.")
         )
-    folder = Path(*(part for part in itertools.takewhile(lambda p: not glob.has_magic(p), pattern.parts)))
+    # the folder a glob names (its parts before the first with a wildcard); a path naming a file has none
+    folder = Path(*itertools.takewhile(lambda p: not glob.has_magic(p), pattern.parts)) \
+        if glob.has_magic(str(pattern)) else None
+    within = folder.resolve() if folder else None
     for f in files:
+        real = f.resolve()
         try:
-            shown = str(f.resolve().relative_to(config.base_dir))
+            shown = str(real.relative_to(config.base_dir))
         except ValueError:
             shown = str(f)
-        if glob.has_magic(str(pattern)) and not f.resolve().is_relative_to(folder.resolve()):
+        if within and not real.is_relative_to(within):
             # someone who may drop files there could feed the run, and its report, any file the run may read
             yield Unit(shown, None, None, lambda: None, error=(
                 f"{f}: is a link to a file outside {folder}, the folder `path` names, so it is not read (a link put "
@@ -171,7 +175,8 @@ def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
                         f"`delimiter: {json.dumps(other)}` in the source's spec.")
         raise SourceError(
             f"{unit.shown}: required column(s) {', '.join(missing)} not found{in_case(missing)} "
-            f"(found: {shown_columns(opened.columns)}).{headless} Fix the source's `columns`/`identifiers` in the config, or the data."
+            f"(found: {shown_columns(opened.columns)}).{headless} Fix the source's `columns`/`identifiers` in the "
+            "config, or the data."
         )
     referenced = referenced_columns(source)
     extra = [c for c in opened.columns if c not in referenced]

@@ -58,11 +58,11 @@ ADDRESS_KEEPS = r"\1<redacted email>"
 # is kept, or the end of the line. A key may be written `\"key\"` (JSON text held in a JSON string). A second
 # pass finds a repeated key that the first pass's match ran into; it skips the values the first pass
 # redacted, which hold a marker until both passes are done.
+# No value begins with `>`: a second pass could otherwise end a key `=>` at `=`, and take `>` and the marker for a
+# value. What ends a key: `:` (JSON, Python, YAML-ish), `=` (Java's Map.toString, key=value logs) or `=>` (Ruby),
+# with blanks or /* comments */ before it.
 _NEXT_KEY_OR_END = r"""(,\s*\\?["'][^"']*["']\s*:|$)"""
-VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s>].*?|"?)""" + _NEXT_KEY_OR_END  # no value begins
-# with `>`: a second pass could otherwise end a key `=>` at `=`, and take `>` and the marker for a value
-# What ends a key: `:` (JSON, Python, YAML-ish), `=` (Java's Map.toString, key=value logs) or `=>` (Ruby), with
-# blanks or /* comments */ before it.
+VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s>].*?|"?)""" + _NEXT_KEY_OR_END
 KEY_ENDS = r"(?:\s|/\*.*?\*/)*(?::|=>?)\s*"
 REDACTING = '"\x01"'  # a redacted value between the passes: no data value starts with \x01 (JSON forbids it)
 # A line that does not begin with `{`, `[` or `"` may continue a record that a raw line break cut inside a
