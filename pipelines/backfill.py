@@ -3,8 +3,9 @@
     uv run python -m pipelines.backfill --from 2026-10-01 --to 2026-10-31 [--config journey.yaml]
 
 Each night is one run of the nightly flow (a subflow of the `journey-backfill` flow in
-pipelines/nightly.py) with `as_of` at that midnight, UTC. Ingest reads only files it has not read
-yet, so a backfill over data already loaded just recomputes. Prefect is imported only after its
+pipelines/nightly.py) with `as_of` at that day's midnight in `report.timezone`, the zone the report shows
+dates in. Ingest reads only files it has not read yet, so a backfill over data already loaded just
+recomputes. Prefect is imported only after its
 project-local defaults are set (it reads its settings once, on import).
 """
 
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime, timezone
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 
 def _day(text: str) -> date:
@@ -37,21 +39,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.end < args.start:
         parser.error(f"--to {args.end} is before --from {args.start}")
-    today = datetime.now(timezone.utc).date()
-    if args.end > today:  # its midnight is in the future, as a run's as-of cannot be
-        parser.error(f"--to {args.end} is in the future (today is {today}, UTC): backfill nights up to today; "
-                     "the nightly run covers the rest")
     try:
         config = load_config(args.config)  # fail fast, before Prefect starts
+        zone = config.report.timezone
+        today = datetime.now(ZoneInfo(zone)).date()
+        if args.end > today:  # its midnight is in the future, as a run's as-of cannot be
+            parser.error(f"--to {args.end} is in the future (today is {today} in {zone}, report.timezone): "
+                         "backfill nights up to today; the nightly run covers the rest")
         with ready_to_run(config):  # held until the last night is done
             prefect_defaults(config.base_dir)
-            return interruptible(lambda: _backfill(args), "backfill")
+            return interruptible(lambda: _backfill(args, zone), "backfill")
     except (ConfigError, WarehouseError) as exc:
         print(f"backfill: {exc}", file=sys.stderr)
         return 2
 
 
-def _backfill(args: argparse.Namespace) -> int:
+def _backfill(args: argparse.Namespace, zone: str) -> int:
     from journey_analytics.metrics import AuditError
     from pipelines.local_api import local_api
     from pipelines.nightly import ReportNotWritten, SourcesFailed, WarehouseNotWritten, backfill, quiet_console
@@ -62,7 +65,8 @@ def _backfill(args: argparse.Namespace) -> int:
             backfill(args.start, args.end, args.config)
     except (SourcesFailed, AuditError, ReportNotWritten, WarehouseNotWritten) as exc:
         night = getattr(exc, "night", None)
-        failed = (f"the night as of {night:%Y-%m-%d %H:%M} UTC failed (the nights before it are built): "
+        failed = (f"the night as of {night.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone} failed "
+                  "(the nights before it are built): "
                   if night else "")
         print(f"backfill: {failed}{exc}", file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 from prefect import flow, get_run_logger, task
@@ -288,14 +289,20 @@ def _publish(wh: Warehouse, config: Config, run: Run, summary: RunSummary, progr
     progress(f"[report] {summary.report}")
 
 
+def backfill_nights(start: date, end: date, zone: str) -> list[datetime]:
+    """The as-of of each night from `start` to `end`: that day's midnight in `zone`, as UTC."""
+    return [datetime.combine(start + timedelta(days=d), time(0), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+            for d in range((end - start).days + 1)]
+
+
 @flow(name="journey-backfill")
 def backfill(start: date, end: date, config_path: str = "journey.yaml") -> list[RunSummary]:
     """One nightly run (a subflow) per day from `start` to `end` inclusive, oldest first, each as of
-    that midnight UTC; stops at the first night that fails."""
-    days = (end - start).days + 1
-    if days < 1:
+    that day's midnight in `report.timezone` (the zone the report shows dates in); stops at the first night
+    that fails."""
+    if end < start:
         raise ValueError(f"backfill: --to {end} is before --from {start}")
-    nights = [datetime.combine(start + timedelta(days=d), time(0), tzinfo=timezone.utc) for d in range(days)]
+    nights = backfill_nights(start, end, load_config(config_path).report.timezone)
     summaries = []
     for night in nights:
         try:

@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -181,11 +181,22 @@ def test_backfill_runs_one_night_after_another(sample_copy):
 
     config_path = sample_copy / "journey.yaml"
     summaries = backfill(date(2026, 8, 1), date(2026, 8, 3), str(config_path))
-    assert [s.run.as_of.day for s in summaries] == [1, 2, 3] and all(s.ok for s in summaries)
+    berlin = ZoneInfo("Europe/Berlin")  # the sample's report.timezone: each night is its midnight there
+    assert [s.run.as_of for s in summaries] == [datetime(2026, 8, day, tzinfo=berlin) for day in (1, 2, 3)]
+    assert all(s.ok for s in summaries)
     with duckdb.connect(str(load_config(config_path).warehouse_path), read_only=True) as con:
         customers = con.execute("select value from marts.run_history where metric = 'customers' "
                                 "order by as_of").fetchall()
     assert len(customers) == 3 and customers[0] < customers[1] < customers[2]  # every night sees more people
+
+
+def test_backfill_nights_are_midnights_in_the_report_zone_across_a_clock_change():
+    from pipelines.nightly import backfill_nights
+
+    nights = backfill_nights(date(2026, 10, 24), date(2026, 10, 26), "Europe/Berlin")  # CEST ends on the 25th
+    assert nights == [datetime(2026, 10, 23, 22, tzinfo=timezone.utc), datetime(2026, 10, 24, 22, tzinfo=timezone.utc),
+                      datetime(2026, 10, 25, 23, tzinfo=timezone.utc)]
+    assert backfill_nights(date(2026, 10, 1), date(2026, 10, 1), "UTC") == [datetime(2026, 10, 1, tzinfo=timezone.utc)]
 
 
 def test_backfill_stops_at_a_failed_night_and_exits_1_with_one_line(sample_copy):
@@ -196,7 +207,7 @@ def test_backfill_stops_at_a_failed_night_and_exits_1_with_one_line(sample_copy)
                            "--config", str(config_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith(
-        "backfill: the night as of 2026-08-01 00:00 UTC failed (the nights before it are built): "
+        "backfill: the night as of 2026-08-01 00:00 Europe/Berlin failed (the nights before it are built): "
         "source(s) failed, so the marts and report stay as the previous run published them: "
         "crm: data/sample/crm/late.csv: required column(s)")
     assert "Traceback" not in done.stdout + done.stderr
