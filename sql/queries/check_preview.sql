@@ -1,6 +1,6 @@
 -- `journey sources check`: the first mapped rows of the scratch load. Values are shortened, as a property can
--- hold megabytes that would all go to the terminal: identifiers to 12 characters, other text to 40 with `…`
--- marking the cut, each property value on its own so that every key stays in view.
+-- hold megabytes that would all go to the terminal: identifiers to 12 characters, other text to 40, `…`
+-- marking each cut, each property value on its own so that every key stays in view.
 with preview as (
     select *
     from core.events
@@ -14,7 +14,8 @@ select
     e.occurred_at,
     case when length(e.event_name) > 40 then left(e.event_name, 39) || '…' else e.event_name end as event_name,
     case when length(e.channel) > 40 then left(e.channel, 39) || '…' else e.channel end as channel,
-    (select string_agg(i.id_type || '=' || left(i.id_value, 12), ' ' order by i.id_type)
+    (select string_agg(i.id_type || '=' || case when length(i.id_value) > 12 then left(i.id_value, 11) || '…'
+                                                  else i.id_value end, ' ' order by i.id_type)
      from core.event_identifiers as i
      where i.source = e.source and i.event_id = e.event_id) as identifiers,
     -- each property value (text or null) shortened on its own, rebuilt as JSON in the order stored

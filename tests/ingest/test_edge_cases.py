@@ -763,6 +763,26 @@ def test_a_parquet_column_the_spec_does_not_read_is_ignored_whatever_its_type(tm
                                    "activity": None, "contact_id": "ct-2", "email": None}
 
 
+def test_a_parquet_binary_column_the_spec_reads_is_refused_even_when_its_bytes_are_utf8(tmp_path):
+    """Bytes decoded as text only while they happen to be UTF-8 would load a file today and fail it tomorrow."""
+    import polars as pl
+
+    pl.DataFrame({
+        "activity_id": ["p1"], "occurred_at": [datetime(2026, 6, 1, 10)], "activity": ["lead_created"],
+        "contact_id": ["ct-1"], "email": [None], "segment": [b"smb"],
+    }).write_parquet(tmp_path / "crm.parquet")
+    sources = source_paths(tmp_path, crm="crm.parquet")
+    sources[0].update(format="parquet")
+    config = write_config(tmp_path, sources=sources)
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError) as err:
+            _ingest(config, con)
+        assert con.execute("select count(*) from core.events").fetchall() == [(0,)]
+    assert str(err.value) == (f"{tmp_path / 'crm.parquet'}: column(s) segment the spec reads hold bytes (binary), "
+                              "which have no text form here. Write them as text (e.g. hex) in the file, or leave them "
+                              "out of the spec.")
+
+
 def test_a_parquet_struct_or_list_column_the_spec_reads_is_stored_as_its_json_text(tmp_path):
     import polars as pl
 

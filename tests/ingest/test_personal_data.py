@@ -132,12 +132,15 @@ def test_a_json_key_of_the_spec_written_in_another_case_is_read_as_empty_and_not
 
 def test_the_check_preview_shortens_long_values(tmp_path):
     """A 300 MB property value went to the terminal whole; identifiers were already shortened."""
-    (tmp_path / "crm.csv").write_text(HEADER + f"k1,2026-06-01 10:00:00,{'e' * 45},ct-1,,,{'s' * 1000},12\n")
+    row = f"k1,2026-06-01 10:00:00,{'e' * 45},ct-1,Ann@example.com,,{'s' * 1000},12\n"
+    (tmp_path / "crm.csv").write_text(HEADER + row)
     config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
     (row,) = check_source(config, config.sources[0]).preview
     assert row["event_name"] == "e" * 39 + "…"
     assert row["properties"] == '{"segment":"' + "s" * 39 + '…","amount":"12"}'
-    assert (row["event_id"], row["channel"], row["identifiers"]) == ("k1", "crm", "contact_id=ct-1")
+    # a hashed email is 64 characters: its cut is marked, so it does not look like a whole value
+    email = pii_hash("ann@example.com", "email", config.hash_salt)
+    assert (row["event_id"], row["channel"], row["identifiers"]) == ("k1", "crm", f"contact_id=ct-1 email={email[:11]}…")
 
 
 def test_the_check_preview_keeps_short_values_and_nulls_as_stored(tmp_path):

@@ -86,6 +86,20 @@ def test_a_column_the_spec_reads_that_cannot_be_text_fails_the_source_saying_how
     assert "blob binary" in str(err.value) and "Read the source through `query:` and cast that column" in str(err.value)
 
 
+def test_a_bytea_column_the_spec_reads_is_refused_even_when_its_bytes_are_utf8(tmp_path, monkeypatch, pg_uri):
+    """Row k2's bytea is 0x01, valid UTF-8: it loaded as text, and the source failed only once a value was not."""
+    config = _config(tmp_path, monkeypatch, pg_uri, table=None, properties=["amount", "blob"],
+                     query="select * from \"crm app\".activities where activity_id = 'k2'")
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError) as err:
+            ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        assert con.execute("select count(*) from core.events").fetchall() == [(0,)]
+    assert str(err.value) == (
+        "postgres:query (crm_db): a column the spec reads cannot be read as text (bytes (binary) have no text form "
+        "here; columns: blob binary). Read the source through `query:` and cast that column, e.g. "
+        "`select id::text as id, encode(payload, 'hex') as payload, ...`.")
+
+
 def test_a_query_source_reads_only_what_it_selects(tmp_path, monkeypatch, pg_uri):
     config = _config(tmp_path, monkeypatch, pg_uri, table=None,
                      query="select * from \"crm app\".activities where activity = 'lead_created'")

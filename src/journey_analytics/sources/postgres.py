@@ -65,6 +65,17 @@ def _without_secrets(message: str, uri: str) -> str:
     return message
 
 
+def _is_binary(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type) or \
+        pa.types.is_fixed_size_binary(arrow_type) or pa.types.is_binary_view(arrow_type)
+
+
+def _no_text_form(source: Source, why: str, columns: str) -> SourceError:
+    return SourceError(f"{describe(source)} ({source.name}): a column the spec reads cannot be read as text ({why}; "
+                       f"columns: {columns}). Read the source through `query:` and cast that column, e.g. "
+                       "`select id::text as id, encode(payload, 'hex') as payload, ...`.")
+
+
 def _next_batch(reader: pa.RecordBatchReader, source: Source, uri: str, offset: int) -> pa.RecordBatch | None:
     """The next batch, None at the end. The server may fail while it sends rows (say, a cast in `query` meets a
     bad value); its message quotes that value, which may be personal, so quoted text is not shown."""
@@ -111,6 +122,10 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
     columns = [f.name for f in reader.schema]
     referenced = referenced_columns(source)
     kept = [c for c in columns if c in referenced]  # any other column is not read, whatever its type
+    if binary := [f for f in reader.schema if f.name in kept and _is_binary(f.type)]:
+        close()  # bytes decode as text only while they happen to be UTF-8: refused whatever the values
+        raise _no_text_form(source, "bytes (binary) have no text form here",
+                            ", ".join(f"{f.name} {f.type}" for f in binary))
 
     def batches() -> Iterator[pl.DataFrame]:
         offset = 1
@@ -120,10 +135,7 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
                     frame = as_text(pl.from_arrow(_storage(record_batch.select(kept))))
                 except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
                     types = ", ".join(f"{f.name} {f.type}" for f in record_batch.schema if f.name in kept)
-                    raise SourceError(
-                        f"{describe(source)} ({source.name}): a column the spec reads cannot be read as text "
-                        f"({str(exc).splitlines()[0]}; columns: {types}). Read the source through `query:` "
-                        "and cast that column, e.g. `select id::text as id, ...`.") from exc
+                    raise _no_text_form(source, str(exc).splitlines()[0], types) from exc
                 frame = frame.with_columns(pl.int_range(offset, offset + frame.height, dtype=pl.Int64).alias(LINE))
                 offset += frame.height
                 yield frame

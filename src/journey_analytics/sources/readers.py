@@ -223,7 +223,8 @@ def open_csv(path: Path, batch_rows: int = BATCH_ROWS, delimiter: str = ",") -> 
 
 def open_parquet(path: Path, batch_rows: int = BATCH_ROWS, keep: list[str] | None = None) -> Opened:
     """Typed columns as text; only the columns in `keep` (those the spec reads) are read, so a column
-    the spec does not name is ignored whatever its type (a list, binary, duration)."""
+    the spec does not name is ignored whatever its type (a list, binary, duration). A binary column the spec
+    reads is refused: its bytes would decode as text only while they happen to be UTF-8."""
     try:
         scan = pl.scan_parquet(path, glob=False, row_index_name=LINE, row_index_offset=1)
         columns = [c for c in scan.collect_schema().names() if c != LINE]
@@ -231,6 +232,10 @@ def open_parquet(path: Path, batch_rows: int = BATCH_ROWS, keep: list[str] | Non
         raise _unreadable(path, "Parquet", exc) from exc
     if keep is not None:
         scan = scan.select([c for c in columns if c in keep] + [LINE])
+    schema = scan.collect_schema()
+    if binary := [name for name, dtype in schema.items() if dtype == pl.Binary and name != LINE]:
+        raise SourceError(f"{path}: column(s) {shown_columns(binary)} the spec reads hold bytes (binary), which have "
+                          "no text form here. Write them as text (e.g. hex) in the file, or leave them out of the spec.")
     batches = (as_text(b) for b in scan.collect_batches(chunk_size=batch_rows))
     return Opened(columns, _checked(batches, path, "Parquet"))
 
