@@ -262,10 +262,33 @@ def test_every_model_and_audit_exists() -> None:
 @given(journeys_case())
 def test_audits_pass_on_random_data(con, case) -> None:
     touchpoints, s, as_of = case
-    build(con, touchpoints, s, as_of)
-    run_audits(con)
-    for audit in AUDITS:
-        assert sqlfiles.query(con, audit).fetchall() == [], audit
+    build(con, touchpoints, s, as_of)  # build_marts runs every audit last: an offending row raises AuditError
+
+
+# One break per thing an audit guards: each must return rows for it (an audit that never can guards nothing).
+@pytest.mark.parametrize("audit, corruption", [
+    ("audits/funnel_never_grows", "update marts.funnel_steps set reached = reached + 100 where step = 3"),
+    ("audits/funnel_never_grows", "update marts.funnel_steps set in_progress = -1 where step = 1"),
+    ("audits/funnel_never_grows", "update marts.funnel_breakdown set dropped = -1 where step = 2"),
+    ("audits/funnel_never_grows", "update marts.funnel_breakdown set reached = reached + 100 where step = 3"),
+    ("audits/durations_nonnegative", "update marts.time_in_stage set median_s = -1 where stage = 'awareness'"),
+    ("audits/sankey_balance", "update marts.sankey_links set customers = customers + 1 where step = 2"),
+    ("audits/sankey_balance", "update marts.sankey_nodes set n_ended = n_ended + 1 where step = 1"),
+    ("audits/paths_sum_to_customers", "update marts.path_frequencies set customers = customers + 1 where rank = 1"),
+    ("audits/paths_sum_to_customers", "update marts.path_frequencies set share = share / 2"),
+    ("audits/sankey_matches_paths", "update marts.sankey_nodes set n_ended = n_ended + 1 where step = 2"),
+    ("audits/sankey_matches_paths", "update marts.sankey_links set customers = customers + 1 where step = 1"),
+])
+def test_each_audit_finds_what_it_guards(audit, corruption) -> None:
+    case, settings_, touchpoints, as_of = _golden_case(GOLDEN / "worked_example.json")
+    con = duckdb.connect()
+    build(con, touchpoints, settings_, as_of)
+    assert sqlfiles.query(con, audit).fetchall() == []
+    changed = con.execute(corruption).fetchall()
+    assert changed[0][0] >= 1, "the corruption changed no row: it tests nothing"
+    assert sqlfiles.query(con, audit).fetchall(), f"{audit} missed: {corruption}"
+    with pytest.raises(AuditError):
+        run_audits(con)
 
 
 def test_a_failing_audit_is_named() -> None:
