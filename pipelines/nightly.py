@@ -222,7 +222,7 @@ def nightly(
     as_of: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunSummary:
-    """Ingest every source, then rebuild identities, journeys, marts and the report in one transaction."""
+    """Ingest every source, then rebuild identities, journeys and marts in one transaction, then write the report."""
     progress = progress or say
     config = load_config(config_path)
     run = Run.start(as_of)

@@ -41,13 +41,7 @@ rules_met as (
     from conditions_met as m
     join core.stage_rules as r using (rule_id)
     group by all
-    having count(*) = any_value(r.n_conditions)
-    union all
-    -- a rule without conditions matches every event
-    select k.source, k.source_kind, k.event_name, k.property_values, r.rule_id
-    from event_keys as k
-    cross join core.stage_rules as r
-    where r.n_conditions = 0
+    having count(*) = any_value(r.n_conditions)  -- config refuses a rule without a condition (StageRule)
 ),
 
 first_rule as (

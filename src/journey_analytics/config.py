@@ -14,7 +14,6 @@ import json
 import os
 import re
 from collections.abc import Hashable
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,8 +29,10 @@ NAME = r"^[a-z][a-z0-9_]*$"
 # DuckDB and Spark share is `$.key` (DuckDB has no `$['key']`, Spark no `$."key"`).
 PROPERTY_KEY = r"^[A-Za-z_][A-Za-z0-9_]*$"
 PropertyKey = Annotated[str, Field(pattern=PROPERTY_KEY)]
-SOURCE_KINDS = ("clickstream", "crm", "service")
-FORMATS = ("csv", "jsonl", "parquet", "postgres")
+# the event fields a stage rule tests besides properties
+RULE_FIELDS = ("source", "source_kind", "event_name")
+SourceKind = Literal["clickstream", "crm", "service"]
+SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
 
 
 class ConfigError(ValueError):
@@ -182,7 +183,7 @@ class Source(_Model):
     runs that only once every key is valid, so its problem hid behind any other and named no key."""
 
     name: Annotated[str, Field(pattern=NAME)]
-    kind: Literal["clickstream", "crm", "service"]
+    kind: SourceKind
     format: Literal["csv", "jsonl", "parquet", "postgres"]
     path: str | None = Field(default=None, validate_default=True)
     # postgres: `postgresql://user@host/db`; `${VAR}` reads the environment
@@ -285,7 +286,7 @@ class StageRule(_Model):
     def _tests_something(self) -> StageRule:
         """A rule without a test (`- {}`, or `event_name:` left empty) matched every event: each one put in
         the first such stage, and the run went on."""
-        empty = [k for k in ("source", "source_kind", "event_name") if k in self.model_fields_set and (
+        empty = [k for k in RULE_FIELDS if k in self.model_fields_set and (
             getattr(self, k) is None or getattr(self, k).op == ("equals", "") or "" in (getattr(self, k).in_ or ()))]
         if empty:
             raise ValueError(f"{empty[0]} is empty; give it a value (e.g. {empty[0]}: ...) or remove the key")
@@ -370,10 +371,6 @@ class Funnel(_Model):
                 raise ValueError(f"{source}: {event_name} is read as a mapping; write {source}:{event_name} with no "
                                  "space after ':' (or quote it)")
         return value
-
-    @property
-    def window(self) -> timedelta:
-        return timedelta(days=self.window_days)
 
 
 # What a path node is: the stage of a run of touchpoints, or the touchpoint label `source:event_name`.

@@ -40,7 +40,7 @@ def opening(path: Path) -> Iterator[None]:
 
 
 def connect(path: str | Path, *, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the warehouse and make sure its tables exist.
+    """Open (creating if needed) the warehouse and make sure its tables exist (read-only: open it as it is).
 
     The session time zone is pinned to UTC so no result depends on the machine's TZ.
     `memory_limit` (e.g. "6GB", `memory_limit` in journey.yaml) caps DuckDB's memory; beyond it

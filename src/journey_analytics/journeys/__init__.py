@@ -1,4 +1,5 @@
-"""Layer 3: give every event its customer, its place in the customer's order, its stage and its session."""
+"""Layer 3: give every event its customer, its place in the customer's order and its stage; group the
+clickstream into sessions."""
 
 from __future__ import annotations
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from journey_analytics.config import Condition, Config
-
-FIELDS = ("source", "source_kind", "event_name")
+from journey_analytics.config import RULE_FIELDS, Condition, Config
+from journey_analytics.sources.mapping import json_pointer
 
 
 def glob_to_like(pattern: str) -> str:
@@ -43,22 +42,26 @@ def _condition_rows(cond: Condition, *, globs: bool) -> list[tuple[str, str]]:
     raise AssertionError(op)
 
 
+def _tested_properties(config: Config) -> list[str]:
+    """Every property key a rule tests, in first-use order. `$property_paths` and the conditions' `prop_index`
+    must number them alike (index = position + 1), so both take them from here."""
+    return list(dict.fromkeys(k for s in config.stages for r in s.rules for k in r.properties))
+
+
 def property_paths(config: Config) -> list[str]:
     """JSON pointers of every property a rule tests, in first-use order (index = position + 1)."""
-    keys = dict.fromkeys(k for s in config.stages for r in s.rules for k in r.properties)
-    return ["/" + k.replace("~", "~0").replace("/", "~1") for k in keys]
+    return [json_pointer(k) for k in _tested_properties(config)]
 
 
 def rule_tables(config: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(stage_rules, stage_rule_conditions) in file order: rule_id 1 is tested first."""
-    prop_index = {k: i + 1 for i, k in enumerate(dict.fromkeys(
-        k for s in config.stages for r in s.rules for k in r.properties))}
+    prop_index = {k: i + 1 for i, k in enumerate(_tested_properties(config))}
     rules, conds = [], []
     rule_id = 0
     for stage_index, stage in enumerate(config.stages, start=1):
         for rule in stage.rules:
             rule_id += 1
-            tests = [(f, None, getattr(rule, f)) for f in FIELDS if getattr(rule, f) is not None]
+            tests = [(f, None, getattr(rule, f)) for f in RULE_FIELDS if getattr(rule, f) is not None]
             tests += [("property", prop_index[k], c) for k, c in rule.properties.items()]
             rules.append((rule_id, stage.name, stage_index, len(tests)))
             for condition_id, (field, index, cond) in enumerate(tests, start=1):

@@ -4,9 +4,10 @@ The canonical batch has a fixed schema whatever the source looks like:
 `line, malformed, event_id, occurred_at_raw, event_name, channel, identifiers, properties, type_errors`; the raw
 record of a rejected row is rebuilt only for the few rows the quarantine keeps.
 DuckDB evaluates it vectorised over each Arrow batch the readers produce, which is what makes
-ingest fast. This is the one place where SQL text follows the configuration, so it is built under
-two rules: every column name is a quoted identifier, and every value (salt, constants, patterns,
-JSON keys) is a bound parameter — nothing from journey.yaml is ever spliced into the text.
+ingest fast. It is where most SQL text follows the configuration (a PostgreSQL source's quoted table
+name and `journey explain`'s hashing expression are the others), so it is built under two rules: every
+column name is a quoted identifier, and every value (salt, constants, patterns, JSON keys) is a bound
+parameter — nothing from journey.yaml is ever spliced into the text.
 Personal identifiers are normalised and hashed here, so raw values never reach a table.
 """
 
