@@ -100,6 +100,16 @@ def test_a_bytea_column_the_spec_reads_is_refused_even_when_its_bytes_are_utf8(t
         "`select id::text as id, encode(payload, 'hex') as payload, ...`.")
 
 
+def test_a_table_is_read_in_batches_of_the_size_asked_with_lines_numbered_on(tmp_path, monkeypatch, pg_uri):
+    from journey_analytics.sources.postgres import open_postgres
+    from journey_analytics.sources.readers import LINE
+
+    config = _config(tmp_path, monkeypatch, pg_uri)
+    batches = list(open_postgres(config.sources[0], batch_rows=3).batches)
+    assert [b.height for b in batches] == [3, 1]
+    assert [line for b in batches for line in b[LINE]] == [1, 2, 3, 4]
+
+
 def test_a_query_source_reads_only_what_it_selects(tmp_path, monkeypatch, pg_uri):
     config = _config(tmp_path, monkeypatch, pg_uri, table=None,
                      query="select * from \"crm app\".activities where activity = 'lead_created'")

@@ -138,7 +138,7 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
                     raise _no_text_form(source, str(exc).splitlines()[0], types) from exc
                 frame = frame.with_columns(pl.int_range(offset, offset + frame.height, dtype=pl.Int64).alias(LINE))
                 offset += frame.height
-                yield frame
+                yield from frame.iter_slices(batch_rows)  # the driver's batches have a size of their own
         finally:
             close()
 
