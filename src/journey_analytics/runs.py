@@ -48,10 +48,15 @@ def unfinished_runs(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[s
     return sqlfiles.query(con, "queries/unfinished_runs", run_id=run_id).fetchall()
 
 
+def counted_run_ids(run_id: str, unfinished: list[tuple[str, int, int]]) -> list[str]:
+    """The runs whose files run `run_id` counts as its own: itself and `unfinished` (`unfinished_runs`)."""
+    return [run_id] + [earlier for earlier, _files, _loaded in unfinished]
+
+
 def record_history(con: duckdb.DuckDBPyConnection, run: Run, funnel_definition: int) -> int:
     """Append this run's headline numbers to marts.run_history (replacing a rerun of the same run_id), with
     the fingerprint of its funnel's definition (`Config.funnel_definition`)."""
-    run_ids = [run.run_id] + [r[0] for r in unfinished_runs(con, run.run_id)]
+    run_ids = counted_run_ids(run.run_id, unfinished_runs(con, run.run_id))
     sqlfiles.run_script(con, "marts/run_history", run_id=run.run_id, run_ids=run_ids, run_at=run.run_at,
                         as_of=run.as_of, funnel_definition=funnel_definition)
     return con.execute("select count(*) from marts.run_history where run_id = ?", [run.run_id]).fetchall()[0][0]

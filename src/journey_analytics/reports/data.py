@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from journey_analytics import sqlfiles
-from journey_analytics.runs import unfinished_runs
+from journey_analytics.runs import counted_run_ids, unfinished_runs
 
 # The contract columns each section reads (docs/architecture.md, "Tables").
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -147,7 +147,7 @@ def load_report_data(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportData:
     unfinished runs just before it (`runs.unfinished_runs`; none in a warehouse without run history)."""
     known = _present(con, "marts.run_history") and _present(con, "ingest.manifest")
     unfinished = unfinished_runs(con, run_id) if known else []
-    run_ids = [run_id] + [r[0] for r in unfinished]
+    run_ids = counted_run_ids(run_id, unfinished)
     return ReportData(
         funnel_steps=_select(con, "marts.funnel_steps"),
         time_to_convert=_select(con, "marts.funnel_time_to_convert"),

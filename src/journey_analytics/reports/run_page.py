@@ -145,11 +145,8 @@ def _latest_event(data: ReportData, run_id: str, tz: ZoneInfo) -> str:
 
 
 def _paths(paths: pl.DataFrame | None, colours: dict[str, str]) -> str:
-    if paths is None:
-        return html.missing("marts.path_frequencies")
-    if paths.is_empty():
-        return "<p class=\"empty\">No journeys in this period.</p>"
-    return html.paths_table(paths, colours)
+    return _shown(paths, "marts.path_frequencies", "No journeys in this period.",
+                  lambda f: html.paths_table(f, colours))
 
 
 def _stage_to_stage(pairs: pl.DataFrame | None, colours: dict[str, str]) -> str:
@@ -200,11 +197,12 @@ def _drawn(frame: pl.DataFrame | None, worth: Callable[[pl.DataFrame], bool]) ->
     return frame if frame is None or frame.is_empty() or worth(frame) else frame.clear()
 
 
-def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str], top: int = 12) -> str:
-    if pain is None:
-        return html.missing("marts.pain_points")
-    if pain.is_empty():
-        return "<p class=\"empty\">No touchpoints in this period.</p>"
+def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str]) -> str:
+    return _shown(pain, "marts.pain_points", "No touchpoints in this period.",
+                  lambda f: _pain_table(f, colours))
+
+
+def _pain_table(pain: pl.DataFrame, colours: dict[str, str], top: int = 12) -> str:
     rows = [[esc_html(r["rank"] or "–"), f"{esc_html(r['source'])}: <b>{esc_html(r['event_name'])}</b>",
              html.chip(r["stage"], colours), fmt_int(r["customers"]), fmt_int(r["exits"]),
              fmt_pct(r["exit_rate"]),
@@ -224,10 +222,11 @@ def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str], top: int = 
 
 
 def _inference(inference: pl.DataFrame | None, colours: dict[str, str]) -> str:
-    if inference is None:
-        return html.missing("marts.stage_inference")
-    if inference.is_empty():
-        return "<p class=\"empty\">Every event is mapped by a rule: nothing to infer.</p>"
+    return _shown(inference, "marts.stage_inference", "Every event is mapped by a rule: nothing to infer.",
+                  lambda f: _inference_table(f, colours))
+
+
+def _inference_table(inference: pl.DataFrame, colours: dict[str, str]) -> str:
     rows = [[f"{esc_html(r['source'])}: <b>{esc_html(r['event_name'])}</b>",
              html.chip(r["proposed_stage"], colours) if r["proposed_stage"] else "–",
              fmt_pct(r["share"]), fmt_int(r["occurrences"]), fmt_int(r["customers"]),

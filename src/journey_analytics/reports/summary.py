@@ -16,7 +16,7 @@ import polars as pl
 from .text import as_utc, fmt_int, fmt_pts, fmt_time, signed
 
 # rows_quarantined counts the rows the run quarantined from the files it read (none when it read none), with
-# those of the unfinished runs just before it, which no run counted (runs.counted_runs)
+# those of the unfinished runs just before it, which no run counted (runs.counted_run_ids)
 COUNTS = (("customers", "customers"), ("events", "events"), ("rows_quarantined", "rows quarantined by the run"))
 
 
