@@ -521,7 +521,7 @@ class Config(_Model):
 SECRET_KEY = re.compile(r"salt|passw|secret|token", re.IGNORECASE)
 
 
-def _without_secrets(text: str, *, quoted_yaml: bool = False) -> str:
+def without_secrets(text: str, *, quoted_yaml: bool = False) -> str:
     """A configuration message never shows a URI's password (up to the line's last `@`: a password may hold
     blanks or `@`), a `password=` value (a key=value connection string), nor, where it quotes YAML lines, a salt."""
     text = re.sub(r"(://[^:/@\s]*:)[^\n]*@", r"\1***@", text)
@@ -610,7 +610,7 @@ def _format_error(path: Path, exc: ValidationError) -> str:
             kind = "true/false" if isinstance(found, bool) else "a number"
             msg = f"expected text; YAML reads this value as {kind}: write it in quotes"
         lines.append(f"  - {key}: {msg}; found {found_text}")
-    return _without_secrets("\n".join(lines))
+    return without_secrets("\n".join(lines))
 
 
 class _YamlLoader(yaml.SafeLoader):
@@ -712,7 +712,7 @@ def load_config(path: str | os.PathLike[str] = "journey.yaml") -> Config:
         raw = yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as exc:
         message = f"{path}: not valid YAML: {exc}".replace('"<unicode string>"', str(path))
-        raise ConfigError(_without_secrets(message, quoted_yaml=True)) from None
+        raise ConfigError(without_secrets(message, quoted_yaml=True)) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level; found {type(raw).__name__}")
     if found := lone_surrogate(raw):

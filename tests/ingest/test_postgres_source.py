@@ -167,6 +167,15 @@ def test_a_connection_error_never_shows_the_password(tmp_path, monkeypatch, uri)
     assert "s3cret" not in str(err.value) and err.value.__cause__ is None
 
 
+@pytest.mark.parametrize("uri", ["host=db user=ann password = s3cret dbname=x",  # libpq allows blanks around `=`
+                                 "postgresql://ann:s3cret@db/x"])
+def test_a_driver_message_quoting_the_connection_string_shows_no_password(uri):
+    from journey_analytics.sources.postgres import _without_secrets
+
+    shown = _without_secrets(f'invalid connection option in "{uri}" near password = s3cret', uri)
+    assert "s3cret" not in shown and shown.startswith("invalid connection option in ")
+
+
 def test_a_server_error_while_rows_arrive_fails_the_source_without_showing_the_value(tmp_path, monkeypatch, pg_uri):
     # the cast fails on the server as it sends the rows, after the query was accepted; its message quotes the value
     config = _config(tmp_path, monkeypatch, pg_uri, table=None, properties=["amount", "n"],

@@ -16,7 +16,7 @@ from urllib.parse import quote as quote_url, unquote, urlsplit
 import polars as pl
 import pyarrow as pa
 
-from journey_analytics.config import Source, lone_surrogate
+from journey_analytics.config import Source, lone_surrogate, without_secrets
 from journey_analytics.sources.mapping import quote, referenced_columns
 from journey_analytics.sources.readers import BATCH_ROWS, LINE, Opened, SourceError, as_text
 
@@ -50,7 +50,7 @@ def _passwords(uri: str) -> set[str]:
     """Every reading of the URI's password: as a URL parser splits it (when the URI parses at all), as
     the text between the user's `:` and the last `@`, and as a `password=` parameter (`?password=...`, or
     a `key=value` connection string), percent-decoded or not."""
-    found = set(re.findall(r"://[^:/@]*:(.*)@", uri)) | set(re.findall(r"(?:^|[?&\s])password=([^&\s]*)", uri))
+    found = set(re.findall(r"://[^:/@]*:(.*)@", uri)) | set(re.findall(r"(?:^|[?&\s])password\s*=\s*([^&\s]*)", uri))
     try:
         found.add(urlsplit(uri).password or "")
     except ValueError:  # an unparsable URI (say, an unclosed `[`): the pattern above still finds it
@@ -59,10 +59,11 @@ def _passwords(uri: str) -> set[str]:
 
 
 def _without_secrets(message: str, uri: str) -> str:
-    """The driver may quote the URI or its password (say, in a parse error): neither reaches a message."""
+    """The driver may quote the URI or its password (say, in a parse error): neither reaches a message. What
+    config errors mask is masked too (`config.without_secrets`), so the two never disagree on a form."""
     for secret in sorted(({uri} | _passwords(uri)) - {""}, key=len, reverse=True):
         message = message.replace(secret, "***")
-    return message
+    return without_secrets(message)
 
 
 def _is_binary(arrow_type: pa.DataType) -> bool:
