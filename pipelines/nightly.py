@@ -205,8 +205,8 @@ def render_report(wh: Warehouse, config: Config, run: Run) -> Path:
             wh.con, config.reports_path, run_id=run.run_id, run_at=run.run_at, as_of=run.as_of,
             title=config.report.title, stages=list(config.stage_names), timezone=config.report.timezone,
             path_node=config.paths.node, window_days=config.funnel.window_days, goal_stage=config.paths.goal_stage,
-            max_steps=config.paths.max_steps,
-            keep_runs=config.report.keep_runs,
+            max_steps=config.paths.max_steps, csat_property=config.pain_points.csat_property,
+            nps_property=config.pain_points.nps_property, keep_runs=config.report.keep_runs,
         )
     except OSError as exc:
         traceback.clear_frames(exc.__traceback__)  # they hold the connection, which Prefect's state would keep

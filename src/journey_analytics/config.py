@@ -398,6 +398,11 @@ class Report(_Model):
     keep_runs: int | None = Field(default=None, ge=1, strict=True)  # run reports kept, newest first; None: all
 
 
+def default_of(model: type[BaseModel], key: str) -> Any:
+    """A setting's default, for code that takes it outside a Config (the metrics, the report): defined here only."""
+    return model.model_fields[key].default
+
+
 class Privacy(_Model):
     salt: str = Field(min_length=8)
 

@@ -341,12 +341,13 @@ def test_pain_points_table_ranks_touchpoints_with_their_survey_scores(report):
 def test_a_pain_points_table_cut_short_says_so():
     from report_warehouse import PAIN_POINTS
 
-    from journey_analytics.reports.run_page import _pain_points
+    from journey_analytics.reports.run_page import RunInfo, _pain_points
 
     schema = ["rank", "source", "event_name", "stage", "customers", "exits", "exit_rate", "csat_responses",
               "avg_csat", "nps_responses", "nps"]
     pain = pl.DataFrame(PAIN_POINTS * 5, schema=schema, orient="row")
-    table = _pain_points(pain, {})
+    table = _pain_points(pain, {}, RunInfo(run_id=RUN_ID, run_at=RUN_AT, as_of=RUN_AT, title="t", stages=STAGES,
+                                           timezone="UTC"))
     assert len(re.findall(r"<tr>", table)) == 1 + 12
     assert "The first 12 of 15 touchpoints; all are in <code>marts.pain_points</code>." in table
 
@@ -355,16 +356,20 @@ def test_pain_points_without_any_survey_response_say_which_settings_to_check():
     """A misspelt pain_points.csat_property blanked the CSAT column without a word (a misspelt segment is told)."""
     from report_warehouse import PAIN_POINTS
 
-    from journey_analytics.reports.run_page import _pain_points
+    from journey_analytics.reports.run_page import RunInfo, _pain_points
 
     schema = ["rank", "source", "event_name", "stage", "customers", "exits", "exit_rate", "csat_responses",
               "avg_csat", "nps_responses", "nps"]
     pain = pl.DataFrame(PAIN_POINTS, schema=schema, orient="row").with_columns(csat_responses=0, avg_csat=None)
-    table = _pain_points(pain, {})  # NPS responses came in: only the CSAT key is wrong
-    assert "No CSAT response in this period" in table and "<code>pain_points.csat_property</code>" in table
+    info = RunInfo(run_id=RUN_ID, run_at=RUN_AT, as_of=RUN_AT, title="t", stages=STAGES, timezone="UTC",
+                   csat_property="satisfaction")
+    table = _pain_points(pain, {}, info)  # NPS responses came in: only the CSAT key is wrong
+    assert ("No CSAT response in this period: no event carries the property <code>satisfaction</code> "
+            "(<code>pain_points.csat_property</code>)") in table  # the key configured, not the default
     assert "No NPS response" not in table
-    table = _pain_points(pain.with_columns(nps_responses=0, nps=None), {})
-    assert "No CSAT response" in table and "No NPS response" in table
+    table = _pain_points(pain.with_columns(nps_responses=0, nps=None), {}, info)
+    assert "No CSAT response" in table
+    assert "No NPS response in this period: no event carries the property <code>nps</code>" in table
 
 
 def test_stage_inference_table_shows_proposals_and_which_are_used(report):

@@ -29,7 +29,8 @@ from typing import Any
 import duckdb
 
 from journey_analytics import sqlfiles
-from journey_analytics.config import BREAKDOWNS, PATH_NODES, PROPERTY_KEY, funnel_step_problems, is_touchpoint_label
+from journey_analytics.config import (BREAKDOWNS, PATH_NODES, PROPERTY_KEY, Funnel, PainPoints, Paths, default_of,
+                                     funnel_step_problems, is_touchpoint_label)
 
 __all__ = [
     "AUDITS",
@@ -115,19 +116,19 @@ class MetricSettings:
     """
 
     stages: tuple[str, ...]
-    window_days: float = 30
-    breakdown: str = "channel"
-    top_n: int = 8
-    max_steps: int = 6
-    paths_top_n: int = 20
-    nodes_per_step: int = 8
-    goal_stage: str = "purchase"
-    path_node: str = "stage"
+    window_days: float = default_of(Funnel, "window_days")  # journey.yaml's defaults, defined in config only
+    breakdown: str = default_of(Funnel, "breakdown")
+    top_n: int = default_of(Funnel, "top_n")
+    max_steps: int = default_of(Paths, "max_steps")
+    paths_top_n: int = default_of(Paths, "top_n")
+    nodes_per_step: int = default_of(Paths, "nodes_per_step")
+    goal_stage: str = default_of(Paths, "goal_stage")
+    path_node: str = default_of(Paths, "node")
     funnel_steps: tuple[str, ...] = ()
     segment_property: str | None = None  # event property holding the customer's segment (persona)
-    csat_property: str = "csat"  # survey properties rated by marts.pain_points
-    nps_property: str = "nps"
-    pain_min_customers: int = 20
+    csat_property: str = default_of(PainPoints, "csat_property")  # survey properties rated by marts.pain_points
+    nps_property: str = default_of(PainPoints, "nps_property")
+    pain_min_customers: int = default_of(PainPoints, "min_customers")
 
     def __post_init__(self) -> None:
         stages = tuple(self.stages)

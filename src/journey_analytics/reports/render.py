@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from journey_analytics.config import Funnel, PainPoints, Paths, Report, default_of
+
 from .data import funnel_step_names, load_report_data, read_run_history
 from .index_page import LATEST, RUN_FILE, RunEntry, list_runs, run_file_text, runs_index_html
 from .run_page import RunInfo, run_report_html
@@ -119,11 +121,13 @@ def render_run_report(
     title: str,
     stages: list[str],
     timezone: str,
-    path_node: str = "stage",
-    window_days: float = 30,
-    goal_stage: str = "purchase",
-    max_steps: int = 6,
-    keep_runs: int | None = None,
+    path_node: str = default_of(Paths, "node"),
+    window_days: float = default_of(Funnel, "window_days"),
+    goal_stage: str = default_of(Paths, "goal_stage"),
+    max_steps: int = default_of(Paths, "max_steps"),
+    csat_property: str = default_of(PainPoints, "csat_property"),
+    nps_property: str = default_of(PainPoints, "nps_property"),
+    keep_runs: int | None = default_of(Report, "keep_runs"),
 ) -> Path:
     """Render the report of run `run_id` from the marts in `con`; return `out_dir/<run_id>/index.html`.
 
@@ -131,7 +135,8 @@ def render_run_report(
     to `out_dir/latest/index.html` and rewrites `out_dir/index.html`. `stages` are the configured
     stages in order (they fix the colours); `timezone` is `report.timezone`; `path_node` is `paths.node`
     (it names the paths' nodes in the text); `window_days`, `goal_stage` and `max_steps` are
-    `funnel.window_days`, `paths.goal_stage` and `paths.max_steps` (the text states them); `keep_runs` is
+    `funnel.window_days`, `paths.goal_stage` and `paths.max_steps`, `csat_property` and `nps_property` those of
+    `pain_points` (the text states them); defaults are journey.yaml's; `keep_runs` is
     `report.keep_runs` (the reports of older runs than that many newest are deleted; None keeps all). Runs are
     compared on the funnel steps the metrics wrote.
     """
@@ -140,7 +145,8 @@ def render_run_report(
     out_dir = Path(out_dir)
     info = RunInfo(run_id=run_id, run_at=run_at, as_of=as_of, title=title, stages=list(stages),
                    timezone=timezone, steps=funnel_step_names(con, stages), path_node=path_node,
-                   window_days=window_days, goal_stage=goal_stage, max_steps=max_steps)
+                   window_days=window_days, goal_stage=goal_stage, max_steps=max_steps,
+                   csat_property=csat_property, nps_property=nps_property)
     report = out_dir / run_id / "index.html"
     fresh = not report.parent.exists()
     try:

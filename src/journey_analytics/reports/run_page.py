@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 import plotly.graph_objects as go
 import polars as pl
 
+from journey_analytics.config import Funnel, PainPoints, Paths, default_of
+
 from . import figures, html
 from .data import ReportData
 from .palette import stage_colours
@@ -47,10 +49,12 @@ class RunInfo:
     stages: list[str]
     timezone: str
     steps: list[str] = field(default_factory=list)  # the funnel steps (marts.funnel_stages); [] = the stages
-    path_node: str = "stage"  # paths.node: what a path and Sankey node is (a stage or a touchpoint label)
-    window_days: float = 30  # funnel.window_days, the funnel window W
-    goal_stage: str = "purchase"  # paths.goal_stage: a path ending in `converted` reached it
-    max_steps: int = 6  # paths.max_steps: the nodes of a path kept before its last node
+    path_node: str = default_of(Paths, "node")  # what a path and Sankey node is (a stage or a touchpoint label)
+    window_days: float = default_of(Funnel, "window_days")  # the funnel window W
+    goal_stage: str = default_of(Paths, "goal_stage")  # a path ending in `converted` reached it
+    max_steps: int = default_of(Paths, "max_steps")  # the nodes of a path kept before its last node
+    csat_property: str = default_of(PainPoints, "csat_property")  # the survey properties pain points rate
+    nps_property: str = default_of(PainPoints, "nps_property")
 
 
 INTROS = {
@@ -197,12 +201,12 @@ def _drawn(frame: pl.DataFrame | None, worth: Callable[[pl.DataFrame], bool]) ->
     return frame if frame is None or frame.is_empty() or worth(frame) else frame.clear()
 
 
-def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str]) -> str:
+def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str], info: RunInfo) -> str:
     return _shown(pain, "marts.pain_points", "No touchpoints in this period.",
-                  lambda f: _pain_table(f, colours))
+                  lambda f: _pain_table(f, colours, info))
 
 
-def _pain_table(pain: pl.DataFrame, colours: dict[str, str], top: int = 12) -> str:
+def _pain_table(pain: pl.DataFrame, colours: dict[str, str], info: RunInfo, top: int = 12) -> str:
     rows = [[esc_html(r["rank"] or "–"), f"{esc_html(r['source'])}: <b>{esc_html(r['event_name'])}</b>",
              html.chip(r["stage"], colours), fmt_int(r["customers"]), fmt_int(r["exits"]),
              fmt_pct(r["exit_rate"]),
@@ -212,11 +216,11 @@ def _pain_table(pain: pl.DataFrame, colours: dict[str, str], top: int = 12) -> s
     shown = "" if pain.height <= top else (
         f"<p class=\"meta\">The first {top} of {fmt_int(pain.height)} touchpoints; all are in "
         "<code>marts.pain_points</code>.</p>")
-    for score, key, default in (("CSAT", "csat", "csat"), ("NPS", "nps", "nps")):  # a misspelt key blanks a column
-        if pain[f"{key}_responses"].sum() == 0:
-            shown += (f"<p class=\"meta\">No {score} response in this period: no event carries the property that "
-                      f"<code>pain_points.{key}_property</code> names (default <code>{default}</code>); check it "
-                      "against the properties a source keeps.</p>")
+    for score, key, name in (("CSAT", "csat", info.csat_property), ("NPS", "nps", info.nps_property)):
+        if pain[f"{key}_responses"].sum() == 0:  # a misspelt key blanks a column
+            shown += (f"<p class=\"meta\">No {score} response in this period: no event carries the property "
+                      f"<code>{esc_html(name)}</code> (<code>pain_points.{key}_property</code>); check it against "
+                      "the properties a source keeps.</p>")
     return html.table(["#", "Touchpoint", "Stage", "Customers", "Exits", "Exit rate", "CSAT (responses)",
                        "NPS (responses)"], rows, numeric={3, 4, 5, 6, 7}) + shown
 
@@ -295,7 +299,7 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
             "fig-time-in-stage", "No stage visits in this period.") + _stage_to_stage(data.stage_to_stage, colours)),
         html.section("pain", "Pain points", INTROS["pain"].format(
             window=window, last=html.chip(info.stages[-1], colours)),
-                     _pain_points(data.pain_points, colours)),
+                     _pain_points(data.pain_points, colours, info)),
         html.section("channel", f"Funnel by {esc_html(dimension)}", INTROS["channel"].format(
             dimension=esc_html(dimension)), _shown(
             _dimension(data.funnel_breakdown, segment=False), "marts.funnel_breakdown", "No breakdown in this period.",
