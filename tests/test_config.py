@@ -46,6 +46,10 @@ def _broken(tmp_path: Path, mutate) -> str:
     [
         (lambda r: r["sources"][0].update(kind="clicks"), "sources[0].kind: expected 'clickstream', 'crm' or 'service'; found 'clicks'"),
         (lambda r: r["sources"][1].update(timezone="Mars/Base"), "sources[1].timezone: expected an IANA time zone name like Europe/Berlin; found 'Mars/Base'"),
+        (lambda r: r["sources"][1].update(priority=99999999999), "sources[1].priority: expected less than or equal to 2147483647; found 99999999999"),
+        # zoneinfo reads these system files; DuckDB and Polars refuse them mid-run
+        (lambda r: r["sources"][1].update(timezone="localtime"), "sources[1].timezone: expected an IANA time zone name like Europe/Berlin; found 'localtime'"),
+        (lambda r: r["report"].update(timezone="posix/Europe/Berlin"), "report.timezone: expected an IANA time zone name like Europe/Berlin; found 'posix/Europe/Berlin'"),
         (lambda r: r["sources"][2]["columns"].pop("event_name"), "sources[2].columns.event_name: required, but missing"),
         (lambda r: r["sources"][2].update(colour="red"), "sources[2].colour: unknown key (check the spelling); found 'red'"),
         (lambda r: r.update(memory_limit="lots"), "memory_limit: expected a memory size like 512MB, 6GB or 1.5GiB; found 'lots'"),

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from journey_analytics import sqlfiles
 from journey_analytics.config import Config, ConfigError, load_config
 from journey_analytics.console import quiet_stdout
 from journey_analytics.ingest.salt import other_salt, remember_salt
@@ -206,9 +207,7 @@ def _open_warehouse(config_path: Path):
     if not config.warehouse_path.exists():
         raise ConfigError(f"{config.warehouse_path} does not exist yet: run `journey run` first")
     con = connect(config.warehouse_path, read_only=True, memory_limit=config.memory_limit)
-    built = con.execute("select count(*) from duckdb_tables() where schema_name = 'core' "
-                        "and table_name in ('identity_map', 'touchpoints')").fetchall()[0][0]
-    if built < 2:
+    if not sqlfiles.query(con, "queries/customers_built").fetchall()[0][0]:
         con.close()
         raise ConfigError(f"{config.warehouse_path} has no customers yet: a run builds them once every source "
                           "has loaded (`journey run`; fix a failed source first)")

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
+import polars as pl
 import yaml
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo,
                       field_validator, model_validator)
@@ -40,9 +41,13 @@ class ConfigError(ValueError):
 
 
 def iana_zone(value: str) -> str:
+    """A zone every engine here knows: Python's zoneinfo also reads the system's `localtime`, `posixrules` and
+    `posix/...` files, which DuckDB and Polars refuse mid-run (a source's times, the report's dates)."""
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+        pl.Series([0]).cast(pl.Datetime("us")).dt.replace_time_zone(value)
+        duckdb.connect().execute("select timezone(?, timestamptz '2020-01-01 00:00:00+00')", [value]).fetchall()
+    except (ZoneInfoNotFoundError, ValueError, pl.exceptions.PolarsError, duckdb.Error) as exc:
         raise ValueError("expected an IANA time zone name like Europe/Berlin") from exc
     return value
 
@@ -192,7 +197,7 @@ class Source(_Model):
     table: str | None = Field(default=None, validate_default=True)  # postgres: `schema.table`
     timezone: Zone | None = None
     delimiter: str = ","  # csv: the character between values, e.g. `;` or a tab
-    priority: int | None = Field(default=None, strict=True)
+    priority: int | None = Field(default=None, strict=True, ge=-(2**31), le=2**31 - 1)  # stored as an INTEGER
     columns: SourceColumns
     identifiers: dict[str, str]
     derive: dict[Literal["channel"], tuple[DeriveCase, ...]] = Field(default_factory=dict)

@@ -63,10 +63,7 @@ def connect(path: str | Path, *, read_only: bool = False, memory_limit: str | No
 
 def row_md5_is_text(con: duckdb.DuckDBPyConnection, catalog: str) -> bool:
     """Whether the warehouse attached as `catalog` predates row_md5 as a number (held md5() hex text)."""
-    return con.execute(
-        "select data_type = 'VARCHAR' from information_schema.columns where table_catalog = ? "
-        "and table_schema = 'core' and table_name = 'events' and column_name = 'row_md5'", [catalog]
-    ).fetchall() == [(True,)]
+    return sqlfiles.query(con, "warehouse/row_md5_is_text", catalog=catalog).fetchall()[0][0]
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:

@@ -33,20 +33,17 @@ def stitch(con: duckdb.DuckDBPyConnection, config: Config, *, as_of: datetime) -
     conflicts = sqlfiles.build(con, "core/identity_conflicts", max_links=config.identity.max_links)
     sqlfiles.build(con, "intermediate/identity_links", temp=True)
     sqlfiles.build(con, "core/identity_edges")
-    con.execute("create or replace temp table identity_labels_prev as select node_id, node_id as label from identity_nodes")
+    sqlfiles.build(con, "intermediate/identity_labels_prev", temp=True, sql_name="intermediate/identity_labels_seed")
     rounds = 0
     while True:
         rounds += 1
         sqlfiles.build(con, "intermediate/identity_labels", temp=True)
-        changed = con.execute(
-            "select count(*) from identity_labels join identity_labels_prev using (node_id) "
-            "where identity_labels.label <> identity_labels_prev.label"
-        ).fetchall()[0][0]
+        changed = sqlfiles.query(con, "queries/identity_labels_changed").fetchall()[0][0]
         con.execute("create or replace temp table identity_labels_prev as select * from identity_labels")
         if not changed:
             break
     sqlfiles.build(con, "core/identity_map", id_types=id_types)
-    customers = con.execute("select count(distinct customer_id) from core.identity_map").fetchall()[0][0]
+    customers = sqlfiles.query(con, "queries/customer_count").fetchall()[0][0]
     for table in ("identity_nodes", "identity_event_nodes", "identity_pairs", "identity_links", "identity_labels",
                   "identity_labels_prev"):
         con.execute(f"drop table if exists {table}")

@@ -189,9 +189,8 @@ def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
 
 def read_before(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit) -> bool:
     """Whether the manifest holds this file with this content (a run skips it)."""
-    return bool(unit.fingerprint) and bool(con.execute(
-        "select 1 from ingest.manifest where source = ? and path = ? and content_sha256 = ?",
-        [source.name, unit.shown, unit.fingerprint]).fetchall())
+    return bool(unit.fingerprint) and bool(sqlfiles.query(
+        con, "ingest/read_before", source=source.name, path=unit.shown, content_sha256=unit.fingerprint).fetchall())
 
 
 def same_bytes_as(con: duckdb.DuckDBPyConnection, config: Config, source: Source, unit: Unit) -> str:
@@ -200,10 +199,8 @@ def same_bytes_as(con: duckdb.DuckDBPyConnection, config: Config, source: Source
     time), or ""."""
     if not unit.fingerprint:
         return ""
-    found = con.execute(
-        "select path from ingest.manifest where source = ? and path <> ? and content_sha256 = ? and rows_read > 0 "
-        "and spec_sha256 = ? order by loaded_at, path limit 1",
-        [source.name, unit.shown, unit.fingerprint, spec_fingerprint(source, config)]).fetchall()
+    found = sqlfiles.query(con, "ingest/same_bytes_as", source=source.name, path=unit.shown,
+                           content_sha256=unit.fingerprint, spec_sha256=spec_fingerprint(source, config)).fetchall()
     return found[0][0] if found else ""
 
 
@@ -215,9 +212,8 @@ def read_under_earlier_spec(con: duckdb.DuckDBPyConnection, config: Config, sour
     """A note while the manifest holds a version of this file read under another spec of the source
     (until `journey sources reset`), else "": its rows keep the mapping of then, and when the file is
     read again because it changed, those mapped differently now are quarantined as duplicate_event_id."""
-    earlier = con.execute(
-        "select count(*) from ingest.manifest where source = ? and path = ? and spec_sha256 <> ?",
-        [source.name, unit.shown, spec_fingerprint(source, config)]).fetchall()[0][0]
+    earlier = sqlfiles.query(con, "ingest/read_under_earlier_spec", source=source.name, path=unit.shown,
+                             spec_sha256=spec_fingerprint(source, config)).fetchall()[0][0]
     if not earlier:
         return ""
     return (f"read before under an earlier spec of source {source.name!r}, so its rows keep that mapping "
@@ -237,8 +233,7 @@ def _has_legacy_ids(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
     text ('h…', sql/ingest/classified.sql), which rows read now must also be matched against."""
     if source.columns.event_id is not None:
         return False
-    return con.execute("select exists (select 1 from core.events where source = ? and starts_with(event_id, 'h'))",
-                       [source.name]).fetchall()[0][0]
+    return sqlfiles.query(con, "ingest/legacy_ids", source=source.name).fetchall()[0][0]
 
 
 def grew_from(source: Source, path: Path, versions: list[tuple[str, int | None]]) -> bool:
@@ -272,8 +267,7 @@ def _changed_note(con: duckdb.DuckDBPyConnection, source: Source, unit: Unit, pa
     reloads a source as its files are now. A database source is read whole every run: none."""
     if source.format == "postgres":
         return ""
-    before = con.execute("select rows_read, content_sha256, size_bytes from ingest.manifest where source = ? "
-                         "and path = ? order by loaded_at desc limit 1", [source.name, unit.shown]).fetchall()
+    before = sqlfiles.query(con, "ingest/last_read", source=source.name, path=unit.shown).fetchall()
     if not before:
         return ""
     read, sha, size = before[0]
@@ -388,12 +382,11 @@ def ingest_unit(
             rows_deduplicated=counts["deduplicated"], rows_quarantined=sum(n for _, n in reasons),
             note=note, reasons=reasons, keys_on_no_line=tuple(k for k in mapping.other_keys if not keys_seen[k]),
         )
-        con.execute(
-            "insert into ingest.manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, source.name, unit.shown, unit.size_bytes, unit.fingerprint or digest.hexdigest(),
-             result.rows_read, result.rows_loaded, result.rows_deduplicated, result.rows_quarantined, now, note,
-             spec_fingerprint(source, config)],
-        )
+        sqlfiles.query(con, "ingest/record_file", run_id=run_id, source=source.name, path=unit.shown,
+                       size_bytes=unit.size_bytes, content_sha256=unit.fingerprint or digest.hexdigest(),
+                       rows_read=result.rows_read, rows_loaded=result.rows_loaded,
+                       rows_deduplicated=result.rows_deduplicated, rows_quarantined=result.rows_quarantined,
+                       loaded_at=now, note=note, spec_sha256=spec_fingerprint(source, config))
         for table in ("batch", "classified", "rejected", "rejects", "known_rejects", "file_rejects"):
             con.execute(f"drop table if exists {table}")
     return result
@@ -442,8 +435,7 @@ def ingest_source(
             on_file(result)
 
     # files read before the manifest kept spec fingerprints: taken as read under the spec of this run
-    con.execute("update ingest.manifest set spec_sha256 = ? where source = ? and spec_sha256 is null",
-                [spec_fingerprint(source, config), source.name])
+    sqlfiles.query(con, "ingest/adopt_spec", source=source.name, spec_sha256=spec_fingerprint(source, config))
     failed, current = [], {}
     with memory_cap(con, INGEST_MEMORY, config.memory_limit), _told(failed):
         for unit in units(config, source, batch_rows):

@@ -56,15 +56,11 @@ def _scratch(config: Config, source: Source, path: Path) -> tuple[duckdb.DuckDBP
             con.execute("attach ? as warehouse (read_only)", [str(config.warehouse_path)])
         if row_md5_is_text(con, "warehouse"):  # written by an earlier version: its copy is converted here
             con.execute("alter table core.events alter column row_md5 set data type varchar")
-        con.execute("insert into core.events select * from warehouse.core.events where source = ?", [source.name])
-        con.execute("insert into ingest.manifest by name select * from warehouse.ingest.manifest where source = ?",
-                    [source.name])
-        con.execute("insert into ingest.quarantine by name select * from warehouse.ingest.quarantine where source = ?",
-                    [source.name])  # bad rows a file held before are not counted again
+        sqlfiles.run_script(con, "ingest/check_copy_source", source=source.name)
         con.execute("detach warehouse")
         migrate(con)
-        if con.execute("select count(*) from ingest.manifest where source = ? and spec_sha256 <> ?",
-                       [source.name, spec_fingerprint(source, config)]).fetchall()[0][0]:
+        if sqlfiles.query(con, "ingest/read_under_earlier_spec", source=source.name, path=None,
+                          spec_sha256=spec_fingerprint(source, config)).fetchall()[0][0]:
             sqlfiles.run_script(con, "ingest/reset_source", source=source.name)
             return con, True
     return con, False
@@ -99,7 +95,7 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
         # then, as in such a run, none is known from an earlier read
         counted = source.model_copy(update={"on_bad_row": "quarantine"})
         if source.on_bad_row == "fail":
-            con.execute("delete from ingest.quarantine where source = ?", [source.name])
+            sqlfiles.query(con, "ingest/forget_quarantine", source=source.name, path=None)
         failed, current = [], {}
         read_now: dict[str, str] = {}  # content → path of the files a run would read, with rows (copies: skipped)
         with memory_cap(con, INGEST_MEMORY, config.memory_limit):  # as ingest_source reads: wide rows fail alike
@@ -108,8 +104,7 @@ def _check_files(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
                 copied = same_bytes_as(con, config, source, unit) or read_now.get(unit.fingerprint or "", "")
                 skipped = read_before(con, source, unit) or bool(copied)  # a run would skip it
                 if skipped:  # evaluated whole, as new: its bad rows are counted by reason, not as known
-                    con.execute("delete from ingest.quarantine where source = ? and path = ?",
-                                [source.name, unit.shown])
+                    sqlfiles.query(con, "ingest/forget_quarantine", source=source.name, path=unit.shown)
                 # evaluate even files already read (no content hash: so not skipped here); one a run would leave
                 # for later is left here too
                 try:  # as a run does, the other files are checked too

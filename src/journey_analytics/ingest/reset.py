@@ -35,8 +35,7 @@ def rows_at_risk(con: duckdb.DuckDBPyConnection, config: Config, source: Source)
 
     Hashes every file the source's `path` matches now, as a run does.
     """
-    versions = con.execute("select path, list(distinct (content_sha256, size_bytes)) from ingest.manifest "
-                           "where source = ? group by path order by path", [source.name]).fetchall()
+    versions = sqlfiles.query(con, "ingest/file_versions", source=source.name).fetchall()
     if not versions:
         return ()
     if source.format == "postgres":
@@ -73,9 +72,7 @@ def reset_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
                "Restore the files or fix `path` first, or pass --force to reset anyway")
         raise SourceError(f"source {source.name!r}: resetting could lose or change rows for good: "
                           f"{'; '.join(at_risk)}. {fix}.")
-    events = con.execute("select count(*) from core.events where source = ?", [source.name]).fetchall()[0][0]
-    files = con.execute("select count(distinct path) from ingest.manifest where source = ?", [source.name]
-                        ).fetchall()[0][0]
+    ((events, files),) = sqlfiles.query(con, "ingest/source_totals", source=source.name).fetchall()
     with transaction(con):
         sqlfiles.run_script(con, "ingest/reset_source", source=source.name)
     return ResetResult(events, files, at_risk)

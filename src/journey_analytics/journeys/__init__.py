@@ -48,10 +48,7 @@ def build_touchpoints(con: duckdb.DuckDBPyConnection, config: Config, *, as_of: 
     sqlfiles.run_script(con, "core/touchpoints_inferred")
     sessions = sqlfiles.build(con, "core/sessions", timeout_s=config.sessions.timeout_minutes * 60,
                               max_s=config.sessions.max_hours * 3600)
-    customers, unmapped, inferred = con.execute(
-        "select count(distinct customer_id), count(*) filter (where stage = 'unmapped'), "
-        "count(*) filter (where stage_source = 'inferred') from core.touchpoints"
-    ).fetchall()[0]
+    customers, unmapped, inferred = sqlfiles.query(con, "queries/touchpoint_counts").fetchall()[0]
     rules = [f"stages[{i}].rules[{j}]" for i, stage in enumerate(config.stages) for j in range(len(stage.rules))]
     idle = tuple(rules[rule_id - 1] for (rule_id,) in sqlfiles.query(con, "queries/idle_rules").fetchall())
     return JourneyResult(n, customers, unmapped, inferred, sessions, idle)

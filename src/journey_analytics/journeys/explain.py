@@ -45,14 +45,11 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
     stored = con.execute(f"select {value_sql}", params).fetchall()[0][0]
     if stored is None:  # ingest stores no such value either (an email without an @, a blank)
         raise NotFound(f"no customer can have that {id_type}: it is not one ingest would store; check it")
-    found = con.execute("select customer_id from core.identity_map where id_type = ? and id_value = ?",
-                        [id_type, stored]).fetchall()
+    found = sqlfiles.query(con, "queries/identifier_customer", id_type=id_type, id_value=stored).fetchall()
     if found:
         return found[0][0]
     what = f"that {id_type}" if pii[id_type] else f"{id_type} {value!r}"  # a raw email is not echoed
-    later, first = con.execute(
-        "select count(*), min(occurred_at) from core.event_identifiers where id_type = ? and id_value = ?",
-        [id_type, stored]).fetchall()[0]
+    later, first = sqlfiles.query(con, "queries/identifier_events", id_type=id_type, id_value=stored).fetchall()[0]
     run_id, as_of = last_run(con)
     if later and as_of is not None and first > as_of:  # loaded, but every event carrying it is after the as-of
         raise NotFound(f"no customer has {what} in the journeys as of {as_of:%Y-%m-%d %H:%M:%S} UTC (the last run's "

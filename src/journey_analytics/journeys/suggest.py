@@ -7,6 +7,7 @@ import re
 
 import duckdb
 
+from journey_analytics import sqlfiles
 from journey_analytics.runs import last_run
 
 
@@ -24,10 +25,7 @@ def _quoted(text: str) -> str:
 
 def suggested_rules(con: duckdb.DuckDBPyConnection) -> str:
     """YAML for `stages:`: confident proposals as rules, the others as comments with their numbers."""
-    rows = con.execute(
-        "select source, event_name, proposed_stage, share, occurrences, n_with_stage, customers, is_used "
-        "from marts.stage_inference order by proposed_stage_index nulls last, source, event_name"
-    ).fetchall()
+    rows = sqlfiles.query(con, "queries/stage_inference_rules").fetchall()
     run_id, as_of = last_run(con)
     # the proposals are the warehouse's, as the last run's rules left it, not those of the config now
     origin = (f"# From run {run_id} (as of {as_of:%Y-%m-%d %H:%M:%S} UTC) and the stage rules it ran with; "

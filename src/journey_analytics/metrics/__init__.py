@@ -251,15 +251,7 @@ def write_stages(con: duckdb.DuckDBPyConnection, settings: MetricSettings) -> No
 
 def _check_stages(con: duckdb.DuckDBPyConnection, stages: tuple[str, ...]) -> None:
     """Fail early when `core.touchpoints` numbers its stages differently from the settings."""
-    found = con.execute(
-        """
-        select distinct t.stage_index, t.stage, s.stage as expected
-        from core.touchpoints as t
-        left join marts.stages as s on s.stage_index = t.stage_index
-        where t.stage_index is not null and (s.stage is null or s.stage <> t.stage)
-        order by t.stage_index
-        """
-    ).fetchall()
+    found = sqlfiles.query(con, "queries/stage_numbering_mismatches").fetchall()
     if found:
         shown = ", ".join(f"{i}={name!r} (expected {exp!r})" for i, name, exp in found[:5])
         raise ValueError(

@@ -88,11 +88,7 @@ class ReportData:
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str] | None:
     schema, name = table.split(".")
-    rows = con.execute(
-        "select column_name from information_schema.columns"
-        " where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchall()
+    rows = sqlfiles.query(con, "queries/table_columns", schema=schema, table=name).fetchall()
     return {r[0] for r in rows} or None
 
 
