@@ -282,6 +282,10 @@ def _publish(wh: Warehouse, config: Config, run: Run, summary: RunSummary, progr
             progress(f"  note: {len(idle)} stage rule(s) map no event: {', '.join(idle[:5])}"
                      f"{f' and {len(idle) - 5} more' if len(idle) > 5 else ''}; their values match no event (a "
                      "misspelt name?), or an earlier rule takes every event they match")
+        for source, events in summary.journeys.undeclared:
+            progress(f"  note: the warehouse holds {events:,} events of source {source!r}, which journey.yaml no "
+                     f"longer declares: left out of the journeys. Declare it again to count them, or delete them "
+                     f"with `journey sources reset {source} --force` (after renaming a source, its old name)")
         summary.marts = compute_metrics(wh, config, run, progress)
     # said once committed: an interrupt before this line leaves the previous run's marts (its message says so)
     progress(f"[metrics] {len(summary.marts)} tables built, audits passed, published")

@@ -144,6 +144,47 @@ def test_a_warehouse_that_cannot_be_written_ends_the_run_with_its_reason_and_pub
     assert nightly(config_path=config_path, as_of=SAMPLE_AS_OF, progress=lambda _: None).ok  # space again: it runs
 
 
+def test_a_renamed_source_counts_once_and_its_old_events_are_deleted_only_when_forced(sample_copy, capsys):
+    """Renaming `service` to `support` loaded its file again under the new name: every ticket counted twice, exit 0,
+    and `journey sources reset service` answered 'no source named service'."""
+    from pipelines.nightly import nightly
+
+    config_path = sample_copy / "journey.yaml"
+    first = nightly(config_path=str(config_path), as_of=SAMPLE_AS_OF, progress=lambda _: None)
+    warehouse = load_config(config_path).warehouse_path
+    before = _marts(warehouse)
+    text = config_path.read_text()
+    assert text.count("  - name: service\n") == 1
+    config_path.write_text(text.replace("  - name: service\n", "  - name: support\n"))
+    said: list[str] = []
+    second = nightly(config_path=str(config_path), as_of=SAMPLE_AS_OF, progress=said.append)
+    assert (second.journeys.touchpoints, second.journeys.customers) == (first.journeys.touchpoints,
+                                                                        first.journeys.customers)
+    assert _marts(warehouse) == before
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stored = dict(con.execute("select source, count(*) from core.events group by all").fetchall())
+        in_journeys = {s for (s,) in con.execute("select distinct source from core.touchpoints").fetchall()}
+    assert stored["service"] == stored["support"] > 0 and in_journeys == {"web", "crm", "support"}
+    assert [line for line in said if "no longer declares" in line] == [
+        f"  note: the warehouse holds {stored['service']:,} events of source 'service', which journey.yaml no longer "
+        "declares: left out of the journeys. Declare it again to count them, or delete them with `journey sources "
+        "reset service --force` (after renaming a source, its old name)"]
+
+    capsys.readouterr()
+    assert main(["sources", "reset", "service", "--config", str(config_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"journey: source 'service': the warehouse holds {stored['service']:,} events of it from 1 file(s), left out of "
+        "the journeys since journey.yaml no longer declares it, so no run reads its data again. Deleting them cannot "
+        "be undone: pass --force to delete them, or declare the source again to count them.\n")
+    assert main(["sources", "reset", "service", "--force", "--config", str(config_path)]) == 0
+    assert f"source service: removed {stored['service']:,} events read from 1 file(s)." in capsys.readouterr().out
+    assert main(["sources", "reset", "nope", "--config", str(config_path)]) == 2
+    assert "no source named 'nope' (sources: web, crm, support)" in capsys.readouterr().err
+    said.clear()
+    nightly(config_path=str(config_path), as_of=SAMPLE_AS_OF, progress=said.append)
+    assert _marts(warehouse) == before and not [line for line in said if "no longer declares" in line]
+
+
 def test_the_console_keeps_off_what_the_command_tells_itself():
     """A failed source's summary line came after two ERROR records of its task repeating the message; a report
     that could not be written, after three. An error the command does not tell (a defect) stays."""

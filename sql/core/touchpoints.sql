@@ -1,10 +1,12 @@
--- grain: one event of one customer up to as_of; key: (customer_id, event_seq)
+-- grain: one event of one customer up to as_of, of a source journey.yaml declares ($sources: the events of a
+-- source removed or renamed stay stored, and out of the journeys); key: (customer_id, event_seq)
 -- Each event belongs to the customer of its identifiers (a super-node identifier only when the
 -- event has nothing else) and is numbered in the total order (occurred_at, source priority, source, event_id).
 with events as (
     select *, coalesce(json_extract_string(properties, $property_paths)::varchar, '') as property_key
     from core.events
     where occurred_at <= $as_of
+      and list_contains($sources, source)
 ),
 
 conflicted as (
@@ -21,6 +23,7 @@ event_customers as (
     join core.identity_map as m using (id_type, id_value)
     left join conflicted as c using (id_type, id_value)
     where i.occurred_at <= $as_of
+      and list_contains($sources, i.source)
     group by i.source, i.event_id
 )
 

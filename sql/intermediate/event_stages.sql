@@ -8,6 +8,7 @@ with event_keys as (
         coalesce(json_extract_string(properties, $property_paths)::varchar, '') as property_key
     from core.events
     where occurred_at <= $as_of
+      and list_contains($sources, source)
 ),
 
 checks as (

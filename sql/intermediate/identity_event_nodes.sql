@@ -5,6 +5,7 @@ with multi as (
     select source, event_id
     from core.event_identifiers
     where occurred_at <= $as_of
+      and list_contains($sources, source)
     group by source, event_id
     having count(*) > 1
 ),

@@ -183,22 +183,28 @@ def _sources_check(args: argparse.Namespace) -> int:
 
 
 def _sources_reset(args: argparse.Namespace) -> int:
-    from journey_analytics.ingest.reset import reset_source
+    from journey_analytics.ingest.reset import reset_source, reset_undeclared
 
     config = load_config(args.config)
-    (source,) = _sources(config, args)
+    declared = args.name in [s.name for s in config.sources]
+    if declared or not config.warehouse_path.exists():
+        (source,) = _sources(config, args)  # an unknown name is named as such
     if not config.warehouse_path.exists():
         print(f"{config.warehouse_path} does not exist yet: nothing to reset")
         return 0
     con = connect(config.warehouse_path, memory_limit=config.memory_limit)
     try:
-        done = reset_source(con, config, source, force=args.force)
+        done = reset_source(con, config, source, force=args.force) if declared else \
+            reset_undeclared(con, args.name, force=args.force)
     finally:
         con.close()
-    print(f"source {source.name}: removed {done.events:,} events read from {done.files:,} file(s).")
+    if done is None:  # a name neither journey.yaml nor the warehouse knows
+        _sources(config, args)
+    print(f"source {args.name}: removed {done.events:,} events read from {done.files:,} file(s).")
     for why in done.at_risk:
         print(f"  forced although {why}")
-    print("The next `journey run` reads the source again under the current spec and rebuilds the marts.")
+    print("The next `journey run` reads the source again under the current spec and rebuilds the marts." if declared
+          else "The next `journey run` rebuilds the marts without them.")
     return 0
 
 

@@ -27,8 +27,9 @@ class IdentityResult:
 def stitch(con: duckdb.DuckDBPyConnection, config: Config, *, as_of: datetime) -> IdentityResult:
     """Build core.identity_conflicts, core.identity_edges and core.identity_map."""
     id_types = [t.name for t in config.identity.types]
-    n_nodes = sqlfiles.build(con, "intermediate/identity_nodes", temp=True, as_of=as_of)
-    sqlfiles.build(con, "intermediate/identity_event_nodes", temp=True, as_of=as_of)
+    sources = [s.name for s in config.sources]  # a source removed or renamed: its stored events link nobody
+    n_nodes = sqlfiles.build(con, "intermediate/identity_nodes", temp=True, as_of=as_of, sources=sources)
+    sqlfiles.build(con, "intermediate/identity_event_nodes", temp=True, as_of=as_of, sources=sources)
     sqlfiles.build(con, "intermediate/identity_pairs", temp=True)
     conflicts = sqlfiles.build(con, "core/identity_conflicts", max_links=config.identity.max_links)
     sqlfiles.build(con, "intermediate/identity_links", temp=True)

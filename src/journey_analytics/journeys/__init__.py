@@ -22,6 +22,7 @@ class JourneyResult:
     inferred: int  # touchpoints whose stage was inferred
     sessions: int
     idle_rules: tuple[str, ...] = ()  # the stage rules that map no touchpoint, as `stages[i].rules[j]`
+    undeclared: tuple[tuple[str, int], ...] = ()  # (source, events) stored of sources journey.yaml no longer names
 
 
 def write_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
@@ -39,7 +40,7 @@ def build_touchpoints(con: duckdb.DuckDBPyConnection, config: Config, *, as_of: 
     """Build core.touchpoints (rules, then inference), marts.stage_inference and core.sessions."""
     write_rules(con, config)
     params = dict(as_of=as_of, property_paths=property_paths(config),
-                  id_types=[t.name for t in config.identity.types])
+                  id_types=[t.name for t in config.identity.types], sources=[s.name for s in config.sources])
     sqlfiles.build(con, "intermediate/event_stages", temp=True, **params)
     n = sqlfiles.build(con, "core/touchpoints", **params)
     con.execute("drop table event_stages")
@@ -51,4 +52,5 @@ def build_touchpoints(con: duckdb.DuckDBPyConnection, config: Config, *, as_of: 
     customers, unmapped, inferred = sqlfiles.query(con, "queries/touchpoint_counts").fetchall()[0]
     rules = [f"stages[{i}].rules[{j}]" for i, stage in enumerate(config.stages) for j in range(len(stage.rules))]
     idle = tuple(rules[rule_id - 1] for (rule_id,) in sqlfiles.query(con, "queries/idle_rules").fetchall())
-    return JourneyResult(n, customers, unmapped, inferred, sessions, idle)
+    undeclared = tuple(sqlfiles.query(con, "queries/undeclared_sources", sources=params["sources"]).fetchall())
+    return JourneyResult(n, customers, unmapped, inferred, sessions, idle, undeclared)
