@@ -783,6 +783,28 @@ def test_a_parquet_binary_column_the_spec_reads_is_refused_even_when_its_bytes_a
                               "out of the spec.")
 
 
+def test_a_parquet_instant_polars_cannot_write_quarantines_its_row_or_stays_text_in_a_property(tmp_path):
+    """An out-of-range timestamp panicked inside Polars: a Rust backtrace, and the run ended there."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({
+        "activity_id": ["p1", "p2"], "occurred_at": pa.array([2**62, 1_780_000_000_000], pa.timestamp("ms")),
+        "activity": ["lead_created"] * 2, "contact_id": ["ct-1", "ct-2"], "email": pa.array([None, None], pa.string()),
+        "segment": pa.array([0, 2**62], pa.timestamp("ms", tz="UTC")),
+    }), tmp_path / "crm.parquet")
+    sources = source_paths(tmp_path, crm="crm.parquet")
+    sources[0].update(format="parquet")
+    config = write_config(tmp_path, sources=sources)
+    with connect(config.warehouse_path) as con:
+        result = _ingest(config, con)
+        assert (result.rows_loaded, dict(result.reasons)) == (1, {"unparsable_timestamp": 1})
+        assert con.execute("select event_id, properties->>'segment' from core.events").fetchall() == [
+            ("p2", "4611686018427387904 ms since 1970-01-01 (out of range)")]
+        (raw,) = con.execute("select raw_record from ingest.quarantine").fetchall()[0]
+    assert json.loads(raw)["occurred_at"] == "4611686018427387904 ms since 1970-01-01 (out of range)"
+
+
 def test_a_parquet_struct_or_list_column_the_spec_reads_is_stored_as_its_json_text(tmp_path):
     import polars as pl
 

@@ -110,6 +110,18 @@ def test_a_table_is_read_in_batches_of_the_size_asked_with_lines_numbered_on(tmp
     assert [line for b in batches for line in b[LINE]] == [1, 2, 3, 4]
 
 
+def test_an_infinite_timestamp_is_kept_as_text_saying_so_not_a_crash(tmp_path, monkeypatch, pg_uri):
+    """PostgreSQL's `infinity` panicked inside Polars: the run ended with a Rust backtrace, later sources unread."""
+    config = _config(tmp_path, monkeypatch, pg_uri, table=None, properties=["amount", "valid_until"],
+                     query="select *, 'infinity'::timestamptz as valid_until from \"crm app\".activities "
+                           "where activity_id = 'k2'")
+    with connect(config.warehouse_path) as con:
+        (result,) = ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        assert result.rows_loaded == 1
+        (until,) = con.execute("select properties->>'valid_until' from core.events").fetchall()[0]
+    assert until.endswith(" us since 1970-01-01 (out of range)")
+
+
 def test_a_query_source_reads_only_what_it_selects(tmp_path, monkeypatch, pg_uri):
     config = _config(tmp_path, monkeypatch, pg_uri, table=None,
                      query="select * from \"crm app\".activities where activity = 'lead_created'")

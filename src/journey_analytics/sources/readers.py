@@ -275,6 +275,21 @@ def open_file(path: Path, fmt: str, batch_rows: int = BATCH_ROWS, keep: list[str
     return open_jsonl(path, batch_rows)
 
 
+# The instants Polars can write as text, in microseconds since 1970: years 1 to 9999.
+_WRITABLE_US = (-62_135_596_800_000_000, 253_402_300_799_999_999)
+
+
+def _datetime_text(col: pl.Expr, unit: str, fmt: str) -> pl.Expr:
+    """ISO-8601 text; an instant outside years 1-9999 (PostgreSQL's `infinity`, a corrupt Parquet value), which
+    Polars cannot write (it panics, ending the whole run), becomes text saying so: its row is then quarantined
+    as `unparsable_timestamp` where it is the event's time, or kept as that text in a property."""
+    scale = {"ms": 1_000, "us": 1, "ns": 1 / 1_000}[unit]
+    ticks = col.dt.epoch(unit)
+    writable = ticks.is_between(int(_WRITABLE_US[0] / scale), int(_WRITABLE_US[1] / scale))
+    return (pl.when(writable).then(pl.when(writable).then(col).dt.to_string(fmt))
+            .otherwise(ticks.cast(pl.String) + f" {unit} since 1970-01-01 (out of range)"))
+
+
 def as_text(frame: pl.DataFrame) -> pl.DataFrame:
     """Every column as text; times and durations as ISO-8601 (with the offset when the type carries a zone); structs,
     lists and arrays as JSON text without spaces, as JSON lines read them."""
@@ -285,7 +300,7 @@ def as_text(frame: pl.DataFrame) -> pl.DataFrame:
             out.append(col)
         elif isinstance(dtype, pl.Datetime):
             fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
-            out.append(col.dt.to_string(fmt).alias(name))
+            out.append(_datetime_text(col, dtype.time_unit, fmt).alias(name))
         elif isinstance(dtype, pl.Duration):
             out.append(col.dt.to_string("iso").alias(name))  # ISO-8601: PT3.5S
         elif dtype.is_nested():
