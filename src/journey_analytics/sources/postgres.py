@@ -134,7 +134,7 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
             while (record_batch := _next_batch(reader, source, uri, offset)) is not None:
                 try:
                     frame = as_text(pl.from_arrow(_storage(record_batch.select(kept))))
-                except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
+                except (pl.exceptions.PolarsError, pl.exceptions.PanicException, pa.ArrowException) as exc:
                     types = ", ".join(f"{f.name} {f.type}" for f in record_batch.schema if f.name in kept)
                     raise _no_text_form(source, str(exc).splitlines()[0], types) from exc
                 frame = frame.with_columns(pl.int_range(offset, offset + frame.height, dtype=pl.Int64).alias(LINE))

@@ -94,7 +94,8 @@ def _checked(batches: Iterator[pl.DataFrame], path: Path, fmt: str, delimiter: s
     try:
         for batch in batches:
             yield batch.with_columns(pl.col(LINE).cast(pl.Int64))
-    except (pl.exceptions.PolarsError, OSError) as exc:
+    # a panic inside Polars is a BaseException: uncaught, it ended the run, not just this file
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
         try:
             not_utf8 = None if fmt == "Parquet" else _not_utf8(path)
         except (OSError, EOFError):  # a truncated or corrupt .gz: the reader's own message says so
