@@ -34,7 +34,7 @@ from journey_analytics.journeys import JourneyResult
 from journey_analytics.ingest.salt import remember_salt
 from journey_analytics.runs import Run, record_history, unfinished_runs
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.warehouse import connect, transaction
+from journey_analytics.warehouse import connect, damaged, tells_damage, transaction
 
 
 class Warehouse:
@@ -93,14 +93,19 @@ class WarehouseNotWritten(Exception):
 SAYS_WHY = (SourcesFailed, ReportNotWritten, WarehouseNotWritten, ConfigError, duckdb.IOException)
 
 
+def _says_why(exc: BaseException | None) -> bool:
+    """A failure whose message the command prints as its last line: one in `SAYS_WHY`, or DuckDB finding the
+    warehouse file damaged (`nightly` says so)."""
+    return isinstance(exc, SAYS_WHY) or (isinstance(exc, duckdb.Error) and tells_damage(str(exc)))
+
+
 class _NoNeedlessTraceback(logging.Filter):
     """Tracebacks that say nothing the message does not: Prefect logs a task that returns a Failed
     state with exc_info=True although nothing was raised (a stray "NoneType: None"); a failure in `SAYS_WHY`;
     and whatever fails once Ctrl-C arrived (the command says it was interrupted)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and (record.exc_info[0] is None or isinstance(record.exc_info[1], SAYS_WHY)
-                                or interrupted()):
+        if record.exc_info and (record.exc_info[0] is None or _says_why(record.exc_info[1]) or interrupted()):
             record.exc_info = None
         return True
 
@@ -120,12 +125,12 @@ class _ToldByTheCommand(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.ERROR or not record.name.startswith(("prefect.task_runs", "prefect.flow_runs")):
             return True
-        if interrupted() or (record.exc_info is not None and isinstance(record.exc_info[1], SAYS_WHY)):
+        if interrupted() or (record.exc_info is not None and _says_why(record.exc_info[1])):
             return False
         if getattr(record, "task_name", None) == ingest_source.name:  # the run's summary says FAILED and why
             return False
         message = record.getMessage()
-        return not any(name in message for name in self.NAMES)
+        return not any(name in message for name in self.NAMES) and not tells_damage(message)
 
 
 def quiet_console() -> None:
@@ -231,8 +236,12 @@ def nightly(
     wh = Warehouse(config.warehouse_path, config.memory_limit)
     try:
         _publish(wh, config, run, summary, progress)
-    except (duckdb.IOException, duckdb.TransactionException) as exc:  # the disk, not the data
+    except duckdb.Error as exc:  # the disk, not the data
         traceback.clear_frames(exc.__traceback__)  # they hold the connection, which Prefect's state would keep
+        if said := damaged(config.warehouse_path, exc):
+            raise WarehouseNotWritten(said) from None
+        if not isinstance(exc, (duckdb.IOException, duckdb.TransactionException)):
+            raise
         raise WarehouseNotWritten(
             f"{config.warehouse_path}: the warehouse could not be written ({exc}). What the run was writing is "
             "rolled back: the marts and report stay as the previous run published them, and each file loaded in "

@@ -305,6 +305,26 @@ def test_a_run_while_the_warehouse_is_held_stops_before_prefect_starts_with_one_
     assert err == f"journey: {held} {BUSY}. Wait for it to finish or close it, then run again.\n" and out == ""
 
 
+def test_a_damaged_warehouse_is_named_with_what_to_do_and_exits_2(project, tmp_path, capsys):
+    """A warehouse cut short (a copy that stopped half-way) printed a traceback; another read error said "Free
+    space on that disk", which does not help."""
+    import os
+    import shutil
+
+    config, _con, _marts = project
+    shutil.copy(config.base_dir / "journey.yaml", tmp_path / "journey.yaml")
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(config.warehouse_path, warehouse)
+    os.truncate(warehouse, warehouse.stat().st_size // 2)
+    assert main(["run", "--config", str(tmp_path / "journey.yaml")]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(f"journey: {warehouse}: the warehouse file is damaged (IO Error: Could not read enough bytes")
+    assert err.endswith("No run can repair it: restore it from a backup, or rebuild from scratch (move it aside and "
+                        "run again: every source is read anew; docs/operations.md, Recovery).\n")
+    assert err.count("\n") == 1 and out == ""
+
+
 def test_a_backfill_while_the_warehouse_is_held_exits_2_with_one_line(held, folder):
     done = subprocess.run([sys.executable, "-m", "pipelines.backfill", "--from", "2026-06-01", "--to", "2026-06-02",
                            "--config", str(folder / "journey.yaml")], capture_output=True, text=True, timeout=120)

@@ -25,7 +25,7 @@ from journey_analytics.ingest.salt import other_salt, remember_salt
 from journey_analytics.interrupts import STOPPED, finished, interruptible
 from journey_analytics.runs import check_as_of, parse_time, run_metric
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.warehouse import WarehouseError, connect
+from journey_analytics.warehouse import WarehouseError, connect, opening
 
 
 def prefect_defaults(base_dir: Path, logging_level: str = "WARNING") -> None:
@@ -59,7 +59,8 @@ def ready_to_run(config: Config) -> Iterator[None]:
             if not os.access(folder, os.W_OK):
                 raise ConfigError(f"{folder}: {what} is not writable by the user running journey; make it writable "
                                   "or point journey.yaml elsewhere")
-        remember_salt(held, config)
+        with opening(config.warehouse_path):  # its first reads: a damaged file says so here
+            remember_salt(held, config)
         yield
     finally:
         held.close()

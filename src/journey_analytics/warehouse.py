@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -20,12 +21,35 @@ class WarehouseBusy(WarehouseError):
     """Another process holds the warehouse's write lock."""
 
 
+# DuckDB's words for a file whose bytes are not what it wrote (cut short, overwritten): no run can fix that
+_DAMAGED = re.compile(r"could not read enough bytes|corrupt database file|checksum", re.IGNORECASE)
+
+
+def tells_damage(text: str) -> bool:
+    """Whether DuckDB's message `text` says the warehouse file is damaged."""
+    return bool(_DAMAGED.search(text))
+
+
+def damaged(path: Path, exc: duckdb.Error) -> str | None:
+    """What to say when `exc` shows the warehouse file damaged, else None."""
+    if not tells_damage(str(exc)):
+        return None
+    return (f"{path}: the warehouse file is damaged ({str(exc).splitlines()[0]}). No run can repair it: restore it "
+            "from a backup, or rebuild from scratch (move it aside and run again: every source is read anew; "
+            "docs/operations.md, Recovery).")
+
+
 @contextmanager
 def opening(path: Path) -> Iterator[None]:
-    """Turn DuckDB's and the file system's errors on opening the warehouse file into a `WarehouseError`."""
+    """Turn DuckDB's and the file system's errors on opening (and first reading) the warehouse file into a
+    `WarehouseError`."""
     try:
         yield
-    except duckdb.IOException as exc:
+    except duckdb.Error as exc:
+        if said := damaged(path, exc):
+            raise WarehouseError(said) from None
+        if not isinstance(exc, duckdb.IOException):
+            raise
         if "lock" in str(exc).lower():
             raise WarehouseBusy(
                 f"{path} is in use by another process (another `journey run`, or a notebook holding it "
@@ -52,12 +76,12 @@ def connect(path: str | Path, *, read_only: bool = False, memory_limit: str | No
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only)
-    con.execute("set TimeZone = 'UTC'")
-    if memory_limit is not None:
-        con.execute("set memory_limit = ?", [memory_limit])
-    if not read_only:
-        con.execute(sqlfiles.load("warehouse/schema"))
-        migrate(con)
+        con.execute("set TimeZone = 'UTC'")
+        if memory_limit is not None:
+            con.execute("set memory_limit = ?", [memory_limit])
+        if not read_only:
+            con.execute(sqlfiles.load("warehouse/schema"))
+            migrate(con)
     return con
 
 
