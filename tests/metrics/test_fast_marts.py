@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journey_analytics import sqlfiles
+from journey_analytics import metrics, sqlfiles
 from journey_analytics.metrics import FAST, MARTS, MetricSettings, build_marts, temp_forms
 from tests import reference_metrics as ref
 from tests.metrics.support import write_properties, write_touchpoints
@@ -112,6 +113,36 @@ def test_fast_equals_portable_on_many_customers() -> None:
               MetricSettings(stages=stages, funnel_steps=("consideration", "advocacy"), window_days=3,
                              breakdown="source")):
         _assert_same(touchpoints, s, BASE + dt.timedelta(days=100), properties)
+
+
+@settings(max_examples=100, deadline=None)
+@given(journeys_case())
+def test_the_funnel_fold_for_many_attempts_equals_portable_on_random_logs(case) -> None:
+    """Every customer through the fold that funnel_scan uses past FOLD_AFTER attempts (random logs have few)."""
+    touchpoints, s, as_of = case
+    with mock.patch.object(metrics, "FOLD_AFTER", 0):
+        _assert_same(touchpoints, s, as_of)
+
+
+@pytest.mark.parametrize("fold_after", [0, metrics.FOLD_AFTER])
+def test_a_customer_with_thousands_of_attempts_equals_portable(fold_after) -> None:
+    """A crawler's cookie alternating steps 1 and 2, with gaps that close some windows, beside ordinary customers."""
+    import random
+
+    rng = random.Random(11)
+    stages = ("awareness", "consideration", "purchase")
+    touchpoints, at = [], BASE
+    for seq in range(1, 3001):
+        at += dt.timedelta(minutes=rng.choice([1, 1, 30, 60 * 24 * 3]))
+        k = rng.choice([1, 2, 1, 2, 3]) if seq % 500 else 3
+        touchpoints.append(ref.Touchpoint(customer_id="bot", event_seq=seq, occurred_at=at, stage=stages[k - 1],
+                                          stage_index=k, channel="direct", source="web"))
+    for c in range(20):
+        for seq, k in enumerate(rng.sample([1, 1, 2, 3], 4), start=1):
+            touchpoints.append(ref.Touchpoint(customer_id=f"c{c}", event_seq=seq, stage=stages[k - 1], stage_index=k,
+                                              occurred_at=BASE + dt.timedelta(days=seq), channel="email", source="crm"))
+    with mock.patch.object(metrics, "FOLD_AFTER", fold_after):
+        _assert_same(touchpoints, MetricSettings(stages=stages, window_days=2), BASE + dt.timedelta(days=400))
 
 
 def test_fast_visit_marts_equal_portable_on_ties_and_short_paths() -> None:

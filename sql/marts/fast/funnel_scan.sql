@@ -24,14 +24,51 @@ starts as (
     from early
 ),
 
+folded as (
+    -- A customer with more than $fold_after attempts worth following (a crawler's cookie: thousands) would cost
+    -- attempts x touchpoints below, each chain searching the rest of the list. For them the one-pass rule of
+    -- docs/metrics.md runs as a fold instead, linear in the touchpoints: the state holds, per step k, the start
+    -- (list position, 0 = none) of the latest-started attempt at step k. A step-1 touchpoint puts a new attempt
+    -- at step 1 (the one it replaces cannot get anything the new one cannot, with more window); a step-k
+    -- touchpoint moves the attempt at step k-1 to step k when within the window of its start. Only the
+    -- attempt at the deepest step, the chosen one, is then followed below.
+    select
+        *,
+        case when len(starts) > $fold_after then list_reduce(
+            range(1, len(step) + 1),
+            lambda state, p: case
+                when step[p] = 1 then list_transform(range(1, len(state) + 1),
+                                                     lambda j: case when j = 1 then p else state[j] end)
+                when state[step[p] - 1] > 0
+                    and (epoch_us(ts[p]) - epoch_us(ts[state[step[p] - 1]])) < cast($window_s as double) * 1000000
+                    then list_transform(range(1, len(state) + 1), lambda j: case
+                        when j = step[p] then state[j - 1]
+                        when j = step[p] - 1 then 0
+                        else state[j]
+                    end)
+                else state
+            end,
+            list_transform(range(1, list_max(step) + 1), lambda j: cast(0 as bigint))
+        ) end as state
+    from starts
+),
+
+followed as (
+    select
+        *,
+        case when state is null then starts
+            else [state[list_max(list_filter(range(1, len(state) + 1), lambda j: state[j] > 0))]] end as followed
+    from folded
+),
+
 chains as (
-    -- each attempt's greedy chain: step k is the first step-k touchpoint after its step k-1
+    -- each followed attempt's greedy chain: step k is the first step-k touchpoint after its step k-1
     -- touchpoint, if less than the window after the attempt's start; steps beyond the customer's
     -- highest one are not tried (none can be found)
     select
         customer_id, seq, ts, starts,
         list_transform(
-            starts,
+            followed,
             lambda s: list_reduce(
                 range(2, list_max(step) + 1),
                 -- p: position of the first step-k touchpoint after the chain's last one (bound once
@@ -49,7 +86,7 @@ chains as (
                 [s]
             )
         ) as chains
-    from starts
+    from followed
 ),
 
 chosen as (
