@@ -240,8 +240,8 @@ def nightly(
         traceback.clear_frames(exc.__traceback__)  # they hold the connection, which Prefect's state would keep
         if said := damaged(config.warehouse_path, exc):
             raise WarehouseNotWritten(said) from None
-        if not isinstance(exc, (duckdb.IOException, duckdb.TransactionException)):
-            raise
+        if not isinstance(exc, (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException)):
+            raise  # FatalException: a checkpoint that failed for space, after which DuckDB refuses the file
         raise WarehouseNotWritten(
             f"{config.warehouse_path}: the warehouse could not be written ({exc}). What the run was writing is "
             "rolled back: the marts and report stay as the previous run published them, and each file loaded in "

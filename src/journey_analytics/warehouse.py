@@ -99,13 +99,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """All of the block's writes or none. A commit that fails (Ctrl-C during it) leaves no transaction to
-    roll back: the rollback's own error would hide the commit's."""
+    roll back, and a failed checkpoint (a full disk) leaves the database unusable: the rollback's own error
+    would hide the one that says what happened."""
     con.execute("begin transaction")
     try:
         yield
         con.execute("commit")
     except BaseException:
-        with suppress(duckdb.TransactionException):
+        with suppress(duckdb.Error):
             con.execute("rollback")
         raise
 
@@ -121,10 +122,16 @@ def memory_cap(con: duckdb.DuckDBPyConnection, cap: str, configured: str | None)
         yield
         return
     con.execute("set memory_limit = ?", [cap])
-    try:
-        yield
-    finally:
+
+    def restore() -> None:
         if configured is None:
             con.execute("reset memory_limit")
         else:
             con.execute("set memory_limit = ?", [configured])
+    try:
+        yield
+    except BaseException:
+        with suppress(duckdb.Error):  # a database a full disk left unusable: its error says what happened
+            restore()
+        raise
+    restore()
