@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 _server: tuple[subprocess.Popen, str] | None = None  # one per process, as Prefect's own
 
@@ -67,14 +69,20 @@ def _start() -> str:
         return _server[1]
     from prefect.settings import get_current_settings
 
+    from journey_analytics.config import ConfigError
+
     settings = get_current_settings()
     with socket.socket() as probe:  # a free port on loopback
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, **settings.to_environment_variables(exclude_unset=True),
            "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "pipelines.local_api", str(port), str(os.getpid())],
-                               env=env, start_new_session=True)
+    # its messages go to a file: one that cannot start printed some 200 lines of uvicorn and SQLAlchemy
+    log = Path(settings.home) / "local-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "pipelines.local_api", str(port), str(os.getpid())],
+                                   env=env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
     atexit.register(_stop_at_exit, process)
     url = f"http://127.0.0.1:{port}/api"
     wait = settings.server.ephemeral.startup_timeout_seconds
@@ -87,11 +95,16 @@ def _start() -> str:
         except (urllib.error.URLError, OSError):
             if time.monotonic() > deadline:
                 _stop(process)
-                raise RuntimeError(f"Prefect's local server did not answer within {wait} s "
-                                   "(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)") from None
+                raise ConfigError(f"Prefect's local server did not answer within {wait} s; raise "
+                                  f"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (its messages: {log})") from None
             time.sleep(0.2)
-    raise RuntimeError(f"Prefect's local server exited with code {process.returncode} while starting "
-                       "(its messages are above)")
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"[\w.]+(Error|Exception): ", line)]  # the cause, not the log's end
+    raise ConfigError(
+        f"Prefect's local server stopped while starting (exit code {process.returncode}: "
+        f"{(errors or lines or ['no message'])[-1]}; all its messages are in {log}). If Prefect's database "
+        f"is damaged, delete {Path(settings.home) / 'prefect.db'}: it holds only the run records Prefect's UI shows "
+        "(the warehouse keeps every run's numbers).")
 
 
 def _stop_at_exit(process: subprocess.Popen) -> None:

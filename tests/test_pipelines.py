@@ -397,6 +397,32 @@ def test_a_run_against_a_prefect_server_that_does_not_answer_says_so_in_one_line
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
+def test_a_run_whose_prefect_database_is_damaged_says_what_to_delete_in_one_line(sample_copy):
+    """The local server could not start: some 200 lines of uvicorn and SQLAlchemy tracebacks, exit 1."""
+    home = sample_copy / "prefect"
+    home.mkdir()
+    (home / "prefect.db").write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 64)  # a header, then garbage
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(home)}
+    done = subprocess.run([sys.executable, "-m", "journey_analytics.cli", "run", "--config",
+                           str(sample_copy / "journey.yaml")], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("journey: Prefect's local server stopped while starting (exit code ")
+    assert "file is not a database" in done.stderr  # the cause, from its messages
+    assert f"all its messages are in {home / 'local-server.log'}). If Prefect's database is damaged, delete " \
+           f"{home / 'prefect.db'}" in done.stderr
+
+
+def test_a_prefect_home_that_is_a_file_is_refused_before_prefect_starts(sample_copy, monkeypatch, capsys):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(sample_copy / "journey.yaml"))
+    assert main(["run", "--config", str(sample_copy / "journey.yaml")]) == 2
+    assert capsys.readouterr().err == (
+        f"journey: {sample_copy / 'journey.yaml'}: Prefect's home (by default `.prefect` beside journey.yaml) is a "
+        "file, not a folder; point PREFECT_HOME at a folder\n")
+
+
 def _start_run(config_path) -> tuple[subprocess.Popen, int]:
     """`journey run` as a terminal starts it (its own process group), once it is ingesting; and the pid of
     its Prefect server."""

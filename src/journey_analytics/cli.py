@@ -47,18 +47,21 @@ def ready_to_run(config: Config) -> Iterator[None]:
     process, share it."""
     held = connect(config.warehouse_path, memory_limit=config.memory_limit)
     try:
-        folders = [(config.warehouse_path.parent, "`warehouse`'s folder (DuckDB writes its .wal file next to it)"),
-                   (config.reports_path, "`reports_dir`")]
-        for folder, what in folders:
+        folders = [(config.warehouse_path.parent, "`warehouse`'s folder (DuckDB writes its .wal file next to it)",
+                    "journey.yaml"), (config.reports_path, "`reports_dir`", "journey.yaml")]
+        if not os.environ.get("PREFECT_API_URL"):  # the run's own Prefect server keeps its database there
+            folders.append((Path(os.environ.get("PREFECT_HOME") or config.base_dir / ".prefect"),
+                            "Prefect's home (by default `.prefect` beside journey.yaml)", "PREFECT_HOME"))
+        for folder, what, setting in folders:
             if folder.exists() and not folder.is_dir():
-                raise ConfigError(f"{folder}: {what} is a file, not a folder; point journey.yaml at a folder")
+                raise ConfigError(f"{folder}: {what} is a file, not a folder; point {setting} at a folder")
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise ConfigError(f"{folder}: {what} cannot be created ({exc.strerror}); check journey.yaml") from None
+                raise ConfigError(f"{folder}: {what} cannot be created ({exc.strerror}); check {setting}") from None
             if not os.access(folder, os.W_OK):
                 raise ConfigError(f"{folder}: {what} is not writable by the user running journey; make it writable "
-                                  "or point journey.yaml elsewhere")
+                                  f"or point {setting} elsewhere")
         with opening(config.warehouse_path):  # its first reads: a damaged file says so here
             remember_salt(held, config)
         yield
