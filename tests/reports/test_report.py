@@ -352,6 +352,28 @@ def test_a_pain_points_table_cut_short_says_so():
     assert "The first 12 of 15 touchpoints; all are in <code>marts.pain_points</code>." in table
 
 
+def test_a_megabyte_event_name_is_cut_in_the_tables_and_long_words_wrap():
+    """A 1 MB event name was written out whole, twice, and made two tables 10.8 M px wide."""
+    from report_warehouse import PAIN_POINTS
+
+    from journey_analytics.reports.html import CSS, breakdown_table
+    from journey_analytics.reports.run_page import RunInfo, _pain_points
+
+    schema = ["rank", "source", "event_name", "stage", "customers", "exits", "exit_rate", "csat_responses",
+              "avg_csat", "nps_responses", "nps"]
+    huge = "x" * 1_000_000
+    pain = pl.DataFrame(PAIN_POINTS, schema=schema, orient="row").with_columns(event_name=pl.lit(huge))
+    table = _pain_points(pain, {}, RunInfo(run_id=RUN_ID, run_at=RUN_AT, as_of=RUN_AT, title="t", stages=STAGES,
+                                           timezone="UTC"))
+    assert "<b>" + "x" * 120 + "…</b>" in table and len(table) < 20_000
+    breakdown = pl.DataFrame({"dimension": ["channel"] * 2, "breakdown_value": [huge] * 2, "step": [1, 2],
+                              "stage": ["awareness", "purchase"], "reached": [10, 4], "in_progress": [0, 0],
+                              "dropped": [0, 6], "conversion_from_start": [1.0, 0.4]})
+    cells = breakdown_table(breakdown, "channel")
+    assert "x" * 120 + "…" in cells and len(cells) < 5_000
+    assert "td { overflow-wrap:anywhere; }" in CSS  # a long word wraps in its cell instead of widening the table
+
+
 def test_pain_points_without_any_survey_response_say_which_settings_to_check():
     """A misspelt pain_points.csat_property blanked the CSAT column without a word (a misspelt segment is told)."""
     from report_warehouse import PAIN_POINTS

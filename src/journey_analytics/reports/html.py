@@ -15,7 +15,7 @@ import polars as pl
 
 from .figures import PLOTLY_CONFIG
 from .palette import colour_for, heat
-from .text import esc_html, fmt_int, fmt_pct
+from .text import LABEL_CHARS, clip, esc_html, fmt_int, fmt_pct
 
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
        "img-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'")
@@ -39,6 +39,7 @@ nav a { color:#0969DA; text-decoration:none; } nav a:hover { text-decoration:und
 section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:20px 24px; margin:0 0 20px; }
 table { border-collapse:collapse; width:100%; font-size:14px; }
 th, td { padding:6px 10px; border-bottom:1px solid var(--line); text-align:left; vertical-align:middle; }
+td { overflow-wrap:anywhere; }
 th { background:var(--bg); font-weight:600; overflow-wrap:break-word; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 td.num, td.when { white-space:nowrap; }
@@ -182,14 +183,14 @@ def breakdown_table(bd: pl.DataFrame, dimension: str) -> str:
     values = sorted({v for v, _ in cell}, key=lambda v: (v == "Other", -(started.get(v) or 0), v))
     rows = []
     for v in values:
-        row = [esc_html(v), fmt_int(started.get(v))]
+        row = [esc_html(clip(v, LABEL_CHARS)), fmt_int(started.get(v))]
         for s in steps[1:]:
             c = cell.get((v, s["step"]))
             if c is None or c["conversion_from_start"] is None:  # no row, or no one started: nothing to colour
                 row.append("–")
                 continue
             background, ink = heat(c["conversion_from_start"])
-            detail = (f"{v} → {s['stage']}: reached {fmt_int(c['reached'])} "
+            detail = (f"{clip(v, LABEL_CHARS)} → {s['stage']}: reached {fmt_int(c['reached'])} "
                       f"({fmt_pct(c['conversion_from_start'])} of those who started); still in progress "
                       f"{fmt_int(c['in_progress'])}; dropped {fmt_int(c['dropped'])}")
             row.append(f"<span class=\"heat\" style=\"background:{background};color:{ink}\" "
@@ -245,7 +246,7 @@ def data_quality_html(by_source: pl.DataFrame | None, reasons: pl.DataFrame | No
             [esc_html(r["source"]),
              _which_run(r["run_id"], run_id, unfinished_ids),
              f"<code>{esc_html(r['path'])}:{esc_html(r['line'])}</code>", esc_html(r["reason"]),
-             esc_html(r["detail"]), f"<code>{esc_html(_clip(r['raw_record']))}</code>"]
+             esc_html(r["detail"]), f"<code>{esc_html(clip(r['raw_record']))}</code>"]
             for r in examples.to_dicts()], col_class={1: "when", 2: "path"}))
     return "\n".join(parts)
 
@@ -255,8 +256,3 @@ def _which_run(rejected_by: str, run_id: str, unfinished: set[str]) -> str:
         return "this run"
     label = "unfinished run, counted here" if rejected_by in unfinished else "earlier run"
     return f"<span title=\"{esc_html(rejected_by)}\">{label}</span>"
-
-
-def _clip(text: str | None, limit: int = 300) -> str:
-    text = text or ""
-    return text if len(text) <= limit else text[:limit] + "…"

@@ -26,7 +26,7 @@ from .data import ReportData
 from .palette import stage_colours
 from .sankey import sankey_figure
 from .summary import change_sentence, history_up_to, no_change_reason, run_metrics
-from .text import esc_html, fmt_days, fmt_duration, fmt_int, fmt_nps, fmt_pct, fmt_time
+from .text import LABEL_CHARS, clip, esc_html, fmt_days, fmt_duration, fmt_int, fmt_nps, fmt_pct, fmt_time
 
 
 PLOTLY_BUNDLE = Path(__file__).parent / "assets" / "plotly-journey.min.js"
@@ -207,7 +207,7 @@ def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str], info: RunIn
 
 
 def _pain_table(pain: pl.DataFrame, colours: dict[str, str], info: RunInfo, top: int = 12) -> str:
-    rows = [[esc_html(r["rank"] or "–"), f"{esc_html(r['source'])}: <b>{esc_html(r['event_name'])}</b>",
+    rows = [[esc_html(r["rank"] or "–"), f"{esc_html(r['source'])}: <b>{esc_html(clip(r['event_name'], LABEL_CHARS))}</b>",
              html.chip(r["stage"], colours), fmt_int(r["customers"]), fmt_int(r["exits"]),
              fmt_pct(r["exit_rate"]),
              "" if r["avg_csat"] is None else f"{r['avg_csat']:.2f} ({fmt_int(r['csat_responses'])})",
@@ -231,7 +231,7 @@ def _inference(inference: pl.DataFrame | None, colours: dict[str, str]) -> str:
 
 
 def _inference_table(inference: pl.DataFrame, colours: dict[str, str]) -> str:
-    rows = [[f"{esc_html(r['source'])}: <b>{esc_html(r['event_name'])}</b>",
+    rows = [[f"{esc_html(r['source'])}: <b>{esc_html(clip(r['event_name'], LABEL_CHARS))}</b>",
              html.chip(r["proposed_stage"], colours) if r["proposed_stage"] else "–",
              fmt_pct(r["share"]), fmt_int(r["occurrences"]), fmt_int(r["customers"]),
              "used" if r["is_used"] else "not confident"]

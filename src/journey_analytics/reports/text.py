@@ -27,6 +27,16 @@ def esc_html(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+LABEL_CHARS = 120  # a data label (event name, breakdown value) in a table; clip()
+
+
+def clip(text: object, limit: int = 300) -> str:
+    """A data value cut to `limit` characters, the cut marked: an event name of a megabyte was written out
+    whole, twice, and made its table millions of pixels wide. The marts keep the whole value."""
+    text = "" if text is None else str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def esc_label(value: object) -> str:
     """Escape a data value for a plotly.js label so its HTML subset is shown as text."""
     text = "" if value is None else str(value)
