@@ -138,6 +138,21 @@ def test_explain_of_an_identifier_loaded_after_the_customers_were_built_says_so(
                      r"the customers; the next run that completes includes them", capsys.readouterr().err)
 
 
+def test_explain_leaves_out_the_events_of_a_source_journey_yaml_no_longer_declares(folder, capsys):
+    """After `web` was removed, explain still counted its events and said the next run would include them."""
+    path = str(folder / "journey.yaml")
+    assert main(["run", "--config", path]) == 0
+    write_config(folder, sources=source_paths(folder, crm="crm.csv"))  # web removed: its events stay stored
+    assert main(["run", "--config", path]) == 0
+    capsys.readouterr()
+    assert main(["explain", "customer", "--anonymous-id", "a-1", "--config", path]) == 1
+    assert re.search(r"no customer has anonymous_id 'a-1': only \d+ event\(s\) of a source journey.yaml no longer "
+                     r"declares carry it, and those are left out of the journeys", capsys.readouterr().err)
+    assert main(["explain", "customer", "--email", "Bob.Raw@example.com", "--config", path]) == 0
+    out = capsys.readouterr().out  # bob's email: on his CRM lead and, left out now, on web's sign-up
+    assert re.search(r"\n  email +\S+ +1 events\n", out), out
+
+
 def test_explain_columns_are_as_wide_as_their_values(capsys):
     """A 10-character source ran into the event name (`email_toolemail_sent`) in fixed 9-wide columns."""
     from journey_analytics.cli import _print_columns

@@ -259,7 +259,7 @@ def _explain(args: argparse.Namespace) -> int:
         raise ConfigError(problem)
     try:
         customer = args.customer_id or find_customer(con, config, *lookups[0])
-        found = explain(con, customer)
+        found = explain(con, customer, [s.name for s in config.sources])
     except UnknownIdType as exc:
         raise ConfigError(str(exc)) from None
     except NotFound as exc:  # like grep: 1 when nothing matches

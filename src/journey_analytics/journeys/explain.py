@@ -49,7 +49,12 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
     if found:
         return found[0][0]
     what = f"that {id_type}" if pii[id_type] else f"{id_type} {value!r}"  # a raw email is not echoed
-    later, first = sqlfiles.query(con, "queries/identifier_events", id_type=id_type, id_value=stored).fetchall()[0]
+    later, first, undeclared = sqlfiles.query(con, "queries/identifier_events", id_type=id_type, id_value=stored,
+                                              sources=[s.name for s in config.sources]).fetchall()[0]
+    if undeclared and not later:
+        raise NotFound(f"no customer has {what}: only {undeclared} event(s) of a source journey.yaml no longer "
+                       "declares carry it, and those are left out of the journeys (declare the source again to "
+                       "count them)")
     run_id, as_of = last_run(con)
     if later and as_of is not None and first > as_of:  # loaded, but every event carrying it is after the as-of
         raise NotFound(f"no customer has {what} in the journeys as of {as_of:%Y-%m-%d %H:%M:%S} UTC (the last run's "
@@ -65,11 +70,12 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
     raise NotFound(f"no customer has {what}")
 
 
-def explain(con: duckdb.DuckDBPyConnection, customer_id: str) -> Explanation:
-    """The customer as the last run built it: identifiers (with their events up to and after its as-of),
-    the links that merged them, and the journey (which stops at that as-of)."""
+def explain(con: duckdb.DuckDBPyConnection, customer_id: str, sources: list[str]) -> Explanation:
+    """The customer as the last run built it: identifiers (with their events of the declared `sources` up to and
+    after its as-of), the links that merged them, and the journey (which stops at that as-of)."""
     run_id, as_of = last_run(con)
-    identifiers = sqlfiles.records(con, "queries/explain_identifiers", customer_id=customer_id, as_of=as_of)
+    identifiers = sqlfiles.records(con, "queries/explain_identifiers", customer_id=customer_id, as_of=as_of,
+                                   sources=sources)
     if not identifiers:
         raise NotFound(f"no customer {customer_id!r}; look one up by identifier instead (e.g. --email)")
     return Explanation(
