@@ -338,6 +338,11 @@ def test_a_damaged_warehouse_is_named_with_what_to_do_and_exits_2(project, tmp_p
     assert err.endswith("No run can repair it: restore it from a backup, or rebuild from scratch (move it aside and "
                         "run again: every source is read anew; docs/operations.md, Recovery).\n")
     assert err.count("\n") == 1 and out == ""
+    # the other commands that read it: a traceback and exit 1 (their first reads come after opening it)
+    for command in (["stages", "suggest"], ["explain", "customer", "nobody"]):
+        assert main([*command, "--config", str(tmp_path / "journey.yaml")]) == 2, command
+        err = capsys.readouterr().err
+        assert err.startswith(f"journey: {warehouse}: the warehouse file is damaged (") and err.count("\n") == 1, err
 
 
 def test_a_backfill_while_the_warehouse_is_held_exits_2_with_one_line(held, folder):

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
+
 from journey_analytics import sqlfiles
 from journey_analytics.config import Config, ConfigError, load_config
 from journey_analytics.console import quiet_stdout
@@ -25,7 +27,7 @@ from journey_analytics.ingest.salt import other_salt, remember_salt
 from journey_analytics.interrupts import STOPPED, finished, interruptible
 from journey_analytics.runs import check_as_of, parse_time, run_metric
 from journey_analytics.sources.readers import SourceError
-from journey_analytics.warehouse import WarehouseError, connect, opening
+from journey_analytics.warehouse import WarehouseError, connect, damaged, opening, tells_damage
 
 
 def prefect_defaults(base_dir: Path, logging_level: str = "WARNING") -> None:
@@ -389,6 +391,11 @@ def _main(argv: list[str] | None) -> int:
         return code
     except (ConfigError, SourceError, WarehouseError) as exc:
         _error(str(exc))
+        return 2
+    except duckdb.Error as exc:  # a read of a damaged warehouse by any command (a run's own reads say it earlier)
+        if not tells_damage(str(exc)):
+            raise
+        _error(damaged(load_config(args.config).warehouse_path, exc))
         return 2
     except BrokenPipeError:  # output piped into `head` and the like, which stopped reading
         quiet_stdout()
