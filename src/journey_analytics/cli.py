@@ -52,7 +52,7 @@ def ready_to_run(config: Config) -> Iterator[None]:
         folders = [(config.warehouse_path.parent, "`warehouse`'s folder (DuckDB writes its .wal file next to it)",
                     "journey.yaml"), (config.reports_path, "`reports_dir`", "journey.yaml")]
         if not os.environ.get("PREFECT_API_URL"):  # the run's own Prefect server keeps its database there
-            folders.append((Path(os.environ.get("PREFECT_HOME") or config.base_dir / ".prefect"),
+            folders.append((Path(os.environ.get("PREFECT_HOME") or config.base_dir / ".prefect").expanduser(),
                             "Prefect's home (by default `.prefect` beside journey.yaml)", "PREFECT_HOME"))
         for folder, what, setting in folders:
             if folder.exists() and not folder.is_dir():

@@ -803,6 +803,13 @@ def test_a_parquet_instant_polars_cannot_write_quarantines_its_row_or_stays_text
             ("p2", "4611686018427387904 ms since 1970-01-01 (out of range)")]
         (raw,) = con.execute("select raw_record from ingest.quarantine").fetchall()[0]
     assert json.loads(raw)["occurred_at"] == "4611686018427387904 ms since 1970-01-01 (out of range)"
+    import polars as pl
+
+    from journey_analytics.sources.readers import as_text
+    last = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999, in microseconds: a float rounded it up
+    edge = pl.DataFrame({"t": pl.Series([last, last + 1], dtype=pl.Int64).cast(pl.Datetime("us"))})
+    assert as_text(edge)["t"].to_list() == ["9999-12-31T23:59:59.999999",
+                                            "253402300800000000 us since 1970-01-01 (out of range)"]
 
 
 def test_a_parquet_struct_or_list_column_the_spec_reads_is_stored_as_its_json_text(tmp_path):

@@ -372,6 +372,17 @@ def test_a_megabyte_event_name_is_cut_in_the_tables_and_long_words_wrap():
     cells = breakdown_table(breakdown, "channel")
     assert "x" * 120 + "…" in cells and len(cells) < 5_000
     assert "td { overflow-wrap:anywhere; }" in CSS  # a long word wraps in its cell instead of widening the table
+    # touchpoint path nodes are `source:event_name`: the paths table and the Sankey cut them too
+    from journey_analytics.reports.html import paths_table
+    from journey_analytics.reports.sankey import sankey_figure
+
+    node = "web:" + huge
+    paths = pl.DataFrame({"rank": [1], "path": [f"{node} > converted"], "customers": [3], "share": [1.0]})
+    shown = paths_table(paths, {})
+    assert (node[:120] + "…") in shown and len(shown) < 5_000
+    links = pl.DataFrame({"step": [1], "source_label": [node], "target_label": ["converted"], "customers": [3]})
+    figure = sankey_figure(links, list(STAGES), {})
+    assert max(len(label) for label in figure.data[0].node.label) == 121
 
 
 def test_pain_points_without_any_survey_response_say_which_settings_to_check():

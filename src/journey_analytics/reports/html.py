@@ -150,8 +150,10 @@ def table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset(
             + "\n".join(body) + "\n</tbody>\n</table></div>")
 
 
-def chip(label: str, colours: dict[str, str]) -> str:
-    return f"<span class=\"chip\" style=\"--c:{colour_for(label, colours)}\">{esc_html(label)}</span>"
+def chip(label: str, colours: dict[str, str], limit: int | None = None) -> str:
+    """A label in its colour, cut to `limit` characters when given (a touchpoint label comes from data)."""
+    shown = label if limit is None else clip(label, limit)
+    return f"<span class=\"chip\" style=\"--c:{colour_for(label, colours)}\">{esc_html(shown)}</span>"
 
 
 def paths_table(paths: pl.DataFrame, colours: dict[str, str]) -> str:
@@ -160,7 +162,7 @@ def paths_table(paths: pl.DataFrame, colours: dict[str, str]) -> str:
     for r in paths.sort("rank").to_dicts():
         is_other = r["path"] == "other paths"
         nodes = [r["path"]] if is_other else (r["path"] or "").split(" > ")
-        shown = "<span class=\"arrow\">→</span>".join(chip(n, colours) for n in nodes)
+        shown = "<span class=\"arrow\">→</span>".join(chip(n, colours, LABEL_CHARS) for n in nodes)
         width = min(max((r["share"] or 0) * 100, 0), 100)
         share = (f"<span class=\"bar\" style=\"width:{width:.1f}%\"></span>"
                  f"<span class=\"v\">{fmt_pct(r['share'])}</span>")

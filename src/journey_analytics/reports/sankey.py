@@ -16,7 +16,7 @@ import polars as pl
 
 from .figures import style
 from .palette import colour_for, rgba
-from .text import esc_label, fmt_int, fmt_pct
+from .text import LABEL_CHARS, clip, esc_label, fmt_int, fmt_pct
 
 _TAIL = ("Other", "converted", "(end)")
 
@@ -86,7 +86,7 @@ def sankey_figure(links: pl.DataFrame, stages: list[str], colours: dict[str, str
     with a path (every customer with a staged touchpoint)."""
     g = sankey_graph(links, stages)
     total = g.total_customers
-    labels = [esc_label(label) for _, label in g.nodes]
+    labels = [esc_label(clip(label, LABEL_CHARS)) for _, label in g.nodes]
     node_hover = [
         f"<b>{name}</b> · step {step}<br>{fmt_int(n)} customers ({_share(n, total)} of customers with a path)"
         + (f"<br>{_ending(label)}" if _ending(label) else "")

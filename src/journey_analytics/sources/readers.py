@@ -284,9 +284,11 @@ def _datetime_text(col: pl.Expr, unit: str, fmt: str) -> pl.Expr:
     """ISO-8601 text; an instant outside years 1-9999 (PostgreSQL's `infinity`, a corrupt Parquet value), which
     Polars cannot write (it panics, ending the whole run), becomes text saying so: its row is then quarantined
     as `unparsable_timestamp` where it is the event's time, or kept as that text in a property."""
-    scale = {"ms": 1_000, "us": 1, "ns": 1 / 1_000}[unit]
+    if unit == "ns":  # 64 bits of nanoseconds span 1677-2262: every value is writable
+        return col.dt.to_string(fmt)
+    low, high = (bound // (1_000 if unit == "ms" else 1) for bound in _WRITABLE_US)  # integers: exact bounds
     ticks = col.dt.epoch(unit)
-    writable = ticks.is_between(int(_WRITABLE_US[0] / scale), int(_WRITABLE_US[1] / scale))
+    writable = ticks.is_between(low, high)
     return (pl.when(writable).then(pl.when(writable).then(col).dt.to_string(fmt))
             .otherwise(ticks.cast(pl.String) + f" {unit} since 1970-01-01 (out of range)"))
 
