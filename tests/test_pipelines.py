@@ -165,6 +165,9 @@ def test_a_renamed_source_counts_once_and_its_old_events_are_deleted_only_when_f
         stored = dict(con.execute("select source, count(*) from core.events group by all").fetchall())
         in_journeys = {s for (s,) in con.execute("select distinct source from core.touchpoints").fetchall()}
     assert stored["service"] == stored["support"] > 0 and in_journeys == {"web", "crm", "support"}
+    quality = second.report.read_text(encoding="utf-8").split('id="quality"')[1]
+    assert quality.count("no longer in journey.yaml: its events are left out of the journeys") == 1
+    assert re.search(r"<td>service <small[^>]*>\(no longer in journey.yaml", quality)
     assert [line for line in said if "no longer declares" in line] == [
         f"  note: the warehouse holds {stored['service']:,} events of source 'service', which journey.yaml no longer "
         "declares: left out of the journeys. Declare it again to count them, or delete them with `journey sources "

@@ -206,8 +206,9 @@ def breakdown_table(bd: pl.DataFrame, dimension: str) -> str:
 
 def data_quality_html(by_source: pl.DataFrame | None, reasons: pl.DataFrame | None,
                       examples: pl.DataFrame | None, run_id: str,
-                      unfinished: list[tuple[str, int, int]]) -> str:
-    """Rows read/loaded/deduplicated/quarantined per source, reasons, and example rejects.
+                      unfinished: list[tuple[str, int, int]], declared: tuple[str, ...] = ()) -> str:
+    """Rows read/loaded/deduplicated/quarantined per source, reasons, and example rejects. A source not among
+    `declared` (journey.yaml's, when known) was removed or renamed: its row says its events are left out.
 
     "This run" also counts the files of `unfinished` runs (run id, files, rows loaded): those
     just before it that ended without publishing marts, which no report counted; a note names them."""
@@ -220,9 +221,11 @@ def data_quality_html(by_source: pl.DataFrame | None, reasons: pl.DataFrame | No
         parts.append(f"<p class=\"note\" id=\"unfinished\">This run also counts what {len(unfinished)} earlier "
                      f"run(s) loaded before ending without publishing marts (stopped, or a source or an audit failed): "
                      f"{runs}.</p>")
-    rows = [[esc_html(r["source"]), fmt_int(r["files_run"]), fmt_int(r["read_run"]), fmt_int(r["loaded_run"]),
-             fmt_int(r["deduplicated_run"]), fmt_int(r["quarantined_run"]), fmt_int(r["read_total"]),
-             fmt_int(r["loaded_total"]), fmt_int(r["deduplicated_total"]), fmt_int(r["quarantined_total"])]
+    gone = " <small class=\"meta\">(no longer in journey.yaml: its events are left out of the journeys)</small>"
+    rows = [[esc_html(r["source"]) + (gone if declared and r["source"] not in declared else ""),
+             fmt_int(r["files_run"]), fmt_int(r["read_run"]), fmt_int(r["loaded_run"]), fmt_int(r["deduplicated_run"]),
+             fmt_int(r["quarantined_run"]), fmt_int(r["read_total"]), fmt_int(r["loaded_total"]),
+             fmt_int(r["deduplicated_total"]), fmt_int(r["quarantined_total"])]
             for r in by_source.to_dicts()]
     head = ["Source", "Files", "Read", "Loaded", "Duplicates skipped", "Quarantined",
             "Read", "Loaded", "Duplicates skipped", "Quarantined"]

@@ -128,6 +128,7 @@ def render_run_report(
     csat_property: str = default_of(PainPoints, "csat_property"),
     nps_property: str = default_of(PainPoints, "nps_property"),
     keep_runs: int | None = default_of(Report, "keep_runs"),
+    sources: tuple[str, ...] = (),
 ) -> Path:
     """Render the report of run `run_id` from the marts in `con`; return `out_dir/<run_id>/index.html`.
 
@@ -137,7 +138,8 @@ def render_run_report(
     (it names the paths' nodes in the text); `window_days`, `goal_stage` and `max_steps` are
     `funnel.window_days`, `paths.goal_stage` and `paths.max_steps`, `csat_property` and `nps_property` those of
     `pain_points` (the text states them); defaults are journey.yaml's; `keep_runs` is
-    `report.keep_runs` (the reports of older runs than that many newest are deleted; None keeps all). Runs are
+    `report.keep_runs` (the reports of older runs than that many newest are deleted; None keeps all); `sources` the
+    names of journey.yaml's sources (the data-quality table marks any other as left out). Runs are
     compared on the funnel steps the metrics wrote.
     """
     check_run_id(run_id)
@@ -146,7 +148,7 @@ def render_run_report(
     info = RunInfo(run_id=run_id, run_at=run_at, as_of=as_of, title=title, stages=list(stages),
                    timezone=timezone, steps=funnel_step_names(con, stages), path_node=path_node,
                    window_days=window_days, goal_stage=goal_stage, max_steps=max_steps,
-                   csat_property=csat_property, nps_property=nps_property)
+                   csat_property=csat_property, nps_property=nps_property, sources=tuple(sources))
     report = out_dir / run_id / "index.html"
     fresh = not report.parent.exists()
     try:

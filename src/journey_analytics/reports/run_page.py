@@ -55,6 +55,7 @@ class RunInfo:
     max_steps: int = default_of(Paths, "max_steps")  # the nodes of a path kept before its last node
     csat_property: str = default_of(PainPoints, "csat_property")  # the survey properties pain points rate
     nps_property: str = default_of(PainPoints, "nps_property")
+    sources: tuple[str, ...] = ()  # the sources journey.yaml declares (data quality marks others); () = not known
 
 
 INTROS = {
@@ -207,7 +208,8 @@ def _pain_points(pain: pl.DataFrame | None, colours: dict[str, str], info: RunIn
 
 
 def _pain_table(pain: pl.DataFrame, colours: dict[str, str], info: RunInfo, top: int = 12) -> str:
-    rows = [[esc_html(r["rank"] or "–"), f"{esc_html(r['source'])}: <b>{esc_html(clip(r['event_name'], LABEL_CHARS))}</b>",
+    rows = [[esc_html(r["rank"] or "–"),
+             f"{esc_html(r['source'])}: <b>{esc_html(clip(r['event_name'], LABEL_CHARS))}</b>",
              html.chip(r["stage"], colours), fmt_int(r["customers"]), fmt_int(r["exits"]),
              fmt_pct(r["exit_rate"]),
              "" if r["avg_csat"] is None else f"{r['avg_csat']:.2f} ({fmt_int(r['csat_responses'])})",
@@ -308,7 +310,7 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
         html.section("inference", "Inferred stages", INTROS["inference"], _inference(data.stage_inference, colours)),
         html.section("quality", "Data quality", INTROS["quality"], html.data_quality_html(
             data.manifest_by_source, data.quarantine_by_reason, data.quarantine_examples, info.run_id,
-            data.unfinished_runs)),
+            data.unfinished_runs, info.sources)),
         html.section("trends", "Trends across runs", INTROS["trends"].format(tz=esc_html(info.timezone)), _figure(
             _drawn(history_up_to(data.run_history, info.run_id, info.as_of), lambda f: f["run_id"].n_unique() > 1),
             "marts.run_history", lambda f: figures.trends_figure(f, steps, colours, info.timezone),
