@@ -237,7 +237,7 @@ def nightly(
     wh = Warehouse(config.warehouse_path, config.memory_limit)
     try:
         _publish(wh, config, run, summary, progress)
-    except duckdb.Error as exc:  # the disk, not the data
+    except duckdb.Error as exc:  # the disk or the file, not the data
         traceback.clear_frames(exc.__traceback__)  # they hold the connection, which Prefect's state would keep
         if said := damaged(config.warehouse_path, exc):
             raise WarehouseNotWritten(said) from None

@@ -192,15 +192,14 @@ def _sources_reset(args: argparse.Namespace) -> int:
     from journey_analytics.ingest.reset import reset_source, reset_undeclared
 
     config = load_config(args.config)
-    declared = args.name in [s.name for s in config.sources]
-    if declared or not config.warehouse_path.exists():
-        (source,) = _sources(config, args)  # an unknown name is named as such
+    declared = next((s for s in config.sources if s.name == args.name), None)
     if not config.warehouse_path.exists():
+        _sources(config, args)  # an unknown name is named as such
         print(f"{config.warehouse_path} does not exist yet: nothing to reset")
         return 0
     con = connect(config.warehouse_path, memory_limit=config.memory_limit)
-    try:
-        done = reset_source(con, config, source, force=args.force) if declared else \
+    try:  # a name journey.yaml no longer declares: what the warehouse still holds of it
+        done = reset_source(con, config, declared, force=args.force) if declared else \
             reset_undeclared(con, args.name, force=args.force)
     finally:
         con.close()
