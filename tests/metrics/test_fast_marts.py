@@ -115,7 +115,7 @@ def test_fast_equals_portable_on_many_customers() -> None:
         _assert_same(touchpoints, s, BASE + dt.timedelta(days=100), properties)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(journeys_case())
 def test_the_funnel_fold_for_many_attempts_equals_portable_on_random_logs(case) -> None:
     """Every customer through the fold that funnel_scan uses past FOLD_AFTER attempts (random logs have few)."""
