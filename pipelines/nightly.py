@@ -212,7 +212,7 @@ def render_report(wh: Warehouse, config: Config, run: Run) -> Path:
             path_node=config.paths.node, window_days=config.funnel.window_days, goal_stage=config.paths.goal_stage,
             max_steps=config.paths.max_steps, csat_property=config.pain_points.csat_property,
             nps_property=config.pain_points.nps_property, keep_runs=config.report.keep_runs,
-            sources=tuple(s.name for s in config.sources),
+            sources=config.source_names,
         )
     except OSError as exc:
         traceback.clear_frames(exc.__traceback__)  # they hold the connection, which Prefect's state would keep

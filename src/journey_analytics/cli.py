@@ -138,7 +138,7 @@ def _sources(config, args: argparse.Namespace) -> list:
     chosen = [s for s in config.sources if args.name in (None, s.name)]
     if not chosen:
         raise ConfigError(f"{args.config}: no source named {args.name!r} "
-                          f"(sources: {', '.join(s.name for s in config.sources)})")
+                          f"(sources: {', '.join(config.source_names)})")
     return chosen
 
 
@@ -260,7 +260,7 @@ def _explain(args: argparse.Namespace) -> int:
         raise ConfigError(problem)
     try:
         customer = args.customer_id or find_customer(con, config, *lookups[0])
-        found = explain(con, customer, [s.name for s in config.sources])
+        found = explain(con, customer, list(config.source_names))
     except UnknownIdType as exc:
         raise ConfigError(str(exc)) from None
     except NotFound as exc:  # like grep: 1 when nothing matches

@@ -486,6 +486,12 @@ class Config(_Model):
         return tuple(s.name for s in self.stages)
 
     @property
+    def source_names(self) -> tuple[str, ...]:
+        """The sources declared, in file order: the journeys count these only (a removed or renamed source's
+        stored events are left out)."""
+        return tuple(s.name for s in self.sources)
+
+    @property
     def funnel_steps(self) -> tuple[str, ...]:
         return self.funnel.steps or self.stage_names
 
@@ -506,7 +512,7 @@ class Config(_Model):
 
     def source_priority(self, source: Source) -> int:
         """Explicit priority, else the position in the file (earlier = higher priority = smaller number)."""
-        return source.priority if source.priority is not None else [s.name for s in self.sources].index(source.name) + 1
+        return source.priority if source.priority is not None else self.source_names.index(source.name) + 1
 
     def resolve(self, path: str) -> Path:
         """A configured path: `~` is the user's home (as in a shell), a relative path is relative to the

@@ -27,7 +27,7 @@ class IdentityResult:
 def stitch(con: duckdb.DuckDBPyConnection, config: Config, *, as_of: datetime) -> IdentityResult:
     """Build core.identity_conflicts, core.identity_edges and core.identity_map."""
     id_types = [t.name for t in config.identity.types]
-    sources = [s.name for s in config.sources]  # a source removed or renamed: its stored events link nobody
+    sources = list(config.source_names)  # a source removed or renamed: its stored events link nobody
     n_nodes = sqlfiles.build(con, "intermediate/identity_nodes", temp=True, as_of=as_of, sources=sources)
     sqlfiles.build(con, "intermediate/identity_event_nodes", temp=True, as_of=as_of, sources=sources)
     sqlfiles.build(con, "intermediate/identity_pairs", temp=True)

@@ -40,7 +40,7 @@ def build_touchpoints(con: duckdb.DuckDBPyConnection, config: Config, *, as_of: 
     """Build core.touchpoints (rules, then inference), marts.stage_inference and core.sessions."""
     write_rules(con, config)
     params = dict(as_of=as_of, property_paths=property_paths(config),
-                  id_types=[t.name for t in config.identity.types], sources=[s.name for s in config.sources])
+                  id_types=[t.name for t in config.identity.types], sources=list(config.source_names))
     sqlfiles.build(con, "intermediate/event_stages", temp=True, **params)
     n = sqlfiles.build(con, "core/touchpoints", **params)
     con.execute("drop table event_stages")

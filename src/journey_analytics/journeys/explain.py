@@ -50,7 +50,7 @@ def find_customer(con: duckdb.DuckDBPyConnection, config: Config, id_type: str, 
         return found[0][0]
     what = f"that {id_type}" if pii[id_type] else f"{id_type} {value!r}"  # a raw email is not echoed
     later, first, undeclared = sqlfiles.query(con, "queries/identifier_events", id_type=id_type, id_value=stored,
-                                              sources=[s.name for s in config.sources]).fetchall()[0]
+                                              sources=list(config.source_names)).fetchall()[0]
     if undeclared and not later:
         raise NotFound(f"no customer has {what}: only {undeclared} event(s) of a source journey.yaml no longer "
                        "declares carry it, and those are left out of the journeys (declare the source again to "
