@@ -72,14 +72,14 @@ def reset_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source,
                "Restore the files or fix `path` first, or pass --force to reset anyway")
         raise SourceError(f"source {source.name!r}: resetting could lose or change rows for good: "
                           f"{'; '.join(at_risk)}. {fix}.")
-    return _forget(con, source.name, at_risk)
+    return _forget(con, source.name, at_risk, _totals(con, source.name))
 
 
 def reset_undeclared(con: duckdb.DuckDBPyConnection, name: str, *, force: bool = False) -> ResetResult | None:
     """Delete what a source journey.yaml no longer declares (removed, or renamed) loaded: its events stay stored,
     left out of the journeys, until this. None when the warehouse holds nothing of `name`. Raises SourceError,
     deleting nothing, unless `force`: no run brings those rows back."""
-    ((events, files),) = sqlfiles.query(con, "ingest/source_totals", source=name).fetchall()
+    events, files = totals = _totals(con, name)
     if not events and not files:
         return None
     why = "journey.yaml no longer declares it, so no run reads its data again"
@@ -87,11 +87,18 @@ def reset_undeclared(con: duckdb.DuckDBPyConnection, name: str, *, force: bool =
         raise SourceError(f"source {name!r}: the warehouse holds {events:,} events of it from {files:,} file(s), left "
                           f"out of the journeys since {why}. Deleting them cannot be undone: pass --force to "
                           "delete them, or declare the source again to count them.")
-    return _forget(con, name, (why,))
+    return _forget(con, name, (why,), totals)
 
 
-def _forget(con: duckdb.DuckDBPyConnection, name: str, at_risk: tuple[str, ...]) -> ResetResult:
+def _totals(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, int]:
+    """(events, files) the warehouse holds of source `name`."""
     ((events, files),) = sqlfiles.query(con, "ingest/source_totals", source=name).fetchall()
+    return events, files
+
+
+def _forget(con: duckdb.DuckDBPyConnection, name: str, at_risk: tuple[str, ...],
+            totals: tuple[int, int]) -> ResetResult:
+    """Delete what source `name` loaded, in one transaction; `totals` are its (events, files) before."""
     with transaction(con):
         sqlfiles.run_script(con, "ingest/reset_source", source=name)
-    return ResetResult(events, files, at_risk)
+    return ResetResult(*totals, at_risk)

@@ -185,14 +185,15 @@ def breakdown_table(bd: pl.DataFrame, dimension: str) -> str:
     values = sorted({v for v, _ in cell}, key=lambda v: (v == "Other", -(started.get(v) or 0), v))
     rows = []
     for v in values:
-        row = [esc_html(clip(v, LABEL_CHARS)), fmt_int(started.get(v))]
+        label = clip(v, LABEL_CHARS)
+        row = [esc_html(label), fmt_int(started.get(v))]
         for s in steps[1:]:
             c = cell.get((v, s["step"]))
             if c is None or c["conversion_from_start"] is None:  # no row, or no one started: nothing to colour
                 row.append("–")
                 continue
             background, ink = heat(c["conversion_from_start"])
-            detail = (f"{clip(v, LABEL_CHARS)} → {s['stage']}: reached {fmt_int(c['reached'])} "
+            detail = (f"{label} → {s['stage']}: reached {fmt_int(c['reached'])} "
                       f"({fmt_pct(c['conversion_from_start'])} of those who started); still in progress "
                       f"{fmt_int(c['in_progress'])}; dropped {fmt_int(c['dropped'])}")
             row.append(f"<span class=\"heat\" style=\"background:{background};color:{ink}\" "
