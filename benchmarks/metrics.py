@@ -63,6 +63,11 @@ def _run_folder(events: int) -> Path:
     return DATA / f"{events:.0e}".replace("+", "")
 
 
+def warehouse_of(events: int) -> Path:
+    """The metrics-only warehouse of one scale (`.data/metrics-1e07.duckdb`), which only this script writes."""
+    return DATA / f"metrics-{_run_folder(events).name}.duckdb"
+
+
 def prepare(events: int) -> tuple[Path, Path]:
     """The metrics-only warehouse of one scale (`core.touchpoints` and nothing else) and the
     config of the pipeline run its touchpoints come from."""
@@ -70,11 +75,11 @@ def prepare(events: int) -> tuple[Path, Path]:
     source, config = _run_folder(source_events) / "warehouse.duckdb", _run_folder(source_events) / "journey.yaml"
     if not config.exists():
         sys.exit(f"{config} is missing: run `uv run python benchmarks/run.py --events {source_events:.0e}` first")
-    target = DATA / f"metrics-{_run_folder(events).name}.duckdb"
+    target = warehouse_of(events)
     if target.exists():
         return target, config
     if not source.exists() and events == 10**8:  # the 1e7 metrics warehouse holds the same touchpoints
-        source = DATA / f"metrics-{_run_folder(source_events).name}.duckdb"
+        source = warehouse_of(source_events)
     if not source.exists():
         sys.exit(f"{source} is missing: run `uv run python benchmarks/run.py --events {source_events:.0e}` first")
     copies = COPIES_1E8 if events == 10**8 else 1
