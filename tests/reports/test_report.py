@@ -18,6 +18,7 @@ from plotly.offline import get_plotlyjs_version
 from report_warehouse import (
     ARTIFACTS,
     BUCKETS,
+    DAY,
     N_SANKEY_LINKS,
     N_SANKEY_NODES,
     PREV_RUN_ID,
@@ -824,6 +825,32 @@ def test_every_funnel_number_is_on_screen_without_hovering(chromium_browser, tmp
     for numbers in ("1,000 started", "600 reached · 60.0%", "50 in progress · 350 dropped", "300 reached · 30.0%",
                     "40 in progress · 260 dropped", "12 reached · 1.2%", "20 in progress · 268 dropped"):
         assert numbers in shown, shown
+
+
+def test_a_long_funnels_step_labels_stay_level_and_apart(chromium_browser, tmp_path):
+    """With 40 steps (touchpoint steps make long funnels) the labels under standing bars turned on their side and
+    ran into each other: 60 steps gave 176 overlapping pairs. Every label must be level, whole and apart."""
+    db = build_warehouse(tmp_path / "w.duckdb")
+    n = 40
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from marts.funnel_steps")
+        con.executemany("insert into marts.funnel_steps values (?,?,?,?,?,?,?,?,?)", [
+            (k, f"step {k} of the long funnel", 1000 - k, None if k == 1 else 0, None if k == 1 else 1,
+             (1000 - k) / 999, None if k == 1 else 0.99, None if k == 1 else DAY, None if k == 1 else 2 * DAY)
+            for k in range(1, n + 1)])
+    seen = open_report(chromium_browser, render(db, tmp_path / "reports"))
+    labels = seen.page.evaluate("""() => [...document.querySelectorAll('#fig-funnel .xtick text, #fig-funnel .ytick text')]
+        .map(t => ({text: t.textContent, turned: (t.getAttribute('transform') || '').includes('rotate'),
+                    box: t.getBoundingClientRect().toJSON()}))""")
+    seen.page.context.close()
+    steps = sorted((label for label in labels if "long funnel" in label["text"]),
+                   key=lambda label: (round(label["box"]["top"]), label["box"]["left"]))  # reading order
+    assert [label["text"].split(" of ")[0] for label in steps] == [f"step {k}" for k in range(1, n + 1)]
+    assert not [label["text"] for label in steps if label["turned"]]
+    boxes = [label["box"] for label in labels]
+    apart = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+             if a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]]
+    assert not apart
 
 
 def test_xss_label_is_literal_text_and_runs_nothing(opened):

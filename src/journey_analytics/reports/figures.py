@@ -60,6 +60,10 @@ def _two_lines(stage: str, detail: str) -> str:
     return f"<b>{esc_label(stage)}</b><br>{_small(detail)}"
 
 
+FUNNEL_COLUMNS = 5  # standing bars up to this many steps: at six, plotly turns their labels on a 1280 px page
+FUNNEL_ROW_PX = 72  # a lying bar's height: its label's four lines
+
+
 def _funnel_tick(r: dict, first: bool) -> str:
     """Stage; reached (share of the start); in progress and dropped; time from the previous step."""
     stage, reached = f"<b>{esc_label(r['stage'])}</b>", fmt_int(r["reached"])
@@ -80,10 +84,16 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     many dropped off. So each bar's full height is reached(k-1): the drop-off is visible where
     it happens. The numbers are in the tick labels, not in the bars: a bar label that does not fit
     is hidden (`uniformtext`), so a small last step or in-progress part lost its number in a
-    screenshot or printout.
+    screenshot or printout. Past `FUNNEL_COLUMNS` steps the bars lie down, step 1 on top: under standing
+    bars the labels of a long funnel turned on their side and then ran into each other.
     """
     rows = steps.sort("step").to_dicts()
-    x = [_funnel_tick(r, first=i == 0) for i, r in enumerate(rows)]
+    ticks = [_funnel_tick(r, first=i == 0) for i, r in enumerate(rows)]
+    lying = len(rows) > FUNNEL_COLUMNS
+
+    def bars(counts: list) -> dict:
+        return {"y": ticks, "x": counts, "orientation": "h"} if lying else {"x": ticks, "y": counts}
+
     col = [colour_for(r["stage"], colours) for r in rows]
     names = [esc_label(r["stage"]) for r in rows]
     reached_hover = [
@@ -97,11 +107,11 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     ]
     fig = go.Figure()
     fig.add_bar(
-        name="Reached this step", x=x, y=[r["reached"] for r in rows],
+        name="Reached this step", **bars([r["reached"] for r in rows]),
         marker={"color": col, "line": {"width": 0}}, hovertext=reached_hover, hoverinfo="text",
     )
     fig.add_bar(
-        name="Still in progress (window still open)", x=x, y=[r["in_progress"] or 0 for r in rows],
+        name="Still in progress (window still open)", **bars([r["in_progress"] or 0 for r in rows]),
         marker={"color": "rgba(255,255,255,0)", "line": {"color": col, "width": 1.5},
                 "pattern": {"shape": "/", "fgcolor": col, "size": 7, "solidity": 0.45}},
         hovertext=[f"<b>{n}</b><br>still in progress: {fmt_int(r['in_progress'])}<br>"
@@ -110,16 +120,20 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
         hoverinfo="text",
     )
     fig.add_bar(
-        name="Dropped off before this step", x=x, y=[r["dropped"] or 0 for r in rows],
+        name="Dropped off before this step", **bars([r["dropped"] or 0 for r in rows]),
         marker={"color": DROPPED, "line": {"width": 0}},
         hovertext=[f"<b>{n}</b><br>dropped off: {fmt_int(r['dropped'])}<br>"
                    "reached the previous step but not this one, window closed" for n, r in zip(names, rows)],
         hoverinfo="text",
     )
-    style(fig, 440, barmode="stack", bargap=0.25, legend={"orientation": "h", "x": 0, "y": 1.02,
-                                                           "yanchor": "bottom", "traceorder": "normal"})
-    fig.update_xaxes(automargin=True)  # room for the four lines of each tick label
-    fig.update_yaxes(title_text="customers", separatethousands=True)
+    height = 120 + FUNNEL_ROW_PX * len(rows) if lying else 440
+    style(fig, height, barmode="stack", bargap=0.25, legend={"orientation": "h", "x": 0, "y": 1.02,
+                                                              "yanchor": "bottom", "traceorder": "normal"})
+    labels, counts = (fig.update_yaxes, fig.update_xaxes) if lying else (fig.update_xaxes, fig.update_yaxes)
+    labels(automargin=True)  # room for the four lines of each tick label
+    counts(title_text="customers", separatethousands=True)
+    if lying:
+        fig.update_yaxes(autorange="reversed")
     return fig
 
 
