@@ -28,7 +28,6 @@ from pathlib import Path
 import duckdb
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE / ".data"
 # The per-visit and per-customer tables of docs/metrics.md (core.stage_visits is layer 3's, ARCHITECTURE.md).
 PER_CUSTOMER = ("core.stage_visits", "marts.funnel_customer_steps", "marts.funnel_customers",
                 "marts.funnel_customer_attributes", "marts.path_nodes")
@@ -45,7 +44,7 @@ PASSES = {
 def measure(warehouse: Path, memory_limit: str) -> list[dict]:
     """Time every pass and every write once, in this process."""
     rows = []
-    with tempfile.TemporaryDirectory(dir=DATA) as scratch:
+    with tempfile.TemporaryDirectory(dir=warehouse.parent) as scratch:  # the same disk
         con = duckdb.connect(str(Path(scratch) / "scratch.duckdb"))
         con.execute(f"set memory_limit = '{memory_limit}'")
         con.execute(f"attach '{warehouse}' as built (read_only)")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import importlib.util
 import sys
 
+import duckdb
+import pytest
+
 from journey_analytics.metrics import MARTS
 from tests.helpers import ROOT
 
@@ -37,6 +40,20 @@ def test_every_layer_and_every_metric_model_is_measured(tmp_path):
     assert [r["model"] for r in rows] == [*MARTS, "audits", "all metrics"]
     assert rows[-1]["seconds"] >= sum(r["seconds"] for r in rows[:-1])
     assert all(r["peak_rss_mb"] > 0 for r in rows)
+
+    # the metrics floor orders every customer with a mapped touchpoint and copies each per-customer table whole
+    floor = _script("metrics_floor")
+    steps = {r["step"]: r for r in floor.measure(warehouse, "1GB")}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        customers, mapped = con.execute("select count(distinct customer_id), count(*) from core.touchpoints "
+                                        "where stage_index is not null").fetchone()
+        written = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in floor.PER_CUSTOMER}
+    assert [steps[s]["rows"] for s in floor.PASSES] == [customers, customers, mapped]
+    assert {s.removeprefix("write: "): r["rows"] for s, r in steps.items() if s.startswith("write")} == written
+    assert all(written.values())
+    gather = next(r["seconds"] for s, r in steps.items() if s.startswith("gather"))
+    assert steps["floor: gather + every write"]["seconds"] == pytest.approx(
+        gather + sum(r["seconds"] for s, r in steps.items() if s.startswith("write")))
 
 
 def test_the_machine_reference_timings_are_measured_and_recorded(tmp_path):
