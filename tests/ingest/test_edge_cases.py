@@ -61,6 +61,24 @@ def test_a_personal_column_used_as_a_property_or_channel_is_stored_hashed(tmp_pa
         assert "secret.person" not in _dump(con, tmp_path / "dump").lower()
 
 
+def test_property_and_channel_values_are_trimmed_and_blank_ones_are_empty(tmp_path):
+    """docs/sources.md: every text value is trimmed as identifiers are, so a value of only spaces or tabs is empty.
+    A padded CRM export stored ' smb ' beside 'smb' (two segments in the funnel breakdown), a channel of blanks
+    matched the sample's `regex: "."`, and a tab-padded number was quarantined while a space-padded one passed."""
+    config = _crm(tmp_path, "k1,2026-08-03 12:15:02,lead_created,ct-1,, webinar ,\t smb \u00a0, 12 \n"
+                            "k2,2026-08-03 12:16:02,lead_created,ct-2,,  \t ,   ,\t7\t\n"
+                            "k3,2026-08-03 12:17:02,lead_created,ct-3,,webinar,smb,12\n")
+    with connect(config.warehouse_path) as con:
+        result = _ingest(config, con)
+        rows = con.execute("select event_id, channel, properties from core.events order by event_id").fetchall()
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 0), result.reasons
+    assert [(e, c, json.loads(p)) for e, c, p in rows] == [
+        ("k1", "webinar", {"segment": "smb", "amount": "12"}),
+        ("k2", "crm", {"segment": None, "amount": "7"}),  # blank lead_source: the fallback channel
+        ("k3", "webinar", {"segment": "smb", "amount": "12"}),
+    ]
+
+
 def test_an_email_in_a_property_is_redacted_and_the_properties_stay_json(tmp_path):
     """A property that feeds no identifier (`segment`, a web page's `url`, an object) was stored as written,
     addresses included, and the report breaks the funnel down by one (`funnel.segment`)."""

@@ -166,18 +166,20 @@ class _Compiler:
         return pii_kind(self.source, self.config, name)
 
     def value(self, name: str) -> str:
-        """A column as stored anywhere (property, channel, raw record): hashed when it feeds a personal
+        """A column as a rejected row's raw record keeps it: as written, but hashed when it feeds a personal
         identifier type, so the raw value never reaches a table whichever key the spec uses it in."""
         kind = self.pii_kind(name)
         return self.hashed(name, kind) if kind else self.col(name)
 
     def stored_text(self, name: str) -> str:
+        """A column's text as stored (event name, channel, property, identifier): hashed when it feeds a
+        personal identifier type, else trimmed as `text_sql` (NULL when blank)."""
         kind = self.pii_kind(name)
         return self.hashed(name, kind) if kind else self.text(name)
 
     def condition(self, name: str, cond: Condition) -> str:
         op, value = cond.op
-        col = self.col(name)
+        col = self.text(name)  # as stored: a blank value matches nothing, not `regex: "."`
         match op:
             case "equals":
                 return f"{col} = {self.bind(value)}"
@@ -195,7 +197,7 @@ class _Compiler:
         cases = self.source.derive.get(field, ())
         whens, otherwise = [], "null::varchar"
         for case in cases:
-            then = self.bind(case.then) if isinstance(case.then, str) else self.value(case.then.column)
+            then = self.bind(case.then) if isinstance(case.then, str) else self.stored_text(case.then.column)
             if not case.when:
                 otherwise = then
                 break
@@ -211,8 +213,8 @@ class _Compiler:
         return f"regexp_replace({sql}, {self.bind(ADDRESS_LIKE)}, {self.bind(ADDRESS_KEEPS)}, 'g')"
 
     def property_value(self, name: str) -> str:
-        """A property as stored: `value` (hashed when its column is personal), without emails, as event names."""
-        return self.without_emails(self.value(name))
+        """A property as stored: `stored_text` (hashed when its column is personal), without emails, as event names."""
+        return self.without_emails(self.stored_text(name))
 
     def identifiers(self) -> str:
         """The row's identifiers as a list of (id_type, id_value), those without a value left out: empty, a
@@ -230,7 +232,7 @@ class _Compiler:
         checks = []
         for c, t in self.source.types.items():
             sql_type, pattern = TYPE_FORMATS[t]
-            value, shape = f"trim({self.col(c)})", self.bind(pattern)
+            value, shape = f"trim({self.col(c)}, {SPACES})", self.bind(pattern)
             cast = value if t != "timestamp" else (
                 f"regexp_extract({value}, {shape}, 1) || ' ' || "
                 f"coalesce(nullif(regexp_extract({value}, {shape}, 2), ''), '00:00')")
