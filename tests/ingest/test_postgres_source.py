@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -110,16 +111,22 @@ def test_a_table_is_read_in_batches_of_the_size_asked_with_lines_numbered_on(tmp
     assert [line for b in batches for line in b[LINE]] == [1, 2, 3, 4]
 
 
-def test_an_infinite_timestamp_is_kept_as_text_saying_so_not_a_crash(tmp_path, monkeypatch, pg_uri):
-    """PostgreSQL's `infinity` panicked inside Polars: the run ended with a Rust backtrace, later sources unread."""
-    config = _config(tmp_path, monkeypatch, pg_uri, table=None, properties=["amount", "valid_until"],
-                     query="select *, 'infinity'::timestamptz as valid_until from \"crm app\".activities "
-                           "where activity_id = 'k2'")
+def test_an_infinite_timestamp_is_kept_as_the_word_not_a_crash(tmp_path, monkeypatch, pg_uri):
+    """PostgreSQL's `infinity` panicked inside Polars: the run ended with a Rust backtrace, later sources unread.
+    Then it read as `-9222425352054775809 us since 1970-01-01 (out of range)`: the driver's shift of PostgreSQL's
+    2000 epoch to 1970 had wrapped around. It reads as PostgreSQL writes it; as an event's time, it is quarantined."""
+    config = _config(tmp_path, monkeypatch, pg_uri, table=None, properties=["valid_from", "valid_until"],
+                     query="select activity_id, case when activity_id = 'k3' then 'infinity'::timestamptz "
+                           "else occurred_at end as occurred_at, activity, contact_id, email, lead_source, "
+                           "'-infinity'::timestamptz as valid_from, 'infinity'::timestamp as valid_until "
+                           "from \"crm app\".activities where activity_id in ('k2', 'k3')")
     with connect(config.warehouse_path) as con:
         (result,) = ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
-        assert result.rows_loaded == 1
-        (until,) = con.execute("select properties->>'valid_until' from core.events").fetchall()[0]
-    assert until.endswith(" us since 1970-01-01 (out of range)")
+        assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+        properties = con.execute("select properties from core.events").fetchall()[0][0]
+        (detail,) = con.execute("select detail from ingest.quarantine").fetchall()[0]
+    assert json.loads(properties) == {"valid_from": "-infinity", "valid_until": "infinity"}
+    assert detail.startswith("cannot parse infinity as a timestamp")
 
 
 def test_a_query_source_reads_only_what_it_selects(tmp_path, monkeypatch, pg_uri):

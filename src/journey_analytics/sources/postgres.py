@@ -21,6 +21,16 @@ from journey_analytics.sources.mapping import quote, referenced_columns
 from journey_analytics.sources.readers import BATCH_ROWS, LINE, Opened, SourceError, as_text
 
 
+def _wrapped(us: int) -> int:
+    return (us + 2**63) % 2**64 - 2**63  # int64 arithmetic
+
+
+# PostgreSQL's `infinity` and `-infinity` (the largest and smallest int64 microseconds since 2000) as the ADBC
+# driver hands them over, shifted to 1970 in int64 arithmetic (`infinity` wraps around): read as those words
+_SINCE_2000_US = 946_684_800_000_000
+INFINITIES = {_wrapped(2**63 - 1 + _SINCE_2000_US): "infinity", _wrapped(-(2**63) + _SINCE_2000_US): "-infinity"}
+
+
 def _storage(batch: pa.RecordBatch) -> pa.RecordBatch:
     """Unwrap Arrow extension columns (PostgreSQL numeric, json) to their text storage."""
     columns = [c.storage if isinstance(c, pa.ExtensionArray) else c for c in batch.columns]
@@ -133,7 +143,7 @@ def open_postgres(source: Source, batch_rows: int = BATCH_ROWS) -> Opened:
         try:
             while (record_batch := _next_batch(reader, source, uri, offset)) is not None:
                 try:
-                    frame = as_text(pl.from_arrow(_storage(record_batch.select(kept))))
+                    frame = as_text(pl.from_arrow(_storage(record_batch.select(kept))), INFINITIES)
                 except (pl.exceptions.PolarsError, pl.exceptions.PanicException, pa.ArrowException) as exc:
                     types = ", ".join(f"{f.name} {f.type}" for f in record_batch.schema if f.name in kept)
                     raise _no_text_form(source, str(exc).splitlines()[0], types) from exc

@@ -280,22 +280,26 @@ def open_file(path: Path, fmt: str, batch_rows: int = BATCH_ROWS, keep: list[str
 _WRITABLE_US = (-62_135_596_800_000_000, 253_402_300_799_999_999)
 
 
-def _datetime_text(col: pl.Expr, unit: str, fmt: str) -> pl.Expr:
-    """ISO-8601 text; an instant outside years 1-9999 (PostgreSQL's `infinity`, a corrupt Parquet value), which
-    Polars cannot write (it panics, ending the whole run), becomes text saying so: its row is then quarantined
-    as `unparsable_timestamp` where it is the event's time, or kept as that text in a property."""
+def _datetime_text(col: pl.Expr, unit: str, fmt: str, named: dict[int, str]) -> pl.Expr:
+    """ISO-8601 text; an instant outside years 1-9999 (a corrupt Parquet value), which Polars cannot write (it
+    panics, ending the whole run), becomes text saying so, or the word `named` gives its microseconds: its row is
+    then quarantined as `unparsable_timestamp` where it is the event's time, or kept as that text in a property."""
     if unit == "ns":  # 64 bits of nanoseconds span 1677-2262: every value is writable
         return col.dt.to_string(fmt)
     low, high = (bound // (1_000 if unit == "ms" else 1) for bound in _WRITABLE_US)  # integers: exact bounds
     ticks = col.dt.epoch(unit)
     writable = ticks.is_between(low, high)
-    return (pl.when(writable).then(pl.when(writable).then(col).dt.to_string(fmt))
+    text = (pl.when(writable).then(pl.when(writable).then(col).dt.to_string(fmt))
             .otherwise(ticks.cast(pl.String) + f" {unit} since 1970-01-01 (out of range)"))
+    for us, word in named.items() if unit == "us" else ():
+        text = pl.when(ticks == us).then(pl.lit(word)).otherwise(text)
+    return text
 
 
-def as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every column as text; times and durations as ISO-8601 (with the offset when the type carries a zone); structs,
-    lists and arrays as JSON text without spaces, as JSON lines read them."""
+def as_text(frame: pl.DataFrame, named_instants: dict[int, str] | None = None) -> pl.DataFrame:
+    """Every column as text; times and durations as ISO-8601 (with the offset when the type carries a zone), or the
+    word `named_instants` gives a time's microseconds since 1970; structs, lists and arrays as JSON text without
+    spaces, as JSON lines read them."""
     out = []
     for name, dtype in frame.schema.items():
         col = pl.col(name)
@@ -303,7 +307,7 @@ def as_text(frame: pl.DataFrame) -> pl.DataFrame:
             out.append(col)
         elif isinstance(dtype, pl.Datetime):
             fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
-            out.append(_datetime_text(col, dtype.time_unit, fmt).alias(name))
+            out.append(_datetime_text(col, dtype.time_unit, fmt, named_instants or {}).alias(name))
         elif isinstance(dtype, pl.Duration):
             out.append(col.dt.to_string("iso").alias(name))  # ISO-8601: PT3.5S
         elif dtype.is_nested():
