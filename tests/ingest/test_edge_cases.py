@@ -573,7 +573,7 @@ def test_spec_columns_missing_from_the_file_are_noted(tmp_path):
 
 def test_a_column_written_in_another_case_is_named_with_the_files_spelling(tmp_path):
     """Column names match as written: `Segment` was read as empty (every row), and `Activity_ID` failed the file,
-    each without a word that only the case differed."""
+    each without a word that only the case (or a blank around the name) differed."""
     (tmp_path / "crm.csv").write_text("activity_id,occurred_at,activity,contact_id,email,lead_source,Segment,amount\n"
                                       "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
     config = write_config(tmp_path, sources=source_paths(tmp_path, crm="crm.csv"))
@@ -584,6 +584,11 @@ def test_a_column_written_in_another_case_is_named_with_the_files_spelling(tmp_p
                                           "amount\nk2,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
         with pytest.raises(SourceError, match=r"required column\(s\) activity_id not found \(in the file: "
                                               r"activity_id is Activity_ID; write the name as the file does\)"):
+            _ingest(config, con)
+        # a blank after a comma in the header: ` occurred_at` was shown unquoted, its blank invisible
+        (tmp_path / "crm.csv").write_text("activity_id, occurred_at,activity,contact_id,email,lead_source,segment,"
+                                          "amount\nk2,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
+        with pytest.raises(SourceError, match=r"occurred_at not found \(in the file: occurred_at is \" occurred_at\"; "):
             _ingest(config, con)
 
 

@@ -158,11 +158,12 @@ def _check_columns(unit: Unit, source: Source, opened: Opened) -> str:
     if twins := [c for c in opened.columns if c.lower() in read and lowered.count(c.lower()) > 1]:
         raise SourceError(f"{unit.shown}: columns {shown_columns(twins)} differ only in case, and column names are "
                           "matched ignoring case (as SQL does), so one would be read for the other. Rename one.")
-    by_lower = {c.lower(): c for c in opened.columns}
+    by_key = {c.strip().lower(): c for c in opened.columns}
 
     def in_case(names: list[str]) -> str:
-        """The file's own spelling of columns that differ from the spec only in case: their names must match."""
-        spelt = [f"{c} is {by_lower[c.lower()]}" for c in names if c.lower() in by_lower]
+        """The file's own spelling of columns that differ from the spec only in case or in blanks around them (quoted,
+        to show the blanks): their names must match."""
+        spelt = [f"{c} is {json.dumps(f) if f != f.strip() else f}" for c in names if (f := by_key.get(c.lower()))]
         return f" (in the file: {', '.join(spelt)}; write the name as the file does)" if spelt else ""
 
     required = required_columns(source)
