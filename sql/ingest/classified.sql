@@ -125,7 +125,13 @@ select
         when 'unparsable_timestamp' then 'cannot parse '
             || coalesce('<redacted ' || $occurred_at_pii || '>', k.occurred_at_raw)
             || ' as a timestamp (expected ISO-8601: YYYY-MM-DD[THH:MM[:SS[.f]][Z|±HH:MM]])'
-        when 'missing_identifier' then 'no identifier column has a value'
+        when 'missing_identifier' then 'no identifier column has a value' || case when len(k.written_identifiers) = 0
+            then ''
+            else ': ' || array_to_string(k.written_identifiers, ', ')
+                || case when len(k.written_identifiers) = 1 then ' holds' else ' hold' end
+                || ' text that is no identifier (an email needs one @ and a dot after it, a phone a digit; N/A, '
+                || 'unknown, -, null and the like mean no value; a JSON array or object is no email or phone)'
+            end
         when 'timestamp_in_future' then 'occurred_at '
             || coalesce('<redacted ' || $occurred_at_pii || '>', k.occurred_at_raw)
             || ' is more than a day after the run'

@@ -227,6 +227,13 @@ class _Compiler:
             items.append(f"{{'id_type': {self.bind(id_type)}::varchar, 'id_value': {value}}}")
         return f"list_filter([{', '.join(items)}], lambda x: x.id_value is not null)"
 
+    def written_identifiers(self) -> str:
+        """The identifier types whose column holds text (not blank). On a row left without an identifier, each held
+        text that is none (`N/A`, an email without the shape of one): the quarantine detail names them."""
+        items = [f"case when {self.text(col)} is not null then {self.bind(t)}::varchar end"
+                 for t, col in self.source.identifiers.items()]
+        return f"list_filter([{', '.join(items)}], lambda x: x is not null)"
+
     def type_errors(self) -> str:
         """The declared-type property columns whose value is present but does not parse."""
         checks = []
@@ -275,6 +282,7 @@ class _Compiler:
             f"    {self.without_emails(self.stored_text(c.event_name))} as event_name,\n"
             f"    {self.without_emails(self.derived('channel'))} as channel,\n"
             f"    {self.identifiers()} as identifiers,\n"
+            f"    {self.written_identifiers()} as written_identifiers,\n"
             f"    {self.json_object(list(self.source.properties), self.property_value, as_json=True)} as properties,\n"
             f"    {self.type_errors()} as type_errors\n"
             "from rows"
