@@ -340,6 +340,21 @@ def test_a_link_out_of_the_sources_folder_is_not_read(tmp_path):
         assert result.rows_quarantined == 1
 
 
+def test_a_link_to_nothing_is_named_not_skipped(tmp_path):
+    """A link whose target is gone (an export on a mount that is down) was skipped in silence: the run and the check
+    said nothing of the file they did not read."""
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "a.csv").write_text(HEADER + "ka,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n")
+    (tmp_path / "drop" / "b.csv").symlink_to(tmp_path / "mnt" / "b.csv")
+    config = write_config(tmp_path, sources=source_paths(tmp_path, crm="drop/*.csv"))
+    gone = r"drop/b.csv: is a link to \S*mnt/b.csv, which does not exist \(a folder or mount that is down\?\)"
+    assert re.search(gone, check_source(config, config.sources[0]).error)
+    with connect(config.warehouse_path) as con:
+        with pytest.raises(SourceError, match=gone):
+            ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
+        assert con.execute("select count(*) from core.events").fetchall() == [(1,)]
+
+
 def test_a_file_that_cannot_be_read_does_not_stop_the_sources_other_files(tmp_path, monkeypatch):
     """b.csv failed the source and c.csv, after it, was never read, and neither the run nor the check said so."""
     good = "k{},2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n"

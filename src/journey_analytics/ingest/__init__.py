@@ -109,6 +109,11 @@ def units(config: Config, source: Source, batch_rows: int = BATCH_ROWS) -> Itera
         if glob.has_magic(str(pattern)) else None
     within = folder.resolve() if folder else None
     for f in files:
+        if not f.exists():
+            yield Unit(str(f), None, None, lambda: None, error=(
+                f"{f}: is a link to {os.readlink(f)}, which does not exist (a folder or mount that is down?), so it "
+                "is not read. Restore what it links to, or remove the link."))
+            continue
         real = f.resolve()
         try:
             shown = str(real.relative_to(config.base_dir))

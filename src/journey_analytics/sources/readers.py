@@ -59,10 +59,12 @@ def shown_columns(names: list[str]) -> str:
 
 def expand(pattern: Path) -> list[Path]:
     """The files a path or glob names, sorted so runs are deterministic; a path naming a file is that file,
-    even when its name holds glob characters (`export[1].csv`)."""
+    even when its name holds glob characters (`export[1].csv`). A link to nothing is listed too, so its file
+    (on a mount that is down, say) is missed aloud, not in silence."""
     if pattern.is_file():
         return [pattern]
-    return sorted(Path(p) for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file())
+    return sorted(path for path in map(Path, glob.glob(str(pattern), recursive=True))
+                  if path.is_file() or (path.is_symlink() and not path.exists()))
 
 
 def _unreadable(path: Path, fmt: str, exc: Exception) -> SourceError:
