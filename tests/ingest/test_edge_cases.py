@@ -595,6 +595,16 @@ def test_blank_lines_are_not_rows(tmp_path):
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 2, 0)
 
 
+def test_a_csv_quarantine_line_is_the_physical_line_after_blank_lines(tmp_path):
+    """docs/sources.md: the record's number counting the header as 1, the physical line unless a quoted value spans
+    lines before it; blank lines count (the docs had said they shift it)."""
+    config = _crm(tmp_path, "\n\nk1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n\nk2,not a time,lead_created,ct-1,,,smb,\n"
+                            'k3,2026-06-01 10:00:00,lead_created,ct-1,,"two\nlines",smb,\nk4,not a time,x,ct-1,,,smb,\n')
+    with connect(config.warehouse_path) as con:
+        _ingest(config, con)
+        assert con.execute("select line from ingest.quarantine order by line").fetchall() == [(6,), (8,)]  # k4: line 9
+
+
 def test_spec_columns_missing_from_the_file_are_noted(tmp_path):
     (tmp_path / "crm.csv").write_text("activity_id,occurred_at,activity,contact_id,email,lead_source,amount\n"
                                       "k1,2026-06-01 10:00:00,lead_created,ct-1,,,\n")
