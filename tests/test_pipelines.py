@@ -163,6 +163,7 @@ def test_a_renamed_source_counts_once_and_its_old_events_are_deleted_only_when_f
     assert _marts(warehouse) == before
     with duckdb.connect(str(warehouse), read_only=True) as con:
         stored = dict(con.execute("select source, count(*) from core.events group by all").fetchall())
+        quarantined = dict(con.execute("select source, count(*) from ingest.quarantine group by all").fetchall())
         in_journeys = {s for (s,) in con.execute("select distinct source from core.touchpoints").fetchall()}
     assert stored["service"] == stored["support"] > 0 and in_journeys == {"web", "crm", "support"}
     quality = second.report.read_text(encoding="utf-8").split('id="quality"')[1]
@@ -180,7 +181,9 @@ def test_a_renamed_source_counts_once_and_its_old_events_are_deleted_only_when_f
         "the journeys since journey.yaml no longer declares it, so no run reads its data again. Deleting them cannot "
         "be undone: pass --force to delete them, or declare the source again to count them.\n")
     assert main(["sources", "reset", "service", "--force", "--config", str(config_path)]) == 0
-    assert f"source service: removed {stored['service']:,} events read from 1 file(s)." in capsys.readouterr().out
+    assert quarantined["service"] > 0 and (f"source service: removed {stored['service']:,} events and "
+                                           f"{quarantined['service']:,} quarantined rows read from 1 file(s).") in \
+        capsys.readouterr().out
     assert main(["sources", "reset", "nope", "--config", str(config_path)]) == 2
     assert "no source named 'nope' (sources: web, crm, support)" in capsys.readouterr().err
     said.clear()

@@ -205,7 +205,8 @@ def _sources_reset(args: argparse.Namespace) -> int:
         con.close()
     if done is None:  # a name neither journey.yaml nor the warehouse knows
         _sources(config, args)
-    print(f"source {args.name}: removed {done.events:,} events read from {done.files:,} file(s).")
+    print(f"source {args.name}: removed {done.events:,} events and {done.quarantined:,} quarantined rows read from "
+          f"{done.files:,} file(s).")
     for why in done.at_risk:
         print(f"  forced although {why}")
     print("The next `journey run` reads the source again under the current spec and rebuilds the marts." if declared

@@ -253,8 +253,11 @@ def test_a_spec_change_is_noted_and_reset_has_the_next_run_read_the_source_again
     assert checked.after_reset and (web.rows_loaded, web.rows_deduplicated, web.rows_quarantined) == (3, 1, 7)
 
     path = str(config.base_dir / "journey.yaml")
+    with connect(config.warehouse_path) as con:
+        (quarantined,) = con.execute("select count(*) from ingest.quarantine where source = 'web'").fetchone()
     assert main(["sources", "reset", "web", "--config", path]) == 0
-    assert "removed 3 events read from 1 file(s)" in capsys.readouterr().out
+    assert f"removed 3 events and {quarantined} quarantined rows read from 1 file(s)" in capsys.readouterr().out
+    assert quarantined > 0
     con = connect(config.warehouse_path)
     assert con.execute("select count(*) from ingest.manifest where source = 'web'").fetchall() == [(0,)]
     assert con.execute("select count(*) from ingest.quarantine where source = 'web'").fetchall() == [(0,)]

@@ -22,6 +22,7 @@ from journey_analytics.warehouse import transaction
 @dataclass(frozen=True)
 class ResetResult:
     events: int  # rows removed from core.events
+    quarantined: int  # rows removed from ingest.quarantine
     files: int  # files (or database units) the manifest listed
     at_risk: tuple[str, ...]  # why some removed rows may not come back (reset forced anyway)
 
@@ -79,7 +80,7 @@ def reset_undeclared(con: duckdb.DuckDBPyConnection, name: str, *, force: bool =
     """Delete what a source journey.yaml no longer declares (removed, or renamed) loaded: its events stay stored,
     left out of the journeys, until this. None when the warehouse holds nothing of `name`. Raises SourceError,
     deleting nothing, unless `force`: no run brings those rows back."""
-    events, files = totals = _totals(con, name)
+    events, _, files = totals = _totals(con, name)
     if not events and not files:
         return None
     why = "journey.yaml no longer declares it, so no run reads its data again"
@@ -90,15 +91,15 @@ def reset_undeclared(con: duckdb.DuckDBPyConnection, name: str, *, force: bool =
     return _forget(con, name, (why,), totals)
 
 
-def _totals(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, int]:
-    """(events, files) the warehouse holds of source `name`."""
-    ((events, files),) = sqlfiles.query(con, "ingest/source_totals", source=name).fetchall()
-    return events, files
+def _totals(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, int, int]:
+    """(events, quarantined rows, files) the warehouse holds of source `name`."""
+    ((events, quarantined, files),) = sqlfiles.query(con, "ingest/source_totals", source=name).fetchall()
+    return events, quarantined, files
 
 
 def _forget(con: duckdb.DuckDBPyConnection, name: str, at_risk: tuple[str, ...],
-            totals: tuple[int, int]) -> ResetResult:
-    """Delete what source `name` loaded, in one transaction; `totals` are its (events, files) before."""
+            totals: tuple[int, int, int]) -> ResetResult:
+    """Delete what source `name` loaded, in one transaction; `totals` are its (events, quarantined, files) before."""
     with transaction(con):
         sqlfiles.run_script(con, "ingest/reset_source", source=name)
     return ResetResult(*totals, at_risk)
