@@ -91,6 +91,8 @@ def test_change_sentence_names_the_change_since_previous_run(warehouse):
     assert "purchase conversion \u22123.2 pts" in sentence
     assert "consideration conversion \u22121.0 pts" in sentence
     assert "customers +50 (+5.3%)" in sentence
+    # what a run quarantined is its own count, not a level: after a run that read no file it read "−214 (−100.0%)"
+    assert "quarantined" not in sentence
     assert change_sentence(history, PREV_RUN_ID, STAGES, BERLIN) is None  # first run: nothing to compare
     assert change_sentence(None, RUN_ID, STAGES, BERLIN) is None
 
@@ -134,6 +136,9 @@ def test_conversions_are_not_compared_when_the_funnel_steps_changed_since_the_pr
     trends = {t.name: list(t.y) for t in trends_figure(edited, steps, {}, "UTC").data if t.showlegend}
     assert trends["purchase"][0] is None and trends["purchase"][1] is not None  # a gap before the edit
     assert None not in {t.name: list(t.y) for t in trends_figure(history, STAGES, {}, "UTC").data}["purchase"]
+    # each run's quarantined rows are that run's own: bars, not a line drawn between runs
+    assert {t.type for t in trends_figure(history, STAGES, {}, "UTC").data if t.name == "rows quarantined by the run"} \
+        == {"bar"}
 
 
 def test_runs_are_told_apart_by_their_funnel_steps_and_their_order():

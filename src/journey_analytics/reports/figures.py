@@ -244,22 +244,26 @@ def trends_figure(history: pl.DataFrame, steps: list[str], colours: dict[str, st
         "Customers", "Events", "Rows quarantined by the run (from the files it read)",
         "Conversion from the first funnel step"))
 
-    def line(metric: str, name: str, colour: str, row: int, col: int, pct: bool = False) -> None:
+    def line(metric: str, name: str, colour: str, row: int, col: int, pct: bool = False, bars: bool = False) -> None:
         if metric not in wide.columns:
             return
         fmt = "%{y:.1%}" if pct else "%{y:,.0f}"
         values = wide[metric].to_list()
         if pct:  # a gap where the funnel was defined otherwise
             values = [v if same else None for v, same in zip(values, same_funnels)]
+        hover = f"%{{fullData.name}}: {fmt}<br>as of %{{x|%d %b %Y %H:%M}}<extra></extra>"
+        if bars:  # one run's own count, not a level: a line would draw a trend between runs
+            fig.add_bar(x=when, y=values, name=name, row=row, col=col, marker={"color": colour}, showlegend=False,
+                        hovertemplate=hover)
+            return
         fig.add_scatter(
             x=when, y=values, name=name, mode="lines+markers", row=row, col=col,
-            line={"color": colour, "width": 2.5}, marker={"size": 7}, showlegend=pct,
-            hovertemplate=f"%{{fullData.name}}: {fmt}<br>as of %{{x|%d %b %Y %H:%M}}<extra></extra>",
+            line={"color": colour, "width": 2.5}, marker={"size": 7}, showlegend=pct, hovertemplate=hover,
         )
 
     line("customers", "customers", TEXT, 1, 1)
     line("events", "events", TEXT, 1, 2)
-    line("rows_quarantined", "rows quarantined by the run", "#8C8C8C", 2, 1)
+    line("rows_quarantined", "rows quarantined by the run", "#8C8C8C", 2, 1, bars=True)
     for step in steps[1:]:
         line(f"conversion_from_start:{step}", esc_label(step), colour_for(step, colours), 2, 2, True)
     style(fig, 600, margin={"l": 64, "r": 24, "t": 40, "b": 24},
