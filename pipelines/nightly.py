@@ -209,7 +209,8 @@ def render_report(wh: Warehouse, config: Config, run: Run) -> Path:
         return reports.render_run_report(
             wh.con, config.reports_path, run_id=run.run_id, run_at=run.run_at, as_of=run.as_of,
             title=config.report.title, stages=list(config.stage_names), timezone=config.report.timezone,
-            path_node=config.paths.node, window_days=config.funnel.window_days, goal_stage=config.paths.goal_stage,
+            path_node=config.paths.node, window_days=config.funnel.window_days, breakdown=config.funnel.breakdown,
+            goal_stage=config.paths.goal_stage,
             max_steps=config.paths.max_steps, csat_property=config.pain_points.csat_property,
             nps_property=config.pain_points.nps_property, keep_runs=config.report.keep_runs,
             sources=config.source_names,

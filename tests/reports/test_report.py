@@ -547,6 +547,20 @@ def test_quarantine_examples_show_this_runs_rejects_first(report):
     ]
 
 
+def test_the_breakdown_is_named_by_its_attribute_and_only_channels_get_the_direct_traffic_note(tmp_path):
+    """With `funnel.breakdown: event_name` and no breakdown row in the period, the page said "By channel" (its name
+    came from the rows), and every breakdown's intro explained direct traffic, which only channels have."""
+    channel = _section(render(build_warehouse(tmp_path / "a.duckdb"), tmp_path / "a").read_text(), "channel")
+    assert "Funnel by channel" in channel and "(direct)" in channel
+    db = build_warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from marts.funnel_breakdown where dimension <> 'segment'")
+    page = render(db, tmp_path / "reports", breakdown="event_name").read_text()
+    assert 'href="#channel">By event name</a>' in page
+    assert "Funnel by event name" in _section(page, "channel") and "direct" not in _section(page, "channel")
+    assert "by channel" not in page.lower()
+
+
 def test_absent_breakdown_table_is_reported_not_drawn(tmp_path):
     db = build_warehouse(tmp_path / "old.duckdb", with_breakdown=False)
     text = render(db, tmp_path / "reports").read_text(encoding="utf-8")

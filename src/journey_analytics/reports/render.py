@@ -123,6 +123,7 @@ def render_run_report(
     timezone: str,
     path_node: str = default_of(Paths, "node"),
     window_days: float = default_of(Funnel, "window_days"),
+    breakdown: str = default_of(Funnel, "breakdown"),
     goal_stage: str = default_of(Paths, "goal_stage"),
     max_steps: int = default_of(Paths, "max_steps"),
     csat_property: str = default_of(PainPoints, "csat_property"),
@@ -136,7 +137,8 @@ def render_run_report(
     to `out_dir/latest/index.html` and rewrites `out_dir/index.html`. `stages` are the configured
     stages in order (they fix the colours); `timezone` is `report.timezone`; `path_node` is `paths.node`
     (it names the paths' nodes in the text); `window_days`, `goal_stage` and `max_steps` are
-    `funnel.window_days`, `paths.goal_stage` and `paths.max_steps`, `csat_property` and `nps_property` those of
+    `funnel.window_days`, `paths.goal_stage` and `paths.max_steps`, `breakdown` is `funnel.breakdown` (it names the
+    breakdown table when the period has none), `csat_property` and `nps_property` those of
     `pain_points` (the text states them); defaults are journey.yaml's; `keep_runs` is
     `report.keep_runs` (the reports of older runs than that many newest are deleted; None keeps all); `sources` the
     names of journey.yaml's sources (the data-quality table marks any other as left out). Runs are
@@ -147,7 +149,7 @@ def render_run_report(
     out_dir = Path(out_dir)
     info = RunInfo(run_id=run_id, run_at=run_at, as_of=as_of, title=title, stages=list(stages),
                    timezone=timezone, steps=funnel_step_names(con, stages), path_node=path_node,
-                   window_days=window_days, goal_stage=goal_stage, max_steps=max_steps,
+                   window_days=window_days, breakdown=breakdown, goal_stage=goal_stage, max_steps=max_steps,
                    csat_property=csat_property, nps_property=nps_property, sources=tuple(sources))
     report = out_dir / run_id / "index.html"
     fresh = not report.parent.exists()

@@ -51,6 +51,7 @@ class RunInfo:
     steps: list[str] = field(default_factory=list)  # the funnel steps (marts.funnel_stages); [] = the stages
     path_node: str = default_of(Paths, "node")  # what a path and Sankey node is (a stage or a touchpoint label)
     window_days: float = default_of(Funnel, "window_days")  # the funnel window W
+    breakdown: str = default_of(Funnel, "breakdown")  # the touchpoint attribute of the breakdown table
     goal_stage: str = default_of(Paths, "goal_stage")  # a path ending in `converted` reached it
     max_steps: int = default_of(Paths, "max_steps")  # the nodes of a path kept before its last node
     csat_property: str = default_of(PainPoints, "csat_property")  # the survey properties pain points rate
@@ -91,9 +92,12 @@ INTROS = {
     "channel": (
         "Share of the customers who started the funnel that reached each step, by the {dimension} of the "
         "touchpoint that started their counted attempt, with how many customers started. That is the latest "
-        "first-step touchpoint from which the customer got as far as they did, not their very first touch: "
-        "a page view with no campaign (direct) a minute after an ad click starts a later attempt, so direct "
-        "is far larger here than among first touches. Darker means fewer got that far."
+        "first-step touchpoint from which the customer got as far as they did, not their very first touch. "
+        "Darker means fewer got that far."
+    ),
+    "channel_attempts": (  # only true of channels
+        " A page view with no campaign (direct) a minute after an ad click starts a later attempt, so direct "
+        "is far larger here than among first touches."
     ),
     "segment": (
         "The same funnel by customer segment (persona): the latest value any of the customer's events "
@@ -272,9 +276,9 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
     """The whole self-contained page for one run."""
     tz = ZoneInfo(info.timezone)
     colours = stage_colours(info.stages)
-    breakdowns = data.funnel_breakdown
+    breakdowns = data.funnel_breakdown  # its dimension, else (no row in this period) the configured one
     dimensions = [] if breakdowns is None else breakdowns.filter(pl.col("dimension") != "segment")["dimension"].unique()
-    dimension = str(dimensions[0]).replace("_", " ") if len(dimensions) else "channel"
+    dimension = str(dimensions[0] if len(dimensions) else info.breakdown).replace("_", " ")
     steps = info.steps or info.stages
     sentence = change_sentence(data.run_history, info.run_id, steps, tz)
     change = (f"<p class=\"change\" id=\"change\">{esc_html(sentence)}</p>" if sentence else
@@ -303,7 +307,7 @@ def run_report_html(data: ReportData, info: RunInfo) -> str:
             window=window, last=html.chip(info.stages[-1], colours)),
                      _pain_points(data.pain_points, colours, info)),
         html.section("channel", f"Funnel by {esc_html(dimension)}", INTROS["channel"].format(
-            dimension=esc_html(dimension)), _shown(
+            dimension=esc_html(dimension)) + (INTROS["channel_attempts"] if dimension == "channel" else ""), _shown(
             _dimension(data.funnel_breakdown, segment=False), "marts.funnel_breakdown", "No breakdown in this period.",
             lambda f: html.breakdown_table(f, dimension))),
         html.section("segment", "Funnel by segment", INTROS["segment"], _segment(data.funnel_breakdown)),
