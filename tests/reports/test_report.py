@@ -28,6 +28,7 @@ from report_warehouse import (
     TIMEZONE,
     TITLE,
     STAGES,
+    TIME_IN_STAGE,
     TIME_TO_CONVERT_COUNTS,
     XSS,
     build_warehouse,
@@ -870,6 +871,21 @@ def test_a_long_funnels_step_labels_stay_level_and_apart(chromium_browser, tmp_p
     apart = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
              if a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]]
     assert not apart
+
+
+def test_every_time_in_stage_number_is_on_screen_at_800_px(chromium_browser, report):
+    """Bar labels that did not fit were hidden (every one at 800 px wide), one lay under the Kaplan–Meier diamond, and
+    the KM median was only in a hover: each stage's four numbers must be visible text at any width."""
+    seen = open_report(chromium_browser, report)
+    seen.page.set_viewport_size({"width": 800, "height": 900})
+    seen.page.wait_for_timeout(800)  # plotly.js lays the figure out again for the new width
+    shown = "\n".join(seen.page.evaluate("""() => [...document.querySelectorAll('#fig-time-in-stage text')]
+        .filter(t => { const r = t.getBoundingClientRect(); return r.width > 0 && r.height > 0; })
+        .map(t => t.textContent)"""))
+    seen.page.context.close()
+    for _stage, _visits, _customers, _completed, _open, median, p75, p90, km in TIME_IN_STAGE:
+        assert (f"median {fmt_duration(median)} · p75 {fmt_duration(p75)} · p90 {fmt_duration(p90)}" in shown
+                and f"incl. open visits (KM): median {fmt_duration(km)}" in shown), shown
 
 
 def test_xss_label_is_literal_text_and_runs_nothing(opened):

@@ -56,10 +56,6 @@ def _small(text: str) -> str:
     return f"<span style='font-size:11px'>{text}</span>"
 
 
-def _two_lines(stage: str, detail: str) -> str:
-    return f"<b>{esc_label(stage)}</b><br>{_small(detail)}"
-
-
 FUNNEL_COLUMNS = 5  # standing bars up to this many steps: at six, plotly turns their labels on a 1280 px page
 FUNNEL_ROW_PX = 72  # a lying bar's height: its label's four lines
 
@@ -173,14 +169,18 @@ def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str
 
     KM also counts visits still open at as_of, so when it sits far above the plain median, many
     open visits are already long (customers stalling there, or gone quiet without a later touchpoint).
+    The numbers are in the tick labels, as the funnel's are: labels on the bars were hidden where they did not
+    fit (every one at 800 px) or lay under the KM diamond, and the KM median was only in a hover.
     """
     by_stage = {r["stage"]: r for r in tis.to_dicts()}
     order = in_stage_order(list(by_stage), stages)
     rows = [by_stage[s] for s in order]
     top = max((v for r in rows for v in (r["p90_s"], r["km_median_s"]) if v is not None), default=None)
     unit, per = duration_unit(top)
-    x = [_two_lines(r["stage"], f"{fmt_int(r['visits'])} visits · {fmt_int(r['open'])} still open")
-         for r in rows]
+    x = [f"<b>{esc_label(r['stage'])}</b><br>" + "<br>".join(map(_small, (
+        f"{fmt_int(r['visits'])} visits · {fmt_int(r['open'])} still open",
+        f"median {fmt_duration(r['median_s'])} · p75 {fmt_duration(r['p75_s'])} · p90 {fmt_duration(r['p90_s'])}",
+        f"incl. open visits (KM): median {fmt_duration(r['km_median_s'])}"))) for r in rows]
     col = [colour_for(r["stage"], colours) for r in rows]
     names = [esc_label(r["stage"]) for r in rows]
 
@@ -198,7 +198,6 @@ def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str
                    "pattern": {"shape": "/", "fgcolor": col, "size": 7, "solidity": solidity}})
         fig.add_bar(
             name=label, x=x, y=scaled(key), marker=marker,
-            text=[fmt_duration(r[key]) for r in rows], textposition="outside", cliponaxis=False,
             hovertext=[f"<b>{n}</b><br>{label.lower()}: {fmt_duration(r[key])}<br>"
                        f"{fmt_int(r['completed'])} of {fmt_int(r['visits'])} visits completed · "
                        f"{fmt_int(r['customers'])} customers visited the stage"
@@ -217,6 +216,7 @@ def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str
             fig.add_annotation(x=x_i, y=0, yanchor="bottom", showarrow=False, font={"color": "#57606A"},
                                text="no completed visit yet")
     style(fig, 440, barmode="group", bargap=0.3, bargroupgap=0.05)
+    fig.update_xaxes(automargin=True)  # room for the four lines of each tick label
     fig.update_yaxes(title_text=f"time in stage ({unit})", rangemode="tozero")
     return fig
 

@@ -87,7 +87,8 @@ INTROS = {
         "the diamond is the median including visits still open (Kaplan–Meier), each counted up to the run's "
         "as-of time (in the header), not to the latest event. A diamond well above its bars means many open "
         "visits are already long: customers stalling in that stage, or customers gone quiet there without a "
-        "later touchpoint."
+        "later touchpoint. Under each stage: its visits, how many are still open, and the numbers of the bars and "
+        "the diamond."
     ),
     "channel": (
         "Share of the customers who started the funnel that reached each step, by the {dimension} of the "
