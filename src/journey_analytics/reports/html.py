@@ -196,9 +196,10 @@ def breakdown_table(bd: pl.DataFrame, dimension: str) -> str:
             detail = (f"{label} → {s['stage']}: reached {fmt_int(c['reached'])} "
                       f"({fmt_pct(c['conversion_from_start'])} of those who started); still in progress "
                       f"{fmt_int(c['in_progress'])}; dropped {fmt_int(c['dropped'])}")
+            open_now = f" · {fmt_int(c['in_progress'])} in progress" if c["in_progress"] else ""  # not lost yet
             row.append(f"<span class=\"heat\" style=\"background:{background};color:{ink}\" "
                        f"title=\"{esc_html(detail)}\">{fmt_pct(c['conversion_from_start'], 0)}"
-                       f"<small>{fmt_int(c['reached'])}</small></span>")
+                       f"<small>{fmt_int(c['reached'])}{open_now}</small></span>")
         rows.append(row)
     head = [esc_html(dimension), f"Started ({esc_html(steps[0]['stage'])})"]
     head += [esc_html(s["stage"]) for s in steps[1:]]

@@ -94,7 +94,8 @@ INTROS = {
         "Share of the customers who started the funnel that reached each step, by the {dimension} of the "
         "touchpoint that started their counted attempt, with how many customers started. That is the latest "
         "first-step touchpoint from which the customer got as far as they did, not their very first touch. "
-        "Darker means fewer got that far."
+        "Darker means fewer got that far. Customers still inside their window count as not reached yet; a cell "
+        "says how many are in progress."
     ),
     "channel_attempts": (  # only true of channels
         " A page view with no campaign (direct) a minute after an ad click starts a later attempt, so direct "
