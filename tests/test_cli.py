@@ -62,6 +62,19 @@ def test_sources_check_with_on_bad_row_fail_shows_that_nothing_would_load(folder
     assert "has on_bad_row: fail, so a run would load nothing from this file" in out
 
 
+def test_sources_check_fails_when_every_row_would_be_quarantined(folder, capsys):
+    """A misspelt identifier column quarantined all 10 rows as missing_identifier and the check exited 0: a CI gate
+    on the spec passed a source that would load nothing."""
+    (web,) = source_paths(folder, web="web.jsonl")
+    web["identifiers"] = {"anonymous_id": "anon_id"}
+    write_config(folder, sources=[web])
+    assert main(["sources", "check", "--config", str(folder / "journey.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert next(line for line in out.splitlines() if line.strip().startswith("web.jsonl")).split()[1:5] == [
+        "10", "0", "0", "10"]
+    assert "ERROR: every row read would be quarantined: the spec does not fit the data" in out
+
+
 def test_sources_check_of_an_unknown_source_names_the_known_ones(folder, capsys):
     assert main(["sources", "check", "nope", "--config", str(folder / "journey.yaml")]) == 2
     assert "no source named 'nope' (sources: web, crm)" in capsys.readouterr().err

@@ -180,7 +180,9 @@ def _sources_check(args: argparse.Namespace) -> int:
         elif not result.error and any(f.rows_deduplicated for f in result.files):
             print("  no preview: no row would be new (every valid row is loaded already)")
         elif not result.error and any(f.rows_read for f in result.files):
-            print("  no preview: every row would be quarantined")
+            failed = True  # a spec that loads nothing fits no data: the gate a CI check of the spec relies on
+            print("  ERROR: every row read would be quarantined: the spec does not fit the data (see the reasons "
+                  "above; a misspelt identifier key, say)")
         if result.error:
             failed = True
             print(f"  ERROR: {result.error}")
