@@ -57,13 +57,13 @@ def main(argv: list[str] | None = None) -> int:
 def _backfill(args: argparse.Namespace, zone: str) -> int:
     from journey_analytics.metrics import AuditError
     from pipelines.local_api import local_api
-    from pipelines.nightly import ReportNotWritten, SourcesFailed, WarehouseNotWritten, backfill, quiet_console
+    from pipelines.nightly import RunStopped, SourcesFailed, backfill, quiet_console
 
     quiet_console()
     try:
         with local_api():
             backfill(args.start, args.end, args.config)
-    except (SourcesFailed, AuditError, ReportNotWritten, WarehouseNotWritten) as exc:
+    except (SourcesFailed, AuditError, RunStopped) as exc:
         night = getattr(exc, "night", None)
         failed = (f"the night as of {night.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone} failed "
                   "(the nights before it are built): "

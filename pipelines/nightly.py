@@ -78,19 +78,27 @@ class SourcesFailed(Exception):
         super().__init__(f"source(s) failed, so the marts and report stay as the previous run published them: {failed}")
 
 
-class ReportNotWritten(Exception):
-    """The run published its marts, but its report could not be written (a full disk, a folder gone):
-    the message says where and what to do; the run ends Failed."""
+class RunStopped(Exception):
+    """A run that could not finish for a reason outside the data: the message says what stays, why, and what to do
+    (one line from the command, exit 1); the run ends Failed."""
 
 
-class WarehouseNotWritten(Exception):
+class ReportNotWritten(RunStopped):
+    """The run published its marts, but its report could not be written (a full disk, a folder gone)."""
+
+
+class WarehouseNotWritten(RunStopped):
     """The warehouse could not be written (a full disk, a file size limit): what the run was writing was
-    rolled back; the message says so and what to do; the run ends Failed."""
+    rolled back."""
 
 
-# Failures whose message says what failed and why (a task's DuckDB I/O error is turned into WarehouseNotWritten
+class OutOfMemory(RunStopped):
+    """DuckDB ran out of memory within `memory_limit` while rebuilding: nothing of the rebuild was published."""
+
+
+# Failures whose message says what failed and why (a task's DuckDB I/O or memory error is turned into a RunStopped
 # by the flow; a ConfigError, such as another hashing salt, names the key and the fix).
-SAYS_WHY = (SourcesFailed, ReportNotWritten, WarehouseNotWritten, ConfigError, duckdb.IOException)
+SAYS_WHY = (SourcesFailed, RunStopped, ConfigError, duckdb.IOException, duckdb.OutOfMemoryException)
 
 
 def _says_why(exc: BaseException | None) -> bool:
@@ -120,7 +128,8 @@ class _ToldByTheCommand(logging.Filter):
     signal stopped it (its one line). Prefect logged each three times over before the command's own line.
     Records without the exception (a task's final state) are known by its name in their message."""
 
-    NAMES = tuple(f"{kind.__name__}{end}" for kind in SAYS_WHY for end in ("(", ":"))
+    NAMES = tuple(f"{kind.__name__}{end}" for told in SAYS_WHY for kind in (told, *told.__subclasses__())
+                  for end in ("(", ":"))
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.ERROR or not record.name.startswith(("prefect.task_runs", "prefect.flow_runs")):
@@ -242,6 +251,13 @@ def nightly(
         traceback.clear_frames(exc.__traceback__)  # they hold the connection, which Prefect's state would keep
         if said := damaged(config.warehouse_path, exc):
             raise WarehouseNotWritten(said) from None
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            limit = config.memory_limit or "DuckDB's default, 80 % of RAM"
+            raise OutOfMemory(
+                f"DuckDB ran out of memory within memory_limit ({limit}): {str(exc).splitlines()[0].rstrip('.')}. Nothing of the "
+                "rebuild is published: the marts and report stay as the previous run published them, and each file "
+                "loaded in full stays loaded. Raise `memory_limit` in journey.yaml, or free memory, then run again."
+            ) from None
         if not isinstance(exc, (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException)):
             raise  # FatalException: a checkpoint that failed for space, after which DuckDB refuses the file
         raise WarehouseNotWritten(

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
+import duckdb
 import pytest
 
 from journey_analytics.cli import main, ready_to_run
@@ -133,6 +134,23 @@ def test_explain_says_where_the_last_runs_journeys_stop(folder, capsys):
                                                                                    "- name: loyalty"))
     assert main(["explain", "customer", "--id", "contact_id=ct-1", "--config", path]) == 0
     assert "note: journey.yaml's stages, stage rules or funnel changed since that run" in capsys.readouterr().out
+
+
+def test_running_out_of_memory_is_one_line_and_the_loaded_files_stay(tmp_path, capsys):
+    """memory_limit: 64MB on 100,000 generated events: the files loaded, then the rebuild ran out of memory and the
+    run ended in three tracebacks of OutOfMemoryException, with no `journey:` line (only ingest caught it)."""
+    from journey_analytics.sample import generate_stream
+
+    generate_stream(tmp_path / "data", events=100_000)
+    files = {"web": "data/clickstream/*.jsonl", "crm": "data/crm/*.csv", "service": "data/service/*.csv"}
+    config = write_config(tmp_path, sources=source_paths(tmp_path, **files), memory_limit="64MB")
+    assert main(["run", "--config", str(tmp_path / "journey.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("journey: DuckDB ran out of memory within memory_limit (64MB): ") and err.count("\n") == 1, err
+    assert err.endswith("Raise `memory_limit` in journey.yaml, or free memory, then run again.\n")
+    with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from core.events").fetchone()[0] > 90_000  # the files stay loaded
+        assert con.execute("select count(*) from marts.run_history").fetchone() == (0,)  # nothing published
 
 
 def test_explain_of_an_identifier_loaded_after_the_customers_were_built_says_so(folder, capsys):

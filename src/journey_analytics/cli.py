@@ -81,8 +81,7 @@ def _run_held(args: argparse.Namespace, config: Config) -> int:
     prefect_defaults(config.base_dir)
     from journey_analytics.metrics import AuditError
     from pipelines.local_api import local_api
-    from pipelines.nightly import (ReportNotWritten, SourcesFailed, WarehouseNotWritten,  # Prefect: only here
-                                   nightly, quiet_console)
+    from pipelines.nightly import RunStopped, SourcesFailed, nightly, quiet_console  # Prefect: only here
 
     quiet_console()
     try:
@@ -94,7 +93,7 @@ def _run_held(args: argparse.Namespace, config: Config) -> int:
         _error(f"{exc}\nThe marts and report stay as the previous run published them; "
                "please report this with the audit's rows.")
         return 1
-    except (ReportNotWritten, WarehouseNotWritten) as exc:
+    except RunStopped as exc:  # no report written, or no warehouse, or not enough memory: said in one line
         _error(str(exc))
         return 1
     try:
