@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -9,6 +10,10 @@ from datetime import datetime, timezone
 import duckdb
 
 from journey_analytics import sqlfiles
+
+
+# The id `Run.start` gives a run (its start in UTC, then 4 hex digits), and so the name of its report folder
+RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{4}")
 
 
 @dataclass(frozen=True)

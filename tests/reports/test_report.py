@@ -733,6 +733,35 @@ def test_keep_runs_deletes_the_oldest_reports_by_data_time_and_never_a_copy_or_a
     assert links == {"latest", "march-review", ids["r0"], ids["r2"], ids["r3"]}
 
 
+def test_keep_runs_also_deletes_the_reports_of_runs_a_rebuilt_warehouse_forgot(warehouse, tmp_path):
+    """Only runs in marts.run_history were candidates: after the warehouse was rebuilt from scratch, with keep_runs: 1
+    and five more runs, reports/ still held all nine run folders. A folder named as runs are, with its run.json, is
+    one; a copy under another name still is not."""
+    from journey_analytics.reports import render_run_report
+
+    db, out = tmp_path / "runs.duckdb", tmp_path / "reports"
+    shutil.copy(warehouse, db)
+    day = timedelta(days=1)
+    ids = [f"{(RUN_AT + k * day):%Y%m%dT%H%M%SZ}-{k:04x}" for k in range(4)]
+
+    def run(k: int, keep_runs: int | None) -> None:
+        with duckdb.connect(str(db)) as con:
+            con.execute("insert into marts.run_history values (?, ?, ?, 'customers', 1)",
+                        [ids[k], RUN_AT + k * day, RUN_AT + k * day])
+            render_run_report(con, out, run_id=ids[k], run_at=RUN_AT + k * day, as_of=RUN_AT + k * day, title=TITLE,
+                              stages=STAGES, timezone=TIMEZONE, keep_runs=keep_runs)
+
+    run(0, None)
+    run(1, None)
+    shutil.copytree(out / ids[0], out / "march-review")  # kept by hand, run.json and all
+    with duckdb.connect(str(db)) as con:
+        con.execute("delete from marts.run_history")  # the warehouse rebuilt: its history starts again
+    run(2, 2)
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(["latest", "march-review", ids[1], ids[2]])
+    run(3, 1)
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(["latest", "march-review", ids[3]])
+
+
 def test_index_keeps_each_runs_times_and_numbers_after_the_warehouse_is_rebuilt(warehouse, tmp_path):
     """Rebuilding the warehouse from scratch wipes marts.run_history; the run folders on disk keep
     their times and headline numbers in run.json, so the index still shows them."""

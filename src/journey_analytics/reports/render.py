@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from journey_analytics.config import Funnel, PainPoints, Paths, Report, default_of
+from journey_analytics.runs import RUN_ID
 
 from .data import funnel_step_names, load_report_data, read_run_history
 from .index_page import LATEST, RUN_FILE, RunEntry, list_runs, run_file_text, runs_index_html
@@ -88,15 +89,17 @@ def _write_index(history: pl.DataFrame | None, out_dir: Path, *, title: str, ste
 
 def _prune(out_dir: Path, entries: list[RunEntry], history: pl.DataFrame | None, keep_runs: int,
            keep: set[str]) -> list[RunEntry]:
-    """Delete the report (index.html, run.json) of every run `marts.run_history` knows after the `keep_runs`
-    newest by data time (`as_of`, then run time: a backfill's nights are older than last night's run),
-    except those in `keep`, and its folder when nothing else is in it; return the entries left.
+    """Delete the report (index.html, run.json) of every run after the `keep_runs` newest by data time (`as_of`,
+    then run time: a backfill's nights are older than last night's run), except those in `keep`, and its folder
+    when nothing else is in it; return the entries left.
 
-    Only folders named by a run in history are candidates, never a symlink: a report copied into a folder
-    under another name, or linked in from elsewhere, is never touched. Deleting is best-effort: a report that
-    cannot be deleted stays listed, and the run goes on."""
+    Only folders named by a run are candidates, never a symlink: a run `marts.run_history` knows, or one named as
+    `Run.start` names runs (`runs.RUN_ID`) whose run.json gives its data time: a warehouse rebuilt from scratch
+    forgets the runs before it, whose reports then stayed for ever. A report copied into a folder under another
+    name, or linked in from elsewhere, is never touched. Deleting is best-effort: a report that cannot be deleted
+    stays listed, and the run goes on."""
     known = set(run_times(history)["run_id"].to_list()) if history is not None else set()
-    runs = sorted((e for e in entries if e.run_id in known and e.as_of is not None),
+    runs = sorted((e for e in entries if (e.run_id in known or RUN_ID.fullmatch(e.run_id)) and e.as_of is not None),
                   key=lambda e: (as_utc(e.as_of), as_utc(e.run_at)), reverse=True)
     gone = set()
     for entry in runs[keep_runs:]:
