@@ -298,12 +298,14 @@ def _publish(wh: Warehouse, config: Config, run: Run, summary: RunSummary, progr
         raise SourcesFailed(summary)
     with transaction(wh.con):  # a crash or a failed audit leaves the previous complete state
         summary.identity = stitch_identities(wh, config, run)
-        progress(f"[identity] {summary.identity.identifiers:,} identifiers → {summary.identity.customers:,} "
-                 f"customers ({summary.identity.conflicts} super-node(s) set aside: each a customer of its own, "
-                 "with touchpoints only from events that carry nothing else)")
+        set_aside = summary.identity.conflicts
+        progress(f"[identity] {summary.identity.identifiers:,} identifiers → {summary.identity.customers:,} customers"
+                 + (f" ({set_aside} super-node(s) set aside: each a customer of its own, with touchpoints only from "
+                    "events that carry nothing else)" if set_aside else ""))
         summary.journeys = assign_stages(wh, config, run)
         progress(f"[journeys] {summary.journeys.touchpoints:,} touchpoints of {summary.journeys.customers:,} "
-                 f"customers, {summary.journeys.inferred:,} staged by inference, {summary.journeys.unmapped:,} "
+                 f"customers with a touchpoint, {summary.journeys.inferred:,} staged by inference, "
+                 f"{summary.journeys.unmapped:,} "
                  f"unmapped, {summary.journeys.sessions:,} sessions")
         if idle := summary.journeys.idle_rules:
             progress(f"  note: {len(idle)} stage rule(s) map no event: {', '.join(idle[:5])}"
