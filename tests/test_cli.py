@@ -47,7 +47,12 @@ def test_sources_check_names_json_keys_of_the_spec_that_no_line_holds(folder, ca
     write_config(folder, sources=[web])
     assert main(["sources", "check", "--config", str(folder / "journey.yaml")]) == 0
     assert ("note: no line of these files holds the key(s) e_mail, scren, url that the spec reads, so they are empty "
-            "everywhere: check their spelling (JSON keys are case-sensitive)") in capsys.readouterr().out
+            "everywhere: check their spelling (JSON keys are case-sensitive)\n") in capsys.readouterr().out
+    web["properties"] = [*web["properties"], "ctx.plan"]  # nested: a key is no path
+    write_config(folder, sources=[web])
+    assert main(["sources", "check", "--config", str(folder / "journey.yaml")]) == 0
+    assert ("(JSON keys are case-sensitive); a key is not a path into an object (`ctx.email` is the key "
+            "\"ctx.email\"): flatten nested fields in the export") in capsys.readouterr().out
 
 
 def test_sources_check_with_on_bad_row_fail_shows_that_nothing_would_load(folder, capsys):

@@ -171,7 +171,9 @@ def _sources_check(args: argparse.Namespace) -> int:
                 print(f"    note: {f.note}")
         if absent := result.keys_on_no_line():
             print(f"  note: no line of these files holds the key(s) {', '.join(absent)} that the spec reads, so they "
-                  "are empty everywhere: check their spelling (JSON keys are case-sensitive)")
+                  "are empty everywhere: check their spelling (JSON keys are case-sensitive)"
+                  + ("; a key is not a path into an object (`ctx.email` is the key \"ctx.email\"): flatten nested "
+                     "fields in the export" if any("." in k for k in absent) else ""))
         if result.preview:
             print("  preview of mapped rows:")
             for row in result.preview:
