@@ -62,7 +62,7 @@ def _backfill(args: argparse.Namespace, zone: str) -> int:
     quiet_console()
     try:
         with local_api():
-            backfill(args.start, args.end, args.config)
+            nights = backfill(args.start, args.end, args.config)
     except (SourcesFailed, AuditError, RunStopped) as exc:
         night = getattr(exc, "night", None)
         failed = (f"the night as of {night.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone} failed "
@@ -70,6 +70,9 @@ def _backfill(args: argparse.Namespace, zone: str) -> int:
                   if night else "")
         print(f"backfill: {failed}{exc}", file=sys.stderr)
         return 1
+    first, last = (n.run.as_of.astimezone(ZoneInfo(zone)) for n in (nights[0], nights[-1]))
+    print(f"backfill: {len(nights)} night(s) built, as of {first:%Y-%m-%d} to {last:%Y-%m-%d %H:%M} {zone}; "
+          f"{nights[-1].report.parent.parent / 'latest'} shows the last of them until the next nightly run")
     return 0
 
 

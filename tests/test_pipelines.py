@@ -223,18 +223,22 @@ def _assert_failed_task_logs_carry_no_empty_traceback() -> None:
     assert "NoneType" not in logging.Formatter().format(record)
 
 
-def test_backfill_runs_one_night_after_another(sample_copy):
-    from pipelines.nightly import backfill
+def test_backfill_runs_one_night_after_another_and_says_so_at_the_end(sample_copy, capsys):
+    """A backfill that succeeded ended without a word: no count of nights, nothing on which report is latest."""
+    from pipelines.backfill import main as backfill_main
 
     config_path = sample_copy / "journey.yaml"
-    summaries = backfill(date(2026, 8, 1), date(2026, 8, 3), str(config_path))
-    berlin = ZoneInfo("Europe/Berlin")  # the sample's report.timezone: each night is its midnight there
-    assert [s.run.as_of for s in summaries] == [datetime(2026, 8, day, tzinfo=berlin) for day in (1, 2, 3)]
-    assert all(s.ok for s in summaries)
+    assert backfill_main(["--from", "2026-08-01", "--to", "2026-08-03", "--config", str(config_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "backfill: 3 night(s) built, as of 2026-08-01 to 2026-08-03 00:00 Europe/Berlin; "
+        f"{sample_copy / 'reports' / 'latest'} shows the last of them until the next nightly run")
     with duckdb.connect(str(load_config(config_path).warehouse_path), read_only=True) as con:
-        customers = con.execute("select value from marts.run_history where metric = 'customers' "
-                                "order by as_of").fetchall()
-    assert len(customers) == 3 and customers[0] < customers[1] < customers[2]  # every night sees more people
+        nights = con.execute("select as_of, value from marts.run_history where metric = 'customers' "
+                             "order by as_of").fetchall()
+    berlin = ZoneInfo("Europe/Berlin")  # the sample's report.timezone: each night is its midnight there
+    assert [as_of for as_of, _ in nights] == [datetime(2026, 8, day, tzinfo=berlin) for day in (1, 2, 3)]
+    customers = [n for _, n in nights]
+    assert customers[0] < customers[1] < customers[2]  # every night sees more people
 
 
 def test_backfill_nights_are_midnights_in_the_report_zone_across_a_clock_change():
