@@ -762,6 +762,30 @@ def test_keep_runs_also_deletes_the_reports_of_runs_a_rebuilt_warehouse_forgot(w
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(["latest", "march-review", ids[3]])
 
 
+def test_keep_runs_makes_room_before_the_report_is_written(warehouse, tmp_path):
+    """Old reports were deleted only once the new one was written: on a disk full of them the write failed first,
+    so nothing was ever deleted and every night failed until someone deleted reports by hand."""
+    from journey_analytics.reports import render_run_report
+
+    db, out = tmp_path / "runs.duckdb", tmp_path / "reports"
+    shutil.copy(warehouse, db)
+    ids = [f"{(RUN_AT + timedelta(days=k)):%Y%m%dT%H%M%SZ}-{k:04x}" for k in range(3)]
+
+    def run(k: int, keep_runs: int | None) -> None:
+        at = RUN_AT + timedelta(days=k)
+        with duckdb.connect(str(db)) as con:
+            con.execute("insert into marts.run_history values (?, ?, ?, 'customers', 1)", [ids[k], at, at])
+            render_run_report(con, out, run_id=ids[k], run_at=at, as_of=at, title=TITLE, stages=STAGES,
+                              timezone=TIMEZONE, keep_runs=keep_runs)
+
+    run(0, None)
+    run(1, None)
+    (out / ids[2]).write_text("")  # the new report cannot be written there (as on a full disk)
+    with pytest.raises(OSError):
+        run(2, 1)
+    assert not (out / ids[0]).exists() and not (out / ids[1]).exists()  # deleted before the write was tried
+
+
 def test_index_keeps_each_runs_times_and_numbers_after_the_warehouse_is_rebuilt(warehouse, tmp_path):
     """Rebuilding the warehouse from scratch wipes marts.run_history; the run folders on disk keep
     their times and headline numbers in run.json, so the index still shows them."""

@@ -156,6 +156,10 @@ def render_run_report(
                    csat_property=csat_property, nps_property=nps_property, sources=tuple(sources))
     report = out_dir / run_id / "index.html"
     fresh = not report.parent.exists()
+    history = read_run_history(con)
+    if keep_runs is not None and out_dir.is_dir():  # room first: a disk full of old reports failed every night
+        this = RunEntry(run_id=run_id, run_at=run_at, as_of=as_of, sort_at=as_utc(run_at))
+        _prune(out_dir, [*list_runs(out_dir, history, {run_id: (run_at, as_of)}), this], history, keep_runs, {run_id})
     try:
         write_atomic(report, run_report_html(load_report_data(con, run_id), info))
     except OSError:
@@ -163,6 +167,6 @@ def render_run_report(
             with contextlib.suppress(OSError):
                 report.parent.rmdir()
         raise
-    _write_index(read_run_history(con), out_dir, title=title, steps=info.steps, timezone=timezone,
+    _write_index(history, out_dir, title=title, steps=info.steps, timezone=timezone,
                  known={run_id: (run_at, as_of)}, keep_runs=keep_runs)
     return report
