@@ -310,6 +310,19 @@ def test_a_header_the_reader_would_misread_fails_the_file(tmp_path, header, prob
         assert con.execute("select count(*) from ingest.manifest").fetchall() == [(0,)]
 
 
+def test_a_delimiter_ending_every_line_is_an_unnamed_last_column_that_is_not_read(tmp_path):
+    """ERP exports end every line with a delimiter: the header's unnamed last column failed the whole file, though
+    no spec can name it. Another unnamed column still fails (above)."""
+    config = _crm(tmp_path, "")
+    (tmp_path / "crm.csv").write_text(HEADER.strip() + ",\nk1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,\n"
+                                      "k2,2026-06-01 11:00:00,lead_created,ct-2,,,smb,,x\n,,,,,,,,\n")
+    with connect(config.warehouse_path) as con:
+        result = _ingest(config, con)
+        assert (result.rows_read, result.rows_loaded, result.note) == (2, 2, "")
+        assert con.execute("select properties from core.events order by event_id").fetchall() == [
+            ('{"segment":"smb","amount":null}',)] * 2
+
+
 def test_a_row_with_too_many_fields_fails_the_file_naming_its_line(tmp_path):
     config = _crm(tmp_path, "k1,2026-06-01 10:00:00,lead_created,ct-1,,,smb,\n"
                             "k2,2026-06-01 10:00:00,lead_created,ct-1,,,smb,,extra\n")

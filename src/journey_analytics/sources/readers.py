@@ -130,6 +130,11 @@ def _named(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
 
 
+def _trailing_delimiter(header: list[str]) -> bool:
+    """Whether the header ends with a delimiter, as many ERP exports write every line: an unnamed last column."""
+    return len(header) > 1 and not header[-1].strip()
+
+
 def _checked_header(path: Path, columns: list[str], delimiter: str) -> None:
     """Reject a header the fast reader would misread: unnamed, repeated or quoted column names (Polars
     renames a repeated name and reads no row at all after a quote in the header)."""
@@ -144,7 +149,8 @@ def _checked_header(path: Path, columns: list[str], delimiter: str) -> None:
     if any("\r" in name for name in columns) and not any("\r" in name for name in header):
         raise SourceError(f"{path}: its lines end with a carriage return alone (old Mac line endings), so it reads "
                           "as one line. Save it with LF or CRLF line endings.")
-    problems = [f"column {i} has no name" for i, name in enumerate(header, start=1) if not name.strip()]
+    named = header[:-1] if _trailing_delimiter(header) else header  # that unnamed column is not read
+    problems = [f"column {i} has no name" for i, name in enumerate(named, start=1) if not name.strip()]
     problems += [f"column name {shown_columns([name])!r} appears {header.count(name)} times"
                  for name in dict.fromkeys(header) if name.strip() and header.count(name) > 1]
     problems += [f"column name {shown_columns([name])!r} contains a quote or a line break"
@@ -207,7 +213,7 @@ def open_csv(path: Path, batch_rows: int = BATCH_ROWS, delimiter: str = ",") -> 
     """All columns as strings; empty fields are null; line 1 is the header; values are separated by
     `delimiter`. Blank lines (and lines of only delimiters) are skipped, as in JSON lines; a row with fewer
     fields than the header reads the missing trailing fields as empty; a row with more fields fails the
-    file with its line."""
+    file with its line. A header ending with a delimiter has an unnamed last column, which is not read."""
     if os.access(path, os.R_OK) and path.stat().st_size == 0:
         return Opened([], iter(()))
     try:
@@ -219,6 +225,8 @@ def open_csv(path: Path, batch_rows: int = BATCH_ROWS, delimiter: str = ",") -> 
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, "CSV", exc) from exc
     _checked_header(path, columns, delimiter)
+    if _trailing_delimiter(columns):  # its values, empty or not, are not read, as any column the spec does not name
+        scan, columns = scan.drop(columns[-1]), columns[:-1]
     if columns:
         scan = scan.filter(~pl.all_horizontal(pl.exclude(LINE).is_null()))
     return Opened(columns, _checked(scan.collect_batches(chunk_size=batch_rows), path, "CSV", delimiter))
