@@ -104,8 +104,23 @@ def test_the_tail_of_a_personal_value_cut_by_a_raw_line_break_is_redacted(tmp_pa
         '"<redacted>","anonymous_id":"a-1"}',
         '{"event_id":"w2","msisdn":"<redacted>"',
         ' "<redacted>"',
-        '", "event":"x"}',
+        '"<redacted>", "event":"x"}',  # the value's closing quote: up to the next key, as any line without `{`
     ]
+
+
+def test_a_line_of_values_without_keys_is_redacted_whole(tmp_path):
+    """A JSON array, or values written as a CSV line, has no key to find a personal value by: both lines kept
+    +49 170 5550401 in the quarantine and the report's examples."""
+    web = source_paths(tmp_path, web="web.jsonl")[0]
+    web["identifiers"] = {"anonymous_id": "anonymous_id", "phone": "msisdn"}
+    lines = ['["w2","2026-10-01T09:00:00Z","page_view","a2","+49 170 5550401"]',
+             '"w3","2026-10-01T09:00:00Z","page_view","a3","+49 170 5550402"']
+    (tmp_path / "web.jsonl").write_text("\n".join(lines) + "\n")
+    config = _with_phone(tmp_path, [web])
+    with connect(config.warehouse_path) as con:
+        assert dict(_ingest(config, con).reasons) == {"malformed_record": 2}
+        records = [r[0] for r in con.execute("select raw_record from ingest.quarantine order by line").fetchall()]
+    assert records == ['"<redacted>"', '"<redacted>"']
 
 
 def test_a_json_key_of_the_spec_written_in_another_case_is_read_as_empty_and_noted(tmp_path):

@@ -66,10 +66,11 @@ _NEXT_KEY_OR_END = r"""(,\s*\\?["'][^"']*["']\s*:|$)"""
 VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s>].*?|"?)""" + _NEXT_KEY_OR_END
 KEY_ENDS = r"(?:\s|/\*.*?\*/)*(?::|=>?)\s*"
 REDACTING = '"\x01"'  # a redacted value between the passes: no data value starts with \x01 (JSON forbids it)
-# A line that does not begin with `{`, `[` or `"` may continue a record that a raw line break cut inside a
-# value (`{"phone":"+49 170` / `1234567","event":…}`): its text up to its first key may be the tail of a
-# personal value, so it is redacted as one (a line of plain text is then redacted whole).
-CONTINUED_VALUE = r"""^(\s*)([^\s{\["].*?)""" + _NEXT_KEY_OR_END
+# A line that does not begin with `{` may continue a record that a raw line break cut inside a value
+# (`{"phone":"+49 170` / `1234567","event":…}`), or hold values without keys (`["w2","+49 170 5550401"]`, fields
+# written as a CSV line): its text up to its first key may be a personal value, so it is redacted as one (a line
+# of plain text, or an array, is then redacted whole).
+CONTINUED_VALUE = r"""^(\s*)([^\s{].*?)""" + _NEXT_KEY_OR_END
 
 
 def referenced_columns(source: Source) -> list[str]:
