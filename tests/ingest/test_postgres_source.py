@@ -177,7 +177,9 @@ def test_a_failing_source_leaves_no_connection_open(tmp_path, monkeypatch, pg_ur
 @pytest.mark.parametrize("uri", ["postgresql://ann:s3cret PW@127.0.0.1:1/db", "postgresql://ann:s3cret%20PW@127.0.0.1:1/db",
                                  "postgres://ann:s3cretQ@[::1:55439/postgres",  # no URL parser parses this one
                                  "postgresql://127.0.0.1:1/db?user=ann&password=s3cret%ss",  # shown by the driver
-                                 "host=127.0.0.1 port=1 user=ann password=s3cret%00X dbname=db"])
+                                 "host=127.0.0.1 port=1 user=ann password=s3cret%00X dbname=db",
+                                 # unquoted with a blank: libpq quoted the second word in its error
+                                 "host=127.0.0.1 port=1 user=ann password=hunter2 s3cretPW dbname=db"])
 def test_a_connection_error_never_shows_the_password(tmp_path, monkeypatch, uri):
     config = _config(tmp_path, monkeypatch, uri)
     with connect(config.warehouse_path) as con, pytest.raises(SourceError) as err:

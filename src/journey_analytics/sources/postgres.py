@@ -59,8 +59,12 @@ def resolve_uri(source: Source) -> str:
 def _passwords(uri: str) -> set[str]:
     """Every reading of the URI's password: as a URL parser splits it (when the URI parses at all), as
     the text between the user's `:` and the last `@`, and as a `password=` parameter (`?password=...`, or
-    a `key=value` connection string), percent-decoded or not."""
+    a `key=value` connection string), percent-decoded or not. An unquoted password with a blank in a connection
+    string (`password=hunter2 TopSecretPW`) is read up to the next `key=`, and each of its words is one too: libpq
+    quotes the word after the blank in its error ("missing "=" after "TopSecretPW"")."""
     found = set(re.findall(r"://[^:/@]*:(.*)@", uri)) | set(re.findall(r"(?:^|[?&\s])password\s*=\s*([^&\s]*)", uri))
+    for words in re.findall(r"(?:^|\s)password\s*=\s*(.*?)(?=\s+\w+\s*=|$)", uri):
+        found |= {words} | {word for word in words.split() if len(word) >= 4}
     try:
         found.add(urlsplit(uri).password or "")
     except ValueError:  # an unparsable URI (say, an unclosed `[`): the pattern above still finds it
