@@ -130,6 +130,20 @@ def test_an_email_in_a_property_is_redacted_and_the_properties_stay_json(tmp_pat
     assert "ann.lee" not in properties.lower() and "bob@" not in properties
 
 
+@pytest.mark.parametrize("written", [
+    "ann%2540dbl.example.org",  # a redirect URL inside a URL: its `%40` encoded once more
+    "eve&#64;ent.example.org", "eve&#x40;ent.example.org", "eve&commat;ent.example.org",  # HTML's forms of @
+])
+def test_an_address_with_its_at_encoded_twice_or_as_html_is_redacted(tmp_path, written):
+    """These spellings were stored as written in event names and properties, and shown in the report's tables."""
+    config = _crm(tmp_path, f"k1,2026-08-03 12:15:02,view {written} now,ct-1,,,{written},7\n",
+                  properties=["segment", "amount"])
+    with connect(config.warehouse_path) as con:
+        assert _ingest(config, con).rows_loaded == 1
+        name, properties = con.execute("select event_name, properties from core.events").fetchone()
+    assert name == "view <redacted email> now" and json.loads(properties)["segment"] == "<redacted email>"
+
+
 def test_a_line_that_is_not_json_is_redacted_of_emails_and_personal_keys(tmp_path):
     raw = sample_config_dict()
     raw["identity"]["types"].append({"name": "phone", "pii": "phone"})

@@ -43,7 +43,8 @@ TYPE_FORMATS = {
 # URL-escaped), and, in a line that is not JSON (so its fields cannot be hashed), the value after every key
 # that feeds a personal identifier.
 _ENDS_ADDRESS = r"""\s"'<>(),;:@＠﹫\\"""  # characters an email-like run stops at: a `\` too, as `\"` escapes a quote
-_AT = r"(@|＠|﹫|\\u0040|(?i:\\uff20|\\ufe6b)|%40)"  # the full-width and small forms read as an @ too
+# the full-width and small forms read as an @ too; so do a URL inside a URL (`%2540`) and HTML's `&#64;`, `&commat;`
+_AT = r"(@|＠|﹫|\\u0040|(?i:\\uff20|\\ufe6b)|%40|%2540|(?i:&#0*64;|&#x0*40;|&commat;))"
 EMAIL_LIKE = rf"[^{_ENDS_ADDRESS}]+{_AT}[^{_ENDS_ADDRESS}]+"
 # In a value stored as written (event name, channel, property) only an address whose domain ends in a dot and a
 # label starting with a letter (`click@header` is a name, `lodash@4.17.21` a version), which also stops at what
