@@ -82,16 +82,17 @@ def test_property_and_channel_values_are_trimmed_and_blank_ones_are_empty(tmp_pa
 def test_a_row_without_an_identifier_says_which_columns_held_text_that_is_none(tmp_path):
     """`frank@shop` or `N/A` in the file, and the detail said "no identifier column has a value": the user saw a value
     there. The detail names the columns whose text is no identifier, and never the text itself."""
-    config = _crm(tmp_path, "k1,2026-08-03 12:15:02,lead_created,N/A,frank@shop,,smb,\n"
-                            "k2,2026-08-03 12:16:02,lead_created,,frank@shop,,smb,\n"
-                            "k3,2026-08-03 12:17:02,lead_created, ,,,smb,\n")
+    config = _crm(tmp_path, "k1,2026-08-03 12:15:02,lead_created,N/A,,frank@shop,smb,\n"
+                            "k2,2026-08-03 12:16:02,lead_created,,,frank@shop,smb,\n"
+                            "k3,2026-08-03 12:17:02,lead_created, ,,,smb,\n",
+                  identifiers={"contact_id": "contact_id", "email": "lead_source"})  # a column named otherwise
     with connect(config.warehouse_path) as con:
         assert _ingest(config, con).reasons == (("missing_identifier", 3),)
         details = [d for (d,) in con.execute("select detail from ingest.quarantine order by line").fetchall()]
     why = (" text that is no identifier (an email needs one @ and a dot after it, a phone a digit; N/A, unknown, "
            "-, null and the like mean no value; a JSON array or object is no email or phone)")
-    assert details == [f"no identifier column has a value: contact_id, email hold{why}",
-                       f"no identifier column has a value: email holds{why}",
+    assert details == [f"no identifier column has a value: contact_id, lead_source hold{why}",
+                       f"no identifier column has a value: lead_source holds{why}",
                        "no identifier column has a value"]
     assert "frank" not in "".join(details)
 

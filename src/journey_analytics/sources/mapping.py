@@ -1,7 +1,8 @@
 """Compile a source spec into the SELECT that maps its raw rows onto the canonical batch.
 
 The canonical batch has a fixed schema whatever the source looks like:
-`line, malformed, event_id, occurred_at_raw, event_name, channel, identifiers, properties, type_errors`; the raw
+`line, malformed, event_id, occurred_at_raw, event_name, channel, identifiers, written_identifiers, properties,
+type_errors`; the raw
 record of a rejected row is rebuilt only for the few rows the quarantine keeps.
 DuckDB evaluates it vectorised over each Arrow batch the readers produce, which is what makes
 ingest fast. It is where most SQL text follows the configuration (a PostgreSQL source's quoted table
@@ -230,10 +231,10 @@ class _Compiler:
         return f"list_filter([{', '.join(items)}], lambda x: x.id_value is not null)"
 
     def written_identifiers(self) -> str:
-        """The identifier types whose column holds text (not blank). On a row left without an identifier, each held
-        text that is none (`N/A`, an email without the shape of one): the quarantine detail names them."""
-        items = [f"case when {self.text(col)} is not null then {self.bind(t)}::varchar end"
-                 for t, col in self.source.identifiers.items()]
+        """The identifier columns that hold text (not blank). On a row left without an identifier, each held text
+        that is none (`N/A`, an email without the shape of one): the quarantine detail names them."""
+        items = [f"case when {self.text(col)} is not null then {self.bind(col)}::varchar end"
+                 for col in dict.fromkeys(self.source.identifiers.values())]
         return f"list_filter([{', '.join(items)}], lambda x: x is not null)"
 
     def type_errors(self) -> str:
