@@ -51,8 +51,8 @@ def test_sources_check_names_json_keys_of_the_spec_that_no_line_holds(folder, ca
     web["properties"] = [*web["properties"], "ctx.plan"]  # nested: a key is no path
     write_config(folder, sources=[web])
     assert main(["sources", "check", "--config", str(folder / "journey.yaml")]) == 0
-    assert ("(JSON keys are case-sensitive); a key is not a path into an object (`ctx.email` is the key "
-            "\"ctx.email\"): flatten nested fields in the export") in capsys.readouterr().out
+    assert ("(JSON keys are case-sensitive); a key is not a path into an object (`ctx.plan` is the key "
+            "\"ctx.plan\"): flatten nested fields in the export") in capsys.readouterr().out
 
 
 def test_sources_check_with_on_bad_row_fail_shows_that_nothing_would_load(folder, capsys):

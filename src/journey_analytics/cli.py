@@ -26,6 +26,7 @@ from journey_analytics.console import quiet_stdout
 from journey_analytics.ingest.salt import other_salt, remember_salt
 from journey_analytics.interrupts import STOPPED, finished, interruptible
 from journey_analytics.runs import check_as_of, parse_time, run_metric
+from journey_analytics.sources.mapping import nested_key_hint
 from journey_analytics.sources.readers import SourceError
 from journey_analytics.warehouse import WarehouseError, connect, damaged, opening, tells_damage
 
@@ -172,8 +173,7 @@ def _sources_check(args: argparse.Namespace) -> int:
         if absent := result.keys_on_no_line():
             print(f"  note: no line of these files holds the key(s) {', '.join(absent)} that the spec reads, so they "
                   "are empty everywhere: check their spelling (JSON keys are case-sensitive)"
-                  + ("; a key is not a path into an object (`ctx.email` is the key \"ctx.email\"): flatten nested "
-                     "fields in the export" if any("." in k for k in absent) else ""))
+                  + (f"; {hint}" if (hint := nested_key_hint(absent)) else ""))
         if result.preview:
             print("  preview of mapped rows:")
             for row in result.preview:

@@ -31,6 +31,7 @@ from journey_analytics.sources.mapping import (
     EMAIL_LIKE,
     TIMESTAMP_FORMAT,
     compile_mapping,
+    nested_key_hint,
     pii_kind,
     referenced_columns,
     required_columns,
@@ -367,8 +368,7 @@ def ingest_unit(
             raise SourceError(
                 f"{unit.shown}: no line has the key(s) {', '.join(absent)} that the source's `columns` names. "
                 "Fix `columns` in the config (keys are case-sensitive), or the data."
-                + (" A key is not a path into an object (`event.name` is the key \"event.name\"): flatten nested "
-                   "fields in the export." if any("." in k for k in absent) else "")
+                + (f" {hint[0].upper()}{hint[1:]}." if (hint := nested_key_hint(absent)) else "")
             )
         if cased := [f"{k} as {', '.join(sorted(spelled[k]))} on {n:,} line(s)" for k, n in other_case.items() if n]:
             note = "; ".join(filter(None, (note, "key(s) of the spec written only in another case, so read as empty "

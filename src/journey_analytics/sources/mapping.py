@@ -335,6 +335,13 @@ def json_pointer(key: str) -> str:
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
+def nested_key_hint(keys: list[str]) -> str:
+    """Why JSON keys no line holds may be missing, when one has a dot: a key is no path into an object."""
+    dotted = next((k for k in keys if "." in k), None)
+    return (f"a key is not a path into an object (`{dotted}` is the key {json_key(dotted)}): flatten nested fields "
+            "in the export") if dotted else ""
+
+
 def json_key(key: str) -> str:
     """A key as JSON text writes it: `"my key"` with quotes and backslashes escaped."""
     return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
