@@ -230,6 +230,13 @@ def render_report(wh: Warehouse, config: Config, run: Run) -> Path:
             f"{exc.filename or config.reports_path}: the report of run {run.run_id} could not be written "
             f"({exc.strerror or exc}), though its marts are published. Free space or fix the folder, then run "
             "again: it rebuilds the marts as of its own time and writes their report.") from None
+    except duckdb.OutOfMemoryException as exc:  # after the marts are committed: not the rebuild's `OutOfMemory`
+        traceback.clear_frames(exc.__traceback__)
+        raise ReportNotWritten(
+            f"the report of run {run.run_id} could not be written, though its marts are published: DuckDB ran out "
+            f"of memory within memory_limit ({config.memory_limit or 'its default, 80 % of RAM'}) reading them "
+            f"({str(exc).splitlines()[0].rstrip('.')}). Raise `memory_limit` in journey.yaml, or free memory, then "
+            "run again.") from None
 
 
 @flow(name="journey-nightly")
@@ -252,12 +259,11 @@ def nightly(
         if said := damaged(config.warehouse_path, exc):
             raise WarehouseNotWritten(said) from None
         if isinstance(exc, duckdb.OutOfMemoryException):
-            limit = config.memory_limit or "DuckDB's default, 80 % of RAM"
             raise OutOfMemory(
-                f"DuckDB ran out of memory within memory_limit ({limit}): {str(exc).splitlines()[0].rstrip('.')}. Nothing of the "
-                "rebuild is published: the marts and report stay as the previous run published them, and each file "
-                "loaded in full stays loaded. Raise `memory_limit` in journey.yaml, or free memory, then run again."
-            ) from None
+                f"DuckDB ran out of memory within memory_limit ({config.memory_limit or 'its default, 80 % of RAM'}):"
+                f" {str(exc).splitlines()[0].rstrip('.')}. Nothing of the rebuild is published: the marts and report "
+                "stay as the previous run published them, and each file loaded in full stays loaded. Raise "
+                "`memory_limit` in journey.yaml, or free memory, then run again.") from None
         if not isinstance(exc, (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException)):
             raise  # FatalException: a checkpoint that failed for space, after which DuckDB refuses the file
         raise WarehouseNotWritten(

@@ -556,6 +556,22 @@ def test_a_report_that_cannot_be_written_after_the_marts_are_published_says_so_i
         assert con.execute("select count(*) from marts.funnel_steps").fetchall()[0][0] > 0
 
 
+def test_running_out_of_memory_while_writing_the_report_says_the_marts_are_published(sample_copy, monkeypatch):
+    """Said "Nothing of the rebuild is published", while the run's marts and history were committed."""
+    from journey_analytics import reports
+    from pipelines.nightly import ReportNotWritten, nightly
+
+    def short_of_memory(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
+
+    monkeypatch.setattr(reports, "render_run_report", short_of_memory)
+    with pytest.raises(ReportNotWritten) as stopped:
+        nightly(config_path=str(sample_copy / "journey.yaml"), as_of=SAMPLE_AS_OF, progress=lambda _: None)
+    assert "could not be written, though its marts are published: DuckDB ran out of memory" in str(stopped.value)
+    with duckdb.connect(str(load_config(sample_copy / "journey.yaml").warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from marts.run_history").fetchone()[0] > 0
+
+
 def test_a_failure_that_is_not_the_sources_stops_the_run(sample_copy, monkeypatch):
     """Only a SourceError fails a source alone (the others still load); anything else — a full disk, a
     bug — stops the run there, raised as it is, instead of being reported as that source's fault."""
