@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import errno
 import re
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -762,10 +763,11 @@ def test_keep_runs_also_deletes_the_reports_of_runs_a_rebuilt_warehouse_forgot(w
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(["latest", "march-review", ids[3]])
 
 
-def test_keep_runs_makes_room_before_the_report_is_written(warehouse, tmp_path):
+def test_keep_runs_makes_room_when_the_disk_is_full_and_deletes_nothing_else_early(warehouse, tmp_path, monkeypatch):
     """Old reports were deleted only once the new one was written: on a disk full of them the write failed first,
-    so nothing was ever deleted and every night failed until someone deleted reports by hand."""
-    from journey_analytics.reports import render_run_report
+    so nothing was ever deleted and every night failed until someone deleted reports by hand. Only a full disk
+    deletes them first: a report that cannot be written for another reason must not cost the old ones."""
+    from journey_analytics.reports import render as rendering, render_run_report
 
     db, out = tmp_path / "runs.duckdb", tmp_path / "reports"
     shutil.copy(warehouse, db)
@@ -780,10 +782,24 @@ def test_keep_runs_makes_room_before_the_report_is_written(warehouse, tmp_path):
 
     run(0, None)
     run(1, None)
-    (out / ids[2]).write_text("")  # the new report cannot be written there (as on a full disk)
+    (out / ids[2]).write_text("")  # the new report cannot be written there, though the disk has room
     with pytest.raises(OSError):
         run(2, 1)
-    assert not (out / ids[0]).exists() and not (out / ids[1]).exists()  # deleted before the write was tried
+    assert (out / ids[0] / "index.html").exists() and (out / ids[1] / "index.html").exists()
+    (out / ids[2]).unlink()
+    run(1, 2)  # re-rendered: its own folder is one of the two kept, not two of them
+    assert (out / ids[0] / "index.html").exists() and (out / ids[1] / "index.html").exists()
+
+    written = rendering.write_atomic
+
+    def full_until_room(path: Path, text: str) -> None:  # the disk is full while both old reports are there
+        if path.name == "index.html" and (out / ids[0]).exists() and (out / ids[1]).exists():
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        written(path, text)
+
+    monkeypatch.setattr(rendering, "write_atomic", full_until_room)
+    run(2, 2)
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted(["latest", ids[1], ids[2]])
 
 
 def test_index_keeps_each_runs_times_and_numbers_after_the_warehouse_is_rebuilt(warehouse, tmp_path):

@@ -7,6 +7,7 @@ opens a report mid-run sees the previous complete page or the new one, never hal
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 from datetime import datetime
@@ -156,17 +157,29 @@ def render_run_report(
                    csat_property=csat_property, nps_property=nps_property, sources=tuple(sources))
     report = out_dir / run_id / "index.html"
     fresh = not report.parent.exists()
-    history = read_run_history(con)
-    if keep_runs is not None and out_dir.is_dir():  # room first: a disk full of old reports failed every night
-        this = RunEntry(run_id=run_id, run_at=run_at, as_of=as_of, sort_at=as_utc(run_at))
-        _prune(out_dir, [*list_runs(out_dir, history, {run_id: (run_at, as_of)}), this], history, keep_runs, {run_id})
+    history, known = read_run_history(con), {run_id: (run_at, as_of)}
+    page = run_report_html(load_report_data(con, run_id), info)
     try:
-        write_atomic(report, run_report_html(load_report_data(con, run_id), info))
+        try:
+            write_atomic(report, page)
+        except OSError as exc:  # a disk full of old reports failed every night: delete those due to go, once
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or keep_runs is None or \
+                    not _make_room(out_dir, history, keep_runs, run_id, known[run_id]):
+                raise
+            write_atomic(report, page)
     except OSError:
         if fresh:  # a full disk left an empty folder that no index lists and no pruning removes
             with contextlib.suppress(OSError):
                 report.parent.rmdir()
         raise
-    _write_index(history, out_dir, title=title, steps=info.steps, timezone=timezone,
-                 known={run_id: (run_at, as_of)}, keep_runs=keep_runs)
+    _write_index(history, out_dir, title=title, steps=info.steps, timezone=timezone, known=known, keep_runs=keep_runs)
     return report
+
+
+def _make_room(out_dir: Path, history: pl.DataFrame | None, keep_runs: int, run_id: str,
+               times: tuple[datetime, datetime]) -> bool:
+    """Delete, before run `run_id`'s report is written, the reports `_prune` deletes once it is; whether any went."""
+    entries = list_runs(out_dir, history, {run_id: times})
+    if run_id not in {e.run_id for e in entries}:  # its folder holds no report yet: placed where it will be
+        entries.append(RunEntry(run_id=run_id, run_at=times[0], as_of=times[1], sort_at=as_utc(times[0])))
+    return len(_prune(out_dir, entries, history, keep_runs, {run_id})) < len(entries)
