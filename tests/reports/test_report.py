@@ -947,14 +947,19 @@ def test_a_long_funnels_step_labels_stay_level_and_apart(chromium_browser, tmp_p
 
 def test_every_time_in_stage_number_is_on_screen_at_800_px(chromium_browser, report):
     """Bar labels that did not fit were hidden (every one at 800 px wide), one lay under the Kaplan–Meier diamond, and
-    the KM median was only in a hover: each stage's four numbers must be visible text at any width."""
+    the KM median was only in a hover: each stage's four numbers must be visible text at any width, apart."""
     seen = open_report(chromium_browser, report)
     seen.page.set_viewport_size({"width": 800, "height": 900})
     seen.page.wait_for_timeout(800)  # plotly.js lays the figure out again for the new width
     shown = "\n".join(seen.page.evaluate("""() => [...document.querySelectorAll('#fig-time-in-stage text')]
         .filter(t => { const r = t.getBoundingClientRect(); return r.width > 0 && r.height > 0; })
         .map(t => t.textContent)"""))
+    labels = seen.page.evaluate("""() => [...document.querySelectorAll('#fig-time-in-stage .ytick text')]
+        .map(t => t.getBoundingClientRect().toJSON())""")
     seen.page.context.close()
+    assert len(labels) == len(TIME_IN_STAGE) and not [  # and apart: under standing bars they turned and overlapped
+        (a, b) for i, a in enumerate(labels) for b in labels[i + 1:]
+        if a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]]
     for _stage, _visits, _customers, _completed, _open, median, p75, p90, km in TIME_IN_STAGE:
         assert (f"median {fmt_duration(median)} · p75 {fmt_duration(p75)} · p90 {fmt_duration(p90)}" in shown
                 and f"incl. open visits (KM): median {fmt_duration(km)}" in shown), shown
@@ -962,7 +967,7 @@ def test_every_time_in_stage_number_is_on_screen_at_800_px(chromium_browser, rep
 
 def test_xss_label_is_literal_text_and_runs_nothing(opened):
     page = opened.page
-    ticks = page.locator("#fig-funnel .xtick text").all_text_contents()
+    ticks = page.locator("#fig-funnel .ytick text").all_text_contents()
     assert any(t.startswith(XSS) for t in ticks), ticks
     assert page.locator("#paths .chip", has_text=XSS).count() == 2
     node = page.locator("#fig-sankey g.sankey-node", has=page.locator("text.node-label", has_text=XSS)).first

@@ -56,8 +56,22 @@ def _small(text: str) -> str:
     return f"<span style='font-size:11px'>{text}</span>"
 
 
-FUNNEL_COLUMNS = 5  # standing bars up to this many steps: at six, plotly turns their labels on a 1280 px page
-FUNNEL_ROW_PX = 72  # a lying bar's height: its label's four lines
+ROW_PX = 80  # the height of one step's or stage's bars: the four lines of its label, and a gap
+
+
+def lying(ticks: list[str], values: list) -> dict:
+    """A bar trace's coordinates, lying down: the labels on the left, one row each, the values along the bottom.
+    Under standing bars four-line labels turned on their side and ran into each other: a funnel from six steps
+    at 1280 px, time in stage from four stages at 800 px."""
+    return {"y": ticks, "x": values, "orientation": "h"}
+
+
+def rows_layout(fig: go.Figure, n: int, values_title: str, **layout) -> go.Figure:
+    """`style` for a figure of `n` lying rows: its height, the first row on top, room for the labels."""
+    style(fig, 160 + ROW_PX * n, **layout)  # and room for a legend of two or three lines
+    fig.update_yaxes(automargin=True, autorange="reversed")
+    fig.update_xaxes(title_text=values_title)
+    return fig
 
 
 def _funnel_tick(r: dict, first: bool) -> str:
@@ -80,15 +94,10 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     many dropped off. So each bar's full height is reached(k-1): the drop-off is visible where
     it happens. The numbers are in the tick labels, not in the bars: a bar label that does not fit
     is hidden (`uniformtext`), so a small last step or in-progress part lost its number in a
-    screenshot or printout. Past `FUNNEL_COLUMNS` steps the bars lie down, step 1 on top: under standing
-    bars the labels of a long funnel turned on their side and then ran into each other.
+    screenshot or printout. The bars lie down (`lying`), step 1 on top.
     """
     rows = steps.sort("step").to_dicts()
     ticks = [_funnel_tick(r, first=i == 0) for i, r in enumerate(rows)]
-    lying = len(rows) > FUNNEL_COLUMNS
-
-    def bars(counts: list) -> dict:
-        return {"y": ticks, "x": counts, "orientation": "h"} if lying else {"x": ticks, "y": counts}
 
     col = [colour_for(r["stage"], colours) for r in rows]
     names = [esc_label(r["stage"]) for r in rows]
@@ -103,11 +112,11 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     ]
     fig = go.Figure()
     fig.add_bar(
-        name="Reached this step", **bars([r["reached"] for r in rows]),
+        name="Reached this step", **lying(ticks, [r["reached"] for r in rows]),
         marker={"color": col, "line": {"width": 0}}, hovertext=reached_hover, hoverinfo="text",
     )
     fig.add_bar(
-        name="Still in progress (window still open)", **bars([r["in_progress"] or 0 for r in rows]),
+        name="Still in progress (window still open)", **lying(ticks, [r["in_progress"] or 0 for r in rows]),
         marker={"color": "rgba(255,255,255,0)", "line": {"color": col, "width": 1.5},
                 "pattern": {"shape": "/", "fgcolor": col, "size": 7, "solidity": 0.45}},
         hovertext=[f"<b>{n}</b><br>still in progress: {fmt_int(r['in_progress'])}<br>"
@@ -116,20 +125,15 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
         hoverinfo="text",
     )
     fig.add_bar(
-        name="Dropped off before this step", **bars([r["dropped"] or 0 for r in rows]),
+        name="Dropped off before this step", **lying(ticks, [r["dropped"] or 0 for r in rows]),
         marker={"color": DROPPED, "line": {"width": 0}},
         hovertext=[f"<b>{n}</b><br>dropped off: {fmt_int(r['dropped'])}<br>"
                    "reached the previous step but not this one, window closed" for n, r in zip(names, rows)],
         hoverinfo="text",
     )
-    height = 120 + FUNNEL_ROW_PX * len(rows) if lying else 440
-    style(fig, height, barmode="stack", bargap=0.25, legend={"orientation": "h", "x": 0, "y": 1.02,
-                                                              "yanchor": "bottom", "traceorder": "normal"})
-    labels, counts = (fig.update_yaxes, fig.update_xaxes) if lying else (fig.update_xaxes, fig.update_yaxes)
-    labels(automargin=True)  # room for the four lines of each tick label
-    counts(title_text="customers", separatethousands=True)
-    if lying:
-        fig.update_yaxes(autorange="reversed")
+    rows_layout(fig, len(rows), "customers", barmode="stack", bargap=0.25,
+                legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"})
+    fig.update_xaxes(separatethousands=True)
     return fig
 
 
@@ -170,14 +174,15 @@ def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str
     KM also counts visits still open at as_of, so when it sits far above the plain median, many
     open visits are already long (customers stalling there, or gone quiet without a later touchpoint).
     The numbers are in the tick labels, as the funnel's are: labels on the bars were hidden where they did not
-    fit (every one at 800 px) or lay under the KM diamond, and the KM median was only in a hover.
+    fit (every one at 800 px) or lay under the KM diamond, and the KM median was only in a hover. The bars lie
+    down (`lying`), the first stage on top.
     """
     by_stage = {r["stage"]: r for r in tis.to_dicts()}
     order = in_stage_order(list(by_stage), stages)
     rows = [by_stage[s] for s in order]
     top = max((v for r in rows for v in (r["p90_s"], r["km_median_s"]) if v is not None), default=None)
     unit, per = duration_unit(top)
-    x = [f"<b>{esc_label(r['stage'])}</b><br>" + "<br>".join(map(_small, (
+    ticks = [f"<b>{esc_label(r['stage'])}</b><br>" + "<br>".join(map(_small, (
         f"{fmt_int(r['visits'])} visits · {fmt_int(r['open'])} still open",
         f"median {fmt_duration(r['median_s'])} · p75 {fmt_duration(r['p75_s'])} · p90 {fmt_duration(r['p90_s'])}",
         f"incl. open visits (KM): median {fmt_duration(r['km_median_s'])}"))) for r in rows]
@@ -197,7 +202,7 @@ def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str
                   {"color": "rgba(255,255,255,0)", "line": {"color": col, "width": 1.5},
                    "pattern": {"shape": "/", "fgcolor": col, "size": 7, "solidity": solidity}})
         fig.add_bar(
-            name=label, x=x, y=scaled(key), marker=marker,
+            name=label, **lying(ticks, scaled(key)), marker=marker,
             hovertext=[f"<b>{n}</b><br>{label.lower()}: {fmt_duration(r[key])}<br>"
                        f"{fmt_int(r['completed'])} of {fmt_int(r['visits'])} visits completed · "
                        f"{fmt_int(r['customers'])} customers visited the stage"
@@ -205,19 +210,18 @@ def time_in_stage_figure(tis: pl.DataFrame, stages: list[str], colours: dict[str
             hoverinfo="text",
         )
     fig.add_scatter(
-        name="Median incl. open visits (Kaplan–Meier)", x=x, y=scaled("km_median_s"), mode="markers",
+        name="Median incl. open visits (Kaplan–Meier)", y=ticks, x=scaled("km_median_s"), mode="markers",
         marker={"symbol": "diamond", "size": 13, "color": TEXT, "line": {"color": "#FFFFFF", "width": 1.5}},
         hovertext=[f"<b>{n}</b><br>median incl. {fmt_int(r['open'])} open visits: "
                    f"{fmt_duration(r['km_median_s'])}" for n, r in zip(names, rows)],
         hoverinfo="text",
     )
-    for x_i, r in zip(x, rows):
+    for tick, r in zip(ticks, rows):
         if r["median_s"] is None:
-            fig.add_annotation(x=x_i, y=0, yanchor="bottom", showarrow=False, font={"color": "#57606A"},
+            fig.add_annotation(x=0, y=tick, xanchor="left", showarrow=False, font={"color": "#57606A"},
                                text="no completed visit yet")
-    style(fig, 440, barmode="group", bargap=0.3, bargroupgap=0.05)
-    fig.update_xaxes(automargin=True)  # room for the four lines of each tick label
-    fig.update_yaxes(title_text=f"time in stage ({unit})", rangemode="tozero")
+    rows_layout(fig, len(rows), f"time in stage ({unit})", barmode="group", bargap=0.3, bargroupgap=0.05)
+    fig.update_xaxes(rangemode="tozero")
     return fig
 
 
