@@ -64,7 +64,7 @@ INTROS = {
         "How many customers reached each step of the funnel, in order, within the funnel window: {window} from "
         "the touchpoint that started the attempt. The coloured part of a bar counts customers who reached the "
         "step; the hatched part, customers who reached the previous step and whose latest attempt's window is "
-        "still open (not lost yet); the grey part, customers who dropped off. Under each step: how many reached "
+        "still open (not lost yet); the grey part, customers who dropped off. Beside each step: how many reached "
         "it and their share of those who started, how many are in progress and dropped off, and the time from "
         "the previous step, median and p90 (9 in 10 customers took at most that long)."
     ),
@@ -87,7 +87,7 @@ INTROS = {
         "the diamond is the median including visits still open (Kaplan–Meier), each counted up to the run's "
         "as-of time (in the header), not to the latest event. A diamond well above its bars means many open "
         "visits are already long: customers stalling in that stage, or customers gone quiet there without a "
-        "later touchpoint. Under each stage: its visits, how many are still open, and the numbers of the bars and "
+        "later touchpoint. Beside each stage: its visits, how many are still open, and the numbers of the bars and "
         "the diamond."
     ),
     "channel": (
