@@ -97,7 +97,8 @@ def main() -> None:
     for events in map(int, args.events):
         warehouse = metrics.warehouse_of(events)
         if not warehouse.exists() or not _has_built_marts(warehouse):
-            sys.exit(f"{warehouse} has no built marts: run `uv run python benchmarks/metrics.py --events {events:.0e}` first")
+            sys.exit(f"{warehouse} has no built marts: "
+                     f"run `uv run python benchmarks/metrics.py --events {events:.0e}` first")
         out = subprocess.run([sys.executable, __file__, "--child", str(warehouse), "--memory-limit", args.memory_limit],
                              check=True, capture_output=True, text=True)
         results[events] = json.loads(out.stdout.strip().splitlines()[-1])

@@ -15,8 +15,8 @@ import polars as pl
 
 from .text import as_utc, fmt_int, fmt_pts, fmt_time, signed
 
-# What the warehouse holds, compared run to run. Not `rows_quarantined`: it counts what one run quarantined from the
-# files it read (none when it read none), so "−214 (−100.0%)" after a run that read no file would be no change at all
+# What the warehouse holds, compared run to run. Not `rows_quarantined`: it counts what one run quarantined from
+# the files it read (none when it read none), so "−214 (−100.0%)" after a run that read no file is no change at all
 COUNTS = (("customers", "customers"), ("events", "events"))
 
 

@@ -108,10 +108,14 @@ EMAIL_SHAPE = r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+"
 NO_VALUE = ("null", "none", "nil", "n/a", "na", "nan", "undefined", "unknown", "-", "--", "?")
 
 
+def trimmed_sql(value: str) -> str:
+    """SQL for a value trimmed of spaces, tabs, line breaks and no-break spaces, as every value is read."""
+    return f"trim({value}, {SPACES})"
+
+
 def text_sql(value: str) -> str:
-    """SQL for a plain text value as stored: trimmed of spaces, tabs, line breaks and no-break spaces, NULL
-    when empty."""
-    return f"nullif(trim({value}, {SPACES}), '')"
+    """SQL for a plain text value as stored: `trimmed_sql`, NULL when empty."""
+    return f"nullif({trimmed_sql(value)}, '')"
 
 
 def pii_sql(value: str, kind: str, salt: str) -> str:
@@ -123,7 +127,7 @@ def pii_sql(value: str, kind: str, salt: str) -> str:
     left (so `n/a` or `-` as an email or a phone is no identifier, rather than one identifier shared by
     everyone who gave none), and for a JSON array or object (`["a@x.org"]`: which of its values?). Ingest
     and `journey explain --email` both use this one expression, so a lookup always hashes as ingest did."""
-    trimmed = f"trim({value}, {SPACES})"
+    trimmed = trimmed_sql(value)
     listed = (f"coalesce(left({trimmed}, 1) in ('[', '{{') and json_valid({trimmed}) "  # a JSON array or object,
               f"and json_type(try_cast({trimmed} as json)) in ('ARRAY', 'OBJECT'), false)")  # not `[Sales] <a@x.org>`
     if kind == "email":
@@ -242,7 +246,7 @@ class _Compiler:
         checks = []
         for c, t in self.source.types.items():
             sql_type, pattern = TYPE_FORMATS[t]
-            value, shape = f"trim({self.col(c)}, {SPACES})", self.bind(pattern)
+            value, shape = trimmed_sql(self.col(c)), self.bind(pattern)
             cast = value if t != "timestamp" else (
                 f"regexp_extract({value}, {shape}, 1) || ' ' || "
                 f"coalesce(nullif(regexp_extract({value}, {shape}, 2), ''), '00:00')")
