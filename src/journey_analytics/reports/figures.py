@@ -91,14 +91,13 @@ def funnel_figure(steps: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
 
     Row k of `marts.funnel_steps` holds the customers who reached step k and, of those who
     reached step k-1 but not k, how many are still inside their window (`in_progress`) and how
-    many dropped off. So each bar's full height is reached(k-1): the drop-off is visible where
+    many dropped off. So each bar's full length is reached(k-1): the drop-off is visible where
     it happens. The numbers are in the tick labels, not in the bars: a bar label that does not fit
     is hidden (`uniformtext`), so a small last step or in-progress part lost its number in a
     screenshot or printout. The bars lie down (`lying`), step 1 on top.
     """
     rows = steps.sort("step").to_dicts()
     ticks = [_funnel_tick(r, first=i == 0) for i, r in enumerate(rows)]
-
     col = [colour_for(r["stage"], colours) for r in rows]
     names = [esc_label(r["stage"]) for r in rows]
     reached_hover = [
