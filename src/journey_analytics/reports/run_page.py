@@ -85,7 +85,7 @@ INTROS = {
     "time": (
         "How long one visit to a stage lasts. Bars use completed visits (median, 75th and 90th percentile); "
         "the diamond is the median including visits still open (Kaplan–Meier), each counted up to the run's "
-        "as-of time (in the header), not to the latest event. A diamond well above its bars means many open "
+        "as-of time (in the header), not to the latest event. A diamond far right of its bars means many open "
         "visits are already long: customers stalling in that stage, or customers gone quiet there without a "
         "later touchpoint. Beside each stage: its visits, how many are still open, and the numbers of the bars and "
         "the diamond."
