@@ -179,13 +179,15 @@ def test_a_failing_source_leaves_no_connection_open(tmp_path, monkeypatch, pg_ur
                                  "postgresql://127.0.0.1:1/db?user=ann&password=s3cret%ss",  # shown by the driver
                                  "host=127.0.0.1 port=1 user=ann password=s3cret%00X dbname=db",
                                  # unquoted with a blank: libpq quoted the second word in its error
-                                 "host=127.0.0.1 port=1 user=ann password=hunter2 s3cretPW dbname=db"])
+                                 "host=127.0.0.1 port=1 user=ann password=hunter2 s3cretPW dbname=db",
+                                 "host=127.0.0.1 port=1 user=ann password=hunter2 s3c dbname=db",
+                                 "host=127.0.0.1 port=1 user=ann password=hunter2 s3c=PW dbname=db"])
 def test_a_connection_error_never_shows_the_password(tmp_path, monkeypatch, uri):
     config = _config(tmp_path, monkeypatch, uri)
     with connect(config.warehouse_path) as con, pytest.raises(SourceError) as err:
         ingest_source(con, config, config.sources[0], run_id="r1", now=NOW)
     assert "postgres:crm app.activities (crm_db): " in str(err.value)
-    assert "s3cret" not in str(err.value) and err.value.__cause__ is None
+    assert "s3c" not in str(err.value) and err.value.__cause__ is None
 
 
 @pytest.mark.parametrize("uri", ["host=db user=ann password = s3cret dbname=x",  # libpq allows blanks around `=`

@@ -59,12 +59,8 @@ def resolve_uri(source: Source) -> str:
 def _passwords(uri: str) -> set[str]:
     """Every reading of the URI's password: as a URL parser splits it (when the URI parses at all), as
     the text between the user's `:` and the last `@`, and as a `password=` parameter (`?password=...`, or
-    a `key=value` connection string), percent-decoded or not. An unquoted password with a blank in a connection
-    string (`password=hunter2 TopSecretPW`) is read up to the next `key=`, and each of its words is one too: libpq
-    quotes the word after the blank in its error ("missing "=" after "TopSecretPW"")."""
+    a `key=value` connection string), percent-decoded or not."""
     found = set(re.findall(r"://[^:/@]*:(.*)@", uri)) | set(re.findall(r"(?:^|[?&\s])password\s*=\s*([^&\s]*)", uri))
-    for words in re.findall(r"(?:^|\s)password\s*=\s*(.*?)(?=\s+\w+\s*=|$)", uri):
-        found |= {words} | {word for word in words.split() if len(word) >= 4}
     try:
         found.add(urlsplit(uri).password or "")
     except ValueError:  # an unparsable URI (say, an unclosed `[`): the pattern above still finds it
@@ -74,9 +70,13 @@ def _passwords(uri: str) -> set[str]:
 
 def _without_secrets(message: str, uri: str) -> str:
     """The driver may quote the URI or its password (say, in a parse error): neither reaches a message. What
-    config errors mask is masked too (`config.without_secrets`), so the two never disagree on a form."""
+    config errors mask is masked too (`config.without_secrets`), so the two never disagree on a form. libpq quotes
+    any piece of a `key=value` connection string it cannot parse, such as the word after a blank in an unquoted
+    password (`password=hunter2 s3c` gave `missing "=" after "s3c"`): there every quoted text is masked."""
     for secret in sorted(({uri} | _passwords(uri)) - {""}, key=len, reverse=True):
         message = message.replace(secret, "***")
+    if "://" not in uri:
+        message = re.sub(r'"[^"]*"', '"***"', message)
     return without_secrets(message)
 
 
