@@ -802,11 +802,11 @@ def test_a_json_key_named_in_columns_that_no_line_holds_fails_the_source(tmp_pat
             _ingest(config, con)
         assert con.execute("select count(*) from ingest.manifest").fetchall() == [(0,)]
     # a path into an object (`event.name`) named the key and gave no hint that nested keys are not read
-    web["columns"] |= {"occurred_at": "timestamp", "event_name": "event.name"}
+    web["columns"] |= {"occurred_at": "timestamp", "event_name": "evt.label"}
     config = write_config(tmp_path / "w2", sources=[web])
     with connect(config.warehouse_path) as con:
-        with pytest.raises(SourceError, match=r"no line has the key\(s\) event.name .* A key is not a path into an object "
-                                              r"\(`event.name` is the key \"event.name\"\): flatten nested fields"):
+        with pytest.raises(SourceError, match=r"no line has the key\(s\) evt.label .* A key is not a path into an object "
+                                              r"\(`evt.label` is the key \"evt.label\"\): flatten nested fields"):
             _ingest(config, con)
 
 

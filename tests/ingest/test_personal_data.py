@@ -123,6 +123,22 @@ def test_a_line_of_values_without_keys_is_redacted_whole(tmp_path):
     assert records == ['"<redacted>"', '"<redacted>"']
 
 
+def test_a_pretty_printed_record_keeps_its_keyed_lines_and_loses_its_lone_values(tmp_path):
+    """A record written over several lines: a line beginning with a key (`"event_id": "w1",`) was redacted whole
+    once lines without a `{` were, and a value alone on its line is one no key names."""
+    web = source_paths(tmp_path, web="web.jsonl")[0]
+    web["identifiers"] = {"anonymous_id": "anonymous_id", "phone": "msisdn"}
+    lines = ['{', '  "event_id": "w1",', '  "msisdn": "+49 170 5550401",', '  "other_numbers": [',
+             '    "+49 170 5550402",', '  ],', '  "event": "signup"', '}']
+    (tmp_path / "web.jsonl").write_text("\n".join(lines) + "\n")
+    config = _with_phone(tmp_path, [web])
+    with connect(config.warehouse_path) as con:
+        _ingest(config, con)
+        records = [r[0] for r in con.execute("select raw_record from ingest.quarantine order by line").fetchall()]
+    assert records == ['{', '  "event_id": "w1",', '  "msisdn": "<redacted>"', '  "other_numbers": [',
+                       '    "<redacted>"', '  "<redacted>"', '  "event": "signup"', '"<redacted>"']
+
+
 def test_a_json_key_of_the_spec_written_in_another_case_is_read_as_empty_and_noted(tmp_path):
     """`User_Email` for the spec's `user_email`: the identifier was lost without a word."""
     web = source_paths(tmp_path, web="web.jsonl")[0]

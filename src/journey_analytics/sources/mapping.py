@@ -68,11 +68,13 @@ _NEXT_KEY_OR_END = r"""(,\s*\\?["'][^"']*["']\s*:|$)"""
 VALUE_UP_TO_NEXT_KEY = r"""([\[{].*|"[^\x01].*?|[^"\[{\s>].*?|"?)""" + _NEXT_KEY_OR_END
 KEY_ENDS = r"(?:\s|/\*.*?\*/)*(?::|=>?)\s*"
 REDACTING = '"\x01"'  # a redacted value between the passes: no data value starts with \x01 (JSON forbids it)
-# A line that does not begin with `{` may continue a record that a raw line break cut inside a value
+# A line that does not begin with `{` or a key may continue a record that a raw line break cut inside a value
 # (`{"phone":"+49 170` / `1234567","event":…}`), or hold values without keys (`["w2","+49 170 5550401"]`, fields
-# written as a CSV line): its text up to its first key may be a personal value, so it is redacted as one (a line
-# of plain text, or an array, is then redacted whole).
+# written as a CSV line, a value alone on a line of a pretty-printed record): its text up to its first key may be a
+# personal value, so it is redacted as one (a line of plain text, or an array, is then redacted whole). A line
+# beginning with a key (`  "event_id": "w1",`, pretty-printed) is left to the redaction by key.
 CONTINUED_VALUE = r"""^(\s*)([^\s{].*?)""" + _NEXT_KEY_OR_END
+KEY_FIRST = r"""^\s*\\?["'][^"']*\\?["']\s*(:|=)"""
 
 
 def referenced_columns(source: Source) -> list[str]:
@@ -303,7 +305,8 @@ class _Compiler:
         if self.jsonl:
             # emails anywhere are redacted as the record is stored (sql/ingest/known_rejects.sql)
             continued, tail_marked = self.bind(CONTINUED_VALUE), self.bind(r"\1" + REDACTING + r"\3")
-            redacted = f"regexp_replace(text, {continued}, {tail_marked})"
+            redacted = (f"case when regexp_matches(text, {self.bind(KEY_FIRST)}) then text "
+                        f"else regexp_replace(text, {continued}, {tail_marked}) end")
             for name in self.columns:
                 if self.pii_kind(name):
                     key = (f"({json_key_pattern(name)}|'{re.escape(name)}'|"  # JSON, Python,
