@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import functools
 import hashlib
 import json
 import os
@@ -40,6 +41,7 @@ class ConfigError(ValueError):
     """A problem in journey.yaml, phrased for the person who has to fix it."""
 
 
+@functools.cache  # a DuckDB connection per check (≈ 17 ms), and a command loads journey.yaml more than once
 def iana_zone(value: str) -> str:
     """A zone every engine here knows: Python's zoneinfo also reads the system's `localtime`, `posixrules` and
     `posix/...` files, which DuckDB and Polars refuse mid-run (a source's times, the report's dates)."""
